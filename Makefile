@@ -1,0 +1,32 @@
+# The two commands: `make demo` (installs, then runs the main job) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p out
+	$(VENV)/bin/nbbrain run coba --duration-ms 1000 --raster out/raster.png --summary out/summary.txt
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check nbbrain tests asv_benchmarks docs
+	$(VENV)/bin/ruff format --check nbbrain tests asv_benchmarks docs
+	$(PY) -m pytest -q
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format nbbrain tests asv_benchmarks docs
+	$(VENV)/bin/ruff check --fix nbbrain tests asv_benchmarks docs
+
+bench: $(STAMP)
+	$(VENV)/bin/nbbrain bench coba
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis

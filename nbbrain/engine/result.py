@@ -1,0 +1,57 @@
+"""What one call of ``Simulation.run`` returns."""
+
+from __future__ import annotations
+
+
+class RunResult:
+    """Spike counts of one ``run`` call (accumulated inside the kernel), and its timing.
+
+    ``spike_counts`` maps each population name, and each region name (the sum over its
+    populations), to the number of spikes in this call.
+    """
+
+    def __init__(self, sim, n_steps, counts, wall_s):
+        self.n_steps, self.wall_s = n_steps, wall_s
+        self.duration_ms = n_steps * sim.dt_ms
+        self.t_start_ms = (sim.step - n_steps) * sim.dt_ms
+        self.spike_counts = {name: int(c) for name, c in zip(sim.net.names, counts)}
+        self._sizes = {name: sim._populations[name].n for name in sim.net.names}
+        for name in list(self.spike_counts):
+            if "." in name:
+                region = name.split(".", 1)[0]
+                self.spike_counts[region] = (
+                    self.spike_counts.get(region, 0) + self.spike_counts[name]
+                )
+                self._sizes[region] = self._sizes.get(region, 0) + self._sizes[name]
+
+    def rate_hz(self, name) -> float:
+        """Mean firing rate of a population or region over this call (Hz)."""
+        if name not in self.spike_counts:
+            raise ValueError(f"unknown population or region {name!r}")
+        if self.n_steps == 0:
+            return 0.0
+        return self.spike_counts[name] / self._sizes[name] / (self.duration_ms * 1e-3)
+
+    @property
+    def steps_per_s(self) -> float:
+        """Timesteps simulated per second of wall-clock time."""
+        return self.n_steps / self.wall_s if self.wall_s > 0 else float("inf")
+
+    @property
+    def realtime_factor(self) -> float:
+        """Wall-clock time over biological time (below 1: faster than real time)."""
+        return self.wall_s / (self.duration_ms * 1e-3) if self.duration_ms else float("nan")
+
+    def summary(self) -> str:
+        rows = [
+            f"{self.n_steps} steps ({self.duration_ms:g} ms) in {self.wall_s:.3f} s: "
+            f"{self.steps_per_s:,.0f} steps/s, real-time factor {self.realtime_factor:.3f}"
+        ]
+        for name in self.spike_counts:
+            rows.append(
+                f"  {name:<24} {self.spike_counts[name]:>10} spikes {self.rate_hz(name):8.2f} Hz"
+            )
+        return "\n".join(rows)
+
+    def __repr__(self):
+        return f"RunResult(n_steps={self.n_steps}, spike_counts={self.spike_counts})"

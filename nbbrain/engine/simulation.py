@@ -1,0 +1,217 @@
+"""The runtime: owns a built network's arrays and advances them in compiled chunks.
+
+Python runs once per chunk (to feed inputs, collect monitors and draw the progress bar),
+never per step or per neuron.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .. import config
+from ..build.network import build_network
+from ..kernels import layout as L
+from ..kernels.cpu.run import run_chunk
+from ..monitors.recorders import SpikeRecorder, StateRecorder
+from .inputs import check_inputs, pack_inputs
+from .result import RunResult
+
+BACKENDS = ("cpu",)
+
+
+class Simulation:
+    """A built brain, ready to run. Made by ``Brain.build``."""
+
+    def __init__(self, brain, backend="cpu"):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; available: {list(BACKENDS)}")
+        t0 = time.perf_counter()
+        self.backend, self.dt_ms = backend, brain.dt_ms
+        self.net = build_network(brain)
+        self._populations = {p.name: p for p in brain.populations.values()}
+        self._display_order = list(brain.populations)
+        self.step = 0
+        net = self.net
+        self._record_rows = np.flatnonzero(net.ipar[:, L.I_RECORD])
+        self._spikes = SpikeRecorder(net.names, net.lo, net.hi, self._record_rows)
+        self._states = [StateRecorder(s, net, self._populations[s.population].model)
+                        for s in brain.state_monitors]  # fmt: skip
+        self._ring = np.zeros((net.n_slots, net.n_channels * net.n), np.float32)
+        self._scratch = np.empty(net.n, np.int32)
+        self.build_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        self._advance(0, {}, None)  # compiles the kernel (or loads it from the cache)
+        self.compile_s = time.perf_counter() - t0
+
+    # ---- running ------------------------------------------------------------------------
+    @property
+    def t_ms(self) -> float:
+        """Simulated time so far (ms)."""
+        return self.step * self.dt_ms
+
+    def run(self, duration_ms=None, *, n_steps=None, inputs=None, progress=False) -> RunResult:
+        """Advance by ``duration_ms`` (a whole number of steps) or ``n_steps``.
+
+        ``inputs`` maps population names to arrays: for a SpikeSource, spikes as booleans
+        ``[n_steps, n]`` (one row per step) or ``[n]`` (every step); for an LIF population,
+        an injected current in pA, ``[n_steps, n]`` or ``[n]``. Returns a RunResult with the
+        spike counts of this call. May be called again to continue.
+        """
+        n_steps = self._n_steps(duration_ms, n_steps)
+        inputs = check_inputs(self, inputs or {}, n_steps)
+        counts = np.zeros(len(self.net.names), np.int64)
+        t0 = time.perf_counter()
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=n_steps, unit="step", desc="nbbrain", leave=False)
+        done = 0
+        try:
+            while done < n_steps:
+                chunk = min(config.CHUNK_STEPS, n_steps - done)
+                packed = pack_inputs(self, inputs, done, chunk)
+                self._advance(chunk, packed, counts)
+                done += chunk
+                if bar is not None:
+                    bar.update(chunk)
+        finally:
+            if bar is not None:
+                bar.close()
+        wall = time.perf_counter() - t0
+        return RunResult(self, n_steps, counts, wall)
+
+    def _n_steps(self, duration_ms, n_steps):
+        if (duration_ms is None) == (n_steps is None):
+            raise TypeError("run: give exactly one of duration_ms or n_steps")
+        if n_steps is None:
+            try:
+                duration_ms = float(duration_ms)
+            except (TypeError, ValueError):
+                raise TypeError(f"run: duration_ms must be a number, got {duration_ms!r}") from None
+            if not np.isfinite(duration_ms) or duration_ms < 0:
+                raise ValueError(
+                    f"run: duration_ms must be a finite number >= 0, got {duration_ms}"
+                )
+            n_steps = duration_ms / self.dt_ms
+            if abs(n_steps - round(n_steps)) > 1e-6 * max(1.0, n_steps):
+                raise ValueError(f"run: duration_ms={duration_ms} is not a whole number of steps "
+                                 f"of dt_ms={self.dt_ms}")  # fmt: skip
+            return int(round(n_steps))
+        if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer)):
+            raise TypeError(f"run: n_steps must be an integer, got {n_steps!r}")
+        if n_steps < 0:
+            raise ValueError(f"run: n_steps must be >= 0, got {n_steps}")
+        return int(n_steps)
+
+    def _advance(self, n_steps, packed, counts):
+        """Run ``n_steps`` in as many kernel calls as the spike buffers need."""
+        net = self.net
+        if counts is None:
+            counts = np.zeros(len(net.names), np.int64)
+        cur, spk = packed.get("current"), packed.get("spikes")
+        cur = cur or _no_input(len(net.names), np.float32)
+        spk = spk or _no_input(len(net.names), np.uint8)
+        mon = StateRecorder.pack(self._states, self.step, n_steps)
+        done = 0
+        while True:
+            rec_step, rec_idx = self._spikes.buffers(n_steps - done, self.dt_ms)
+            steps, n_rec = run_chunk(
+                self.step, n_steps - done, net.dt_ms, net.lo, net.hi, net.fpar, net.ipar,
+                net.pop_key, net.v, net.g, net.ref, net.rate, net.indptr, net.target,
+                net.weight, net.delay, self._ring,
+                cur[0][done:] if cur[1].any() else cur[0], cur[1], cur[2],
+                spk[0][done:] if spk[1].any() else spk[0], spk[1], spk[2],
+                counts, rec_step, rec_idx, 0, self._spikes.max_per_step,
+                mon.var, mon.every, mon.ptr, mon.idx, mon.out, mon.pos, self._scratch,
+            )  # fmt: skip
+            self._spikes.collect(rec_step[:n_rec], rec_idx[:n_rec])
+            self.step += steps
+            done += steps
+            if done >= n_steps:
+                break
+            self._spikes.grow()
+        StateRecorder.unpack(self._states, mon)
+        return counts
+
+    # ---- reading back -------------------------------------------------------------------
+    def _pop(self, name):
+        if name not in self._populations:
+            raise ValueError(f"unknown population {name!r}; known: {sorted(self._populations)}")
+        return self._populations[name]
+
+    def spikes(self, name):
+        """All recorded spikes of population ``name`` so far: (times in ms, local indices)."""
+        self._pop(name)
+        if name not in self._spikes.names_recorded:
+            raise ValueError(f"spikes of {name!r} are not recorded: call "
+                             f"brain.record_spikes({name!r}) before build")  # fmt: skip
+        steps, idx = self._spikes.get(name)
+        return steps * self.dt_ms, idx
+
+    def recorded_state(self, name, var):
+        """Samples of ``var`` of ``name``: (times in ms [n_samples], values [n_samples, k])."""
+        for rec in self._states:
+            if rec.spec.population == name and rec.spec.var == var:
+                return rec.get(self.dt_ms)
+        self._pop(name)
+        raise ValueError(f"state {var!r} of {name!r} is not recorded: call "
+                         f"brain.record_state({name!r}, {var!r}) before build")  # fmt: skip
+
+    def _state_view(self, name, var):
+        pop = self._pop(name)
+        if var not in pop.model.state_vars:
+            raise ValueError(
+                f"population {name!r}: unknown state variable {var!r}; "
+                f"{type(pop.model).__name__} has {sorted(pop.model.state_vars)}"
+            )
+        k = self.net.index(name)
+        lo, hi = self.net.lo[k], self.net.hi[k]
+        array, row, _unit = pop.model.state_vars[var]
+        if array == "g":
+            return self.net.g[row, lo:hi]
+        return getattr(self.net, array)[lo:hi]
+
+    def state(self, name, var) -> np.ndarray:
+        """A copy of the current values of state variable ``var`` of population ``name``."""
+        return self._state_view(name, var).copy()
+
+    def set_state(self, name, var, value) -> None:
+        """Set state variable ``var`` of population ``name`` (a scalar or an array of its
+        size) between runs."""
+        view = self._state_view(name, var)
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape not in ((), view.shape):
+            raise ValueError(f"set_state({name!r}, {var!r}): expected a scalar or shape "
+                             f"{view.shape}, got {value.shape}")  # fmt: skip
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"set_state({name!r}, {var!r}): values must be finite")
+        if var == "rate_hz" and (np.any(value < 0) or np.any(value * self.dt_ms > 1e3)):
+            raise ValueError(f"set_state({name!r}, 'rate_hz'): rates must lie in "
+                             f"[0, {1e3 / self.dt_ms:g}] Hz")  # fmt: skip
+        view[...] = value
+
+    def memory(self) -> dict:
+        """Bytes held by the simulation, and bytes per synapse of connectivity."""
+        net = self.net
+        syn = net.target.nbytes + net.weight.nbytes + net.delay.nbytes + net.indptr.nbytes
+        state = net.v.nbytes + net.g.nbytes + net.ref.nbytes + net.rate.nbytes
+        return {
+            "n_neurons": net.n,
+            "n_synapses": net.n_synapses,
+            "connectivity_bytes": syn,
+            "bytes_per_synapse": syn / max(1, net.n_synapses),
+            "ring_bytes": self._ring.nbytes,
+            "state_bytes": state,
+            "recorded_bytes": self._spikes.nbytes + sum(r.nbytes for r in self._states),
+        }
+
+    def __repr__(self):
+        return (f"Simulation(backend={self.backend!r}, n_neurons={self.net.n}, "
+                f"n_synapses={self.net.n_synapses}, t_ms={self.t_ms:g})")  # fmt: skip
+
+
+def _no_input(n_pop, dtype):
+    return np.zeros((1, 1), dtype), np.zeros(n_pop, np.int64), np.full(n_pop, -1, np.int64)

@@ -1,0 +1,1 @@
+"""Compiled kernels: pure functions of arrays; ``equations`` holds each equation once."""

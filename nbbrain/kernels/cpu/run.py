@@ -1,0 +1,182 @@
+"""The CPU kernel: advance a whole brain by many steps in one compiled call.
+
+One step (DESIGN.md section 1):
+  0. state monitors sample the state at the start of the step;
+  1. synaptic input that arrives now (ring slot ``step % D``) is added to the channel
+     state and the slot is cleared; every neuron integrates (``equations``);
+  2. threshold, reset, refractoriness; Poisson and user-given sources emit;
+  3. each spike adds its synapses' weights into ring slot ``(step + delay) % D`` of their
+     targets; spike counts and spike monitors accumulate.
+Arrays only: the Python side (``nbbrain.engine``) validates and packs everything.
+"""
+
+import numpy as np
+from numba import njit
+
+from .. import layout as L
+from ..equations import cond_lif_v, cur_lif_v, decay, mg_block
+from ..rng import uniform32
+
+_F0 = np.float32(0.0)
+_MS_TO_S = np.float32(1e-3)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cond_lif(lo, hi, f, has_nmda, v, g, ref, i_ext, i_off):
+    """Integrate conductance LIF neurons ``lo..hi-1`` over one step."""
+    gl, el, ib, dt_cm = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DT_CM]
+    ea, eg, en, eb = f[L.F_E0], f[L.F_E0 + 1], f[L.F_E0 + 2], f[L.F_E0 + 3]
+    da, dg, dn, db = f[L.F_DEC0], f[L.F_DEC0 + 1], f[L.F_DEC0 + 2], f[L.F_DEC0 + 3]
+    mg = f[L.F_MG]
+    for i in range(lo, hi):
+        vi = v[i]
+        ga, gg, gn, gb = g[0, i], g[1, i], g[2, i], g[3, i]
+        gn_eff = gn * mg_block(vi, mg) if has_nmda else gn
+        vn = cond_lif_v(vi, ga, gg, gn_eff, gb, ib + i_ext[i_off + i], gl, el, ea, eg, en, eb,
+                        dt_cm)  # fmt: skip
+        r = ref[i]
+        v[i] = vi if r > 0 else vn
+        ref[i] = r - 1 if r > 0 else 0
+        g[0, i], g[1, i] = decay(ga, da), decay(gg, dg)
+        g[2, i], g[3, i] = decay(gn, dn), decay(gb, db)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cur_lif(lo, hi, f, v, g, ref, i_ext, i_off):
+    """Integrate current LIF neurons ``lo..hi-1`` over one step."""
+    gl, el, ib, dec_m = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DEC_M]
+    de, di = f[L.F_DEC0], f[L.F_DEC0 + 1]
+    for i in range(lo, hi):
+        vi = v[i]
+        ie, ii = g[0, i], g[1, i]
+        vn = cur_lif_v(vi, ie + ii + ib + i_ext[i_off + i], gl, el, dec_m)
+        r = ref[i]
+        v[i] = vi if r > 0 else vn
+        ref[i] = r - 1 if r > 0 else 0
+        g[0, i], g[1, i] = decay(ie, de), decay(ii, di)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _threshold(lo, hi, f, ref_steps, v, ref, spikes, n_spikes):
+    """Spike where ``v > v_thresh``: reset, start the refractory count, list the spike."""
+    vth, vreset = f[L.F_VTH], f[L.F_VRESET]
+    for i in range(lo, hi):
+        if v[i] > vth:
+            v[i] = vreset
+            ref[i] = ref_steps
+            spikes[n_spikes] = i
+            n_spikes += 1
+    return n_spikes
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _poisson(lo, hi, key, step, p_scale, rate, spikes, n_spikes):
+    """Each neuron spikes with probability ``rate_hz * dt``, drawn from (key, step, neuron)."""
+    for i in range(lo, hi):
+        if uniform32(key, step, i - lo) < rate[i] * p_scale:
+            spikes[n_spikes] = i
+            n_spikes += 1
+    return n_spikes
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _given(lo, hi, row, off, spikes, n_spikes):
+    """User-given spikes: ``row[off + i - lo]`` nonzero means neuron i spikes now."""
+    for i in range(lo, hi):
+        if row[off + i - lo]:
+            spikes[n_spikes] = i
+            n_spikes += 1
+    return n_spikes
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sample(step, v, g, rate, mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos):
+    """State monitors: write the sampled neurons' values where ``step % every == 0``."""
+    for m in range(mon_var.shape[0]):
+        if step % mon_every[m] != 0:
+            continue
+        var, pos = mon_var[m], mon_pos[m]
+        for k in range(mon_ptr[m], mon_ptr[m + 1]):
+            i = mon_idx[k]
+            if var == 0:
+                mon_out[pos] = v[i]
+            elif var <= L.N_CHANNELS:
+                mon_out[pos] = g[var - 1, i]
+            else:
+                mon_out[pos] = rate[i]
+            pos += 1
+        mon_pos[m] = pos
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_chunk(step0, n_steps, dt_ms, pop_lo, pop_hi, fpar, ipar, pop_key,
+              v, g, ref, rate, indptr, target, weight, delay, ring,
+              cur_in, cur_tmul, cur_off, spk_in, spk_tmul, spk_off,
+              counts, rec_step, rec_idx, n_rec, rec_max_per_step,
+              mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos, spikes):  # fmt: skip
+    """Advance ``n_steps`` steps from ``step0``. Returns (steps done, spikes recorded).
+
+    Stops early, at a step boundary, when the spike record buffers could overflow; the
+    caller grows them and calls again (a run is the same whatever its chunking).
+    ``ring`` is ``float32[D, C * N]`` (slot-major: one step's input for all channels is
+    contiguous); ``target = channel * N + post``. ``cur_in``/``spk_in`` hold external
+    currents (pA) / given spikes, one row per step (``*_tmul = 1``) or one row for all
+    steps (``*_tmul = 0``); a population without input has ``*_off = -1``.
+    """
+    n = v.shape[0]
+    n_slots, n_ch = ring.shape[0], ring.shape[1] // n
+    p_scale = np.float32(dt_ms) * _MS_TO_S
+    zeros = np.zeros(n, np.float32)
+    cap = rec_step.shape[0]
+    for s in range(n_steps):
+        if n_rec + rec_max_per_step > cap:
+            return s, n_rec
+        step = step0 + s
+        _sample(step, v, g, rate, mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos)
+        slot = step % n_slots
+        # 1. arrivals, then integration
+        for c in range(n_ch):
+            arrive = ring[slot, c * n : (c + 1) * n]
+            gc = g[c]
+            for i in range(n):
+                gc[i] += arrive[i]
+                arrive[i] = _F0
+        n_spikes = 0
+        for p in range(pop_lo.shape[0]):
+            lo, hi, kind = pop_lo[p], pop_hi[p], ipar[p, L.I_KIND]
+            f = fpar[p]
+            if kind == L.COND_LIF or kind == L.CUR_LIF:
+                if cur_off[p] >= 0:
+                    i_ext, i_off = cur_in[s * cur_tmul[p]], cur_off[p] - lo
+                else:
+                    i_ext, i_off = zeros, 0
+                if kind == L.COND_LIF:
+                    if ipar[p, L.I_HAS_NMDA]:
+                        _cond_lif(lo, hi, f, True, v, g, ref, i_ext, i_off)
+                    else:
+                        _cond_lif(lo, hi, f, False, v, g, ref, i_ext, i_off)
+                else:
+                    _cur_lif(lo, hi, f, v, g, ref, i_ext, i_off)
+                m = _threshold(lo, hi, f, ipar[p, L.I_REF_STEPS], v, ref, spikes, n_spikes)
+            elif kind == L.POISSON:
+                m = _poisson(lo, hi, pop_key[p], step, p_scale, rate, spikes, n_spikes)
+            elif spk_off[p] >= 0:
+                m = _given(lo, hi, spk_in[s * spk_tmul[p]], spk_off[p], spikes, n_spikes)
+            else:
+                m = n_spikes
+            counts[p] += m - n_spikes
+            if ipar[p, L.I_RECORD]:
+                for k in range(n_spikes, m):
+                    rec_step[n_rec] = step
+                    rec_idx[n_rec] = spikes[k]
+                    n_rec += 1
+            n_spikes = m
+        # 3. propagation into the ring
+        for k in range(n_spikes):
+            i = spikes[k]
+            for syn in range(indptr[i], indptr[i + 1]):
+                t = slot + delay[syn]
+                if t >= n_slots:
+                    t -= n_slots
+                ring[t, target[syn]] += weight[syn]
+    return n_steps, n_rec

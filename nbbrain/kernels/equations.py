@@ -1,0 +1,84 @@
+"""The equations, once: scalar functions of one neuron's state and its parameters.
+
+Plain Python on float32 scalars, made callable from compiled code by ``register_jitable``:
+the CPU kernels call them from ``njit`` loops (LLVM inlines and vectorises them there); the
+CUDA kernels call the same functions as device functions. All constants are float32 so
+that no step silently promotes to float64 (which would halve the SIMD width and change the
+rounding).
+"""
+
+import numpy as np
+from numba.extending import register_jitable
+
+_F = np.float32
+_ZERO, _ONE, _HALF = _F(0.0), _F(1.0), _F(0.5)
+_INV_LN2 = _F(1.4426950408889634)
+_LN2_HI, _LN2_LO = _F(0.693359375), _F(-2.12194440e-4)  # ln 2 = HI + LO (Cody-Waite)
+_EXP_MIN = _F(-21.0)  # exp(-21) = 7.6e-10: treated as the floor of exp_neg
+_C2, _C3, _C4 = _F(1 / 2), _F(1 / 6), _F(1 / 24)
+_C5, _C6, _C7 = _F(1 / 120), _F(1 / 720), _F(1 / 5040)
+_P1, _P2, _P4, _P8, _P16 = _F(0.5), _F(0.25), _F(2.0**-4), _F(2.0**-8), _F(2.0**-16)
+_MG_SLOPE = _F(-0.062)  # 1/mV, Jahr & Stevens (1990)
+_TINY = _F(1e-30)  # synaptic state below this (nS or pA) is zero
+
+
+@register_jitable
+def exp_neg(x):
+    """``exp(x)`` for float32 ``x <= 0`` (clamped at -21), within 2 ulp of float32.
+
+    Written without library calls or branches so that the compiler can vectorise the loop
+    around it (libm's ``expf`` is a scalar call), and gives the same bits on CPU and GPU:
+    ``x = -n ln2 + r`` with ``|r| <= ln2 / 2``; ``exp(r)`` by its Taylor series to degree 7
+    (truncation error < 1e-8); ``2**-n`` built exactly from the five bits of ``n``.
+    """
+    x = max(x, _EXP_MIN)
+    n = np.int32(-x * _INV_LN2 + _HALF)  # round(-x / ln2), x <= 0
+    fn = _F(n)
+    r = x + fn * _LN2_HI + fn * _LN2_LO
+    p = _ONE + r * (_ONE + r * (_C2 + r * (_C3 + r * (_C4 + r * (_C5 + r * (_C6 + r * _C7))))))
+    p = p * (_P1 if n & 1 else _ONE)
+    p = p * (_P2 if n & 2 else _ONE)
+    p = p * (_P4 if n & 4 else _ONE)
+    p = p * (_P8 if n & 8 else _ONE)
+    return p * (_P16 if n & 16 else _ONE)
+
+
+@register_jitable
+def mg_block(v, mg_over_357):
+    """NMDA magnesium block ``1 / (1 + [Mg]/3.57 exp(-0.062 v))`` (v in mV)."""
+    return _ONE / (_ONE + mg_over_357 * _exp_any(_MG_SLOPE * v))
+
+
+@register_jitable
+def _exp_any(x):
+    """``exp(x)`` for any sign via ``exp_neg`` (``exp(x) = 1 / exp(-x)`` for x > 0)."""
+    e = exp_neg(-abs(x))
+    return e if x <= _ZERO else _ONE / e
+
+
+@register_jitable
+def decay(x, factor):
+    """One step of exponential decay of a synaptic conductance or current. Values that
+    fall below 1e-30 become exactly 0: float32 subnormals (reached after a few thousand
+    silent steps) would slow every later operation on them about a hundredfold."""
+    x = x * factor
+    return x if abs(x) > _TINY else _ZERO
+
+
+@register_jitable
+def cond_lif_v(v, ga, gg, gn, gb, i_in, gl, el, ea, eg, en, eb, dt_cm):
+    """Exponential Euler step of a conductance LIF membrane (conductances in nS, already
+    multiplied by any voltage-dependent block; ``i_in`` = bias + external current, pA):
+    ``v_inf = (gl el + sum g e + i) / g_tot``, ``v' = v_inf + (v - v_inf) exp(-dt g_tot / c_m)``.
+    """
+    g_tot = gl + ga + gg + gn + gb
+    v_inf = (gl * el + ga * ea + gg * eg + gn * en + gb * eb + i_in) / g_tot
+    return v_inf + (v - v_inf) * exp_neg(-dt_cm * g_tot)
+
+
+@register_jitable
+def cur_lif_v(v, i_syn, gl, el, dec_m):
+    """Exponential Euler (exact for a current held over the step) of a current LIF:
+    ``v' = v_inf + (v - v_inf) exp(-dt gl / c_m)`` with ``v_inf = el + i_syn / gl``."""
+    v_inf = el + i_syn / gl
+    return v_inf + (v - v_inf) * dec_m

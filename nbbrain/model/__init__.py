@@ -1,0 +1,1 @@
+"""The user's description of a brain: plain Python and numpy, no numba."""

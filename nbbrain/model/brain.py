@@ -1,0 +1,366 @@
+"""The user's description of a brain: populations, regions, projections and monitors.
+
+Everything here is plain Python and numpy. Each method checks its arguments completely
+before it changes anything, so a call that raises leaves the brain as it was.
+``Brain.build`` hands the description to ``nbbrain.build`` to make a simulation.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .connectivity import Rule
+from .neurons import NeuronModel
+from .values import Distribution, check_value
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+WEIGHT_UNITS = ("weight_ns", "weight_pa", "weight_mv")
+
+
+def _check_name(name, what):
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(
+            f"{what} name must be a non-empty string of letters, digits, '_' or '-' "
+            f"(starting with a letter or '_'), got {name!r}"
+        )
+
+
+class Population:
+    """A contiguous group of ``n`` neurons of one model. Made by ``Brain.add_population``."""
+
+    def __init__(self, brain, name: str, n: int, model: NeuronModel):
+        self.brain, self.name, self.n, self.model = brain, name, n, model
+        self.initial: dict = {}
+
+    def init(self, **values) -> Population:
+        """Set initial values of state variables: scalar, array of length ``n`` or a
+        distribution, e.g. ``pop.init(v=nb.Normal(-65, 5), g_ampa=40.0)``."""
+        checked = {}
+        for var, value in values.items():
+            if var not in self.model.state_vars:
+                raise ValueError(
+                    f"population {self.name!r}: unknown state variable {var!r}; "
+                    f"{type(self.model).__name__} has {sorted(self.model.state_vars)}"
+                )
+            checked[var] = check_value(value, self.n, f"population {self.name!r}: {var}")
+        self.initial.update(checked)
+        return self
+
+    def __repr__(self):
+        return f"Population({self.name!r}, {self.n}, {self.model!r})"
+
+
+class Region:
+    """A named group of populations; its populations are called ``"region.pop"``."""
+
+    def __init__(self, brain, name):
+        self.brain, self.name = brain, name
+
+    def add_population(self, name: str, n: int, model: NeuronModel) -> Population:
+        _check_name(name, "population")
+        return self.brain._add_population(f"{self.name}.{name}", n, model)
+
+    @property
+    def populations(self) -> list[Population]:
+        return [p for p in self.brain.populations.values() if p.name.startswith(self.name + ".")]
+
+    def __repr__(self):
+        return f"Region({self.name!r}, {[p.name for p in self.populations]})"
+
+
+@dataclass
+class Projection:
+    """Synapses from the concatenation of ``pre`` populations to that of ``post``."""
+
+    pre: list
+    post: list
+    rule: Rule
+    receptor: str
+    weight_unit: str
+    weight: object
+    delay: dict  # pre population name -> delay value (ms)
+    delay_rounding: str | None
+    name: str
+    n_expected: float = field(default=0.0)
+
+
+@dataclass
+class StateMonitorSpec:
+    population: str
+    var: str
+    every_steps: int
+    indices: np.ndarray
+
+
+class Brain:
+    """A description of a spiking network to be built into a simulation.
+
+    ``dt_ms`` is the global time step (ms); ``seed`` keys every random draw (connectivity,
+    initial values, Poisson sources), so the same description gives the same simulation.
+    """
+
+    def __init__(self, dt_ms: float = 0.1, seed: int = 0):
+        try:
+            dt_ms = float(dt_ms)
+        except (TypeError, ValueError):
+            raise TypeError(f"Brain: dt_ms must be a number, got {dt_ms!r}") from None
+        if not (math.isfinite(dt_ms) and dt_ms > 0):
+            raise ValueError(f"Brain: dt_ms must be a finite number > 0, got {dt_ms}")
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"Brain: seed must be an integer, got {seed!r}")
+        if not 0 <= seed < 2**63:
+            raise ValueError(f"Brain: seed must be in [0, 2**63), got {seed}")
+        self.dt_ms, self.seed = dt_ms, int(seed)
+        self.populations: dict[str, Population] = {}
+        self.regions: dict[str, Region] = {}
+        self.projections: list[Projection] = []
+        self.spike_monitors: set[str] = set()
+        self.state_monitors: list[StateMonitorSpec] = []
+
+    # ---- populations and regions ------------------------------------------------------
+    def add_population(self, name: str, n: int, model: NeuronModel) -> Population:
+        """Add ``n`` neurons of ``model`` called ``name``."""
+        _check_name(name, "population")
+        return self._add_population(name, n, model)
+
+    def _add_population(self, name, n, model):
+        if name in self.populations or name in self.regions:
+            raise ValueError(f"duplicate name {name!r}: a population or region has it already")
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"population {name!r}: n must be a whole number >= 1, got {n!r}")
+        if not isinstance(model, NeuronModel):
+            raise TypeError(
+                f"population {name!r}: model must be a neuron model such as "
+                f"nb.ConductanceLIF(...), got {type(model).__name__}"
+            )
+        rate = getattr(model, "rate_hz", None)
+        if isinstance(rate, np.ndarray) and rate.shape != (n,):
+            raise ValueError(f"population {name!r}: rate_hz array must have length {n}")
+        pop = Population(self, name, int(n), model)
+        self.populations[name] = pop
+        return pop
+
+    def add_region(self, name: str) -> Region:
+        """Add a region: a namespace for populations (``region.add_population``)."""
+        _check_name(name, "region")
+        if name in self.regions or name in self.populations:
+            raise ValueError(f"duplicate name {name!r}: a population or region has it already")
+        self.regions[name] = Region(self, name)
+        return self.regions[name]
+
+    def resolve(self, target) -> list[Population]:
+        """Populations named by ``target``: a Population, a population or region name, or a
+        list of these (in the order given, without repeats)."""
+        items = target if isinstance(target, (list, tuple)) else [target]
+        if not items:
+            raise ValueError("an empty list names no population")
+        out: list[Population] = []
+        for item in items:
+            if isinstance(item, Population):
+                if self.populations.get(item.name) is not item:
+                    raise ValueError(f"population {item.name!r} belongs to another brain")
+                found = [item]
+            elif isinstance(item, Region):
+                found = item.populations
+            elif isinstance(item, str) and item in self.populations:
+                found = [self.populations[item]]
+            elif isinstance(item, str) and item in self.regions:
+                found = self.regions[item].populations
+            else:
+                known = sorted(self.populations) + sorted(self.regions)
+                raise ValueError(f"unknown population or region {item!r}; known: {known}")
+            if not found:
+                raise ValueError(f"region {item!r} has no populations yet")
+            out += [p for p in found if p not in out]
+        return out
+
+    # ---- projections ------------------------------------------------------------------
+    def connect(self, pre, post, rule: Rule, *, weight_ns=None, weight_pa=None, weight_mv=None,
+                delay_ms=None, receptor: str | None = None, delay_rounding: str | None = None,
+                name: str | None = None) -> Projection:  # fmt: skip
+        """Connect the populations ``pre`` to ``post`` (names, regions, populations or lists
+        of these, concatenated in the order given) by ``rule``.
+
+        - weight: exactly one of ``weight_ns`` (conductance receptors), ``weight_pa`` or
+          ``weight_mv`` (current receptors): a scalar, one value per synapse, or a distribution.
+        - ``delay_ms``: conduction delay, at least one step; a scalar, one value per synapse,
+          a distribution (rounded to the nearest step and clipped at one step), or a dict
+          giving one of these per source population. Default: one step (``dt_ms``).
+          Scalars and arrays must be whole numbers of steps unless ``delay_rounding`` is
+          ``"round"``, ``"floor"`` or ``"ceil"``.
+        - ``receptor``: the target channel, e.g. ``"ampa"``, ``"gaba_a"``, ``"nmda"``,
+          ``"gaba_b"`` (ConductanceLIF) or ``"exc"``, ``"inh"`` (CurrentLIF).
+        """
+        pres, posts = self.resolve(pre), self.resolve(post)
+        n_pre, n_post = sum(p.n for p in pres), sum(p.n for p in posts)
+        label = name or f"{'+'.join(p.name for p in pres)} -> {'+'.join(p.name for p in posts)}"
+        where = f"connection {label}"
+        if not isinstance(rule, Rule):
+            raise TypeError(f"{where}: rule must be e.g. nb.FixedProbability(0.1), got {rule!r}")
+        same = any(p in posts for p in pres)
+        rule.check(n_pre, n_post, same, where)
+        receptor = self._check_receptor(posts, receptor, where)
+        units = {k: v for k, v in (("weight_ns", weight_ns), ("weight_pa", weight_pa),
+                                    ("weight_mv", weight_mv)) if v is not None}  # fmt: skip
+        if len(units) != 1:
+            raise TypeError(f"{where}: give exactly one of {WEIGHT_UNITS}, got {sorted(units)}")
+        ((unit, weight),) = units.items()
+        for p in posts:
+            allowed = p.model.receptors[receptor].units
+            if unit not in allowed:
+                raise TypeError(
+                    f"{where}: {unit} does not fit receptor {receptor!r} of population "
+                    f"{p.name!r} ({type(p.model).__name__}); expected {' or '.join(allowed)}"
+                )
+        n_exact = rule.expected_synapses(n_pre, n_post, same)
+        exact = not hasattr(rule, "p")  # all rules but FixedProbability know their count
+        weight = self._check_synaptic(weight, n_exact, exact, f"{where}: {unit}")
+        self._check_sign(weight, posts[0].model.receptors[receptor].sign, unit, receptor, where)
+        if delay_rounding not in (None, "round", "floor", "ceil"):
+            raise ValueError(f"{where}: delay_rounding must be None, 'round', 'floor' or "
+                             f"'ceil', got {delay_rounding!r}")  # fmt: skip
+        delays = self._check_delays(delay_ms, pres, n_exact, exact, delay_rounding, where)
+        proj = Projection(pres, posts, rule, receptor, unit, weight, delays, delay_rounding,
+                          label, n_exact)  # fmt: skip
+        self.projections.append(proj)
+        return proj
+
+    @staticmethod
+    def _check_receptor(posts, receptor, where):
+        for p in posts:
+            recs = p.model.receptors
+            if not recs:
+                raise ValueError(
+                    f"{where}: population {p.name!r} ({type(p.model).__name__}) has no "
+                    "receptors and cannot be a target"
+                )
+            if receptor is None and len(recs) == 1:
+                receptor = next(iter(recs))
+            if receptor is None:
+                raise ValueError(f"{where}: receptor must be given, one of {sorted(recs)}")
+            if receptor not in recs:
+                raise ValueError(
+                    f"{where}: unknown receptor {receptor!r} for population {p.name!r} "
+                    f"({type(p.model).__name__}); expected one of {sorted(recs)}"
+                )
+        return receptor
+
+    @staticmethod
+    def _check_synaptic(value, n, exact, what):
+        value = check_value(value, n if exact else None, what)
+        if isinstance(value, np.ndarray) and not exact:
+            raise ValueError(
+                f"{what}: one value per synapse needs a rule with a known synapse count "
+                "(not FixedProbability); use a scalar or a distribution"
+            )
+        return value
+
+    @staticmethod
+    def _check_sign(weight, sign, unit, receptor, where):
+        if isinstance(weight, Distribution) or sign == 0:
+            return
+        w = np.atleast_1d(weight)
+        bad = w[w * sign < 0]
+        if bad.size:
+            want = ">= 0" if sign > 0 else "<= 0"
+            raise ValueError(f"{where}: {unit} for receptor {receptor!r} must be {want}, "
+                             f"got {bad[0]}")  # fmt: skip
+
+    def _check_delays(self, delay_ms, pres, n, exact, rounding, where):
+        if delay_ms is None:
+            delay_ms = self.dt_ms
+        if isinstance(delay_ms, dict):
+            names = [p.name for p in pres]
+            missing, extra = set(names) - set(delay_ms), set(delay_ms) - set(names)
+            if missing or extra:
+                raise ValueError(
+                    f"{where}: delay_ms dict must name each source population "
+                    f"{names}; missing {sorted(missing)}, unknown {sorted(extra)}"
+                )
+            out = {
+                p.name: self._check_delay(
+                    delay_ms[p.name], None, False, rounding, f"{where}: delay_ms[{p.name!r}]"
+                )
+                for p in pres
+            }
+            if any(isinstance(v, np.ndarray) for v in out.values()):
+                raise ValueError(f"{where}: per-source delays must be scalars or distributions")
+            return out
+        value = self._check_delay(delay_ms, n, exact, rounding, f"{where}: delay_ms")
+        return {p.name: value for p in pres}
+
+    def _check_delay(self, value, n, exact, rounding, what):
+        value = self._check_synaptic(value, n, exact, what)
+        if isinstance(value, Distribution):
+            return value
+        steps = np.atleast_1d(value) / self.dt_ms
+        if rounding is None:
+            off = np.abs(steps - np.round(steps)) > 1e-6 * np.maximum(1.0, steps)
+            if off.any():
+                bad = np.atleast_1d(value)[off][0]
+                raise ValueError(
+                    f"{what}={bad} is not a whole number of steps of dt_ms="
+                    f"{self.dt_ms}; pass delay_rounding='round' to round it"
+                )
+            steps = np.round(steps)
+        else:
+            steps = {"round": np.round, "floor": np.floor, "ceil": np.ceil}[rounding](steps)
+        if (steps < 1).any():
+            bad = np.atleast_1d(value)[steps < 1][0]
+            raise ValueError(f"{what}={bad} is below one step (dt_ms={self.dt_ms}): "
+                             "delays must be at least dt")  # fmt: skip
+        return value
+
+    # ---- monitors ---------------------------------------------------------------------
+    def record_spikes(self, target) -> None:
+        """Record the spikes of a population, a region, or a list of them."""
+        self.spike_monitors.update(p.name for p in self.resolve(target))
+
+    def record_state(self, population, var: str, every_ms: float | None = None,
+                     indices=None) -> None:  # fmt: skip
+        """Sample state variable ``var`` of ``population`` every ``every_ms`` (default: every
+        step) for the neurons ``indices`` (default: all), at the start of each sampled step."""
+        pops = self.resolve(population)
+        if len(pops) != 1:
+            raise ValueError(f"record_state takes one population, got {[p.name for p in pops]}")
+        pop = pops[0]
+        if var not in pop.model.state_vars:
+            raise ValueError(
+                f"population {pop.name!r}: unknown state variable {var!r}; "
+                f"{type(pop.model).__name__} has {sorted(pop.model.state_vars)}"
+            )
+        every = 1 if every_ms is None else self._steps(every_ms, f"record_state({pop.name!r})")
+        idx = np.arange(pop.n) if indices is None else np.asarray(indices)
+        if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer) or idx.size == 0:
+            raise ValueError(f"record_state({pop.name!r}): indices must be a non-empty 1-D "
+                             "integer array")  # fmt: skip
+        if idx.min() < 0 or idx.max() >= pop.n:
+            raise ValueError(f"record_state({pop.name!r}): indices must lie in [0, {pop.n})")
+        self.state_monitors.append(StateMonitorSpec(pop.name, var, every, idx.astype(np.int64)))
+
+    def _steps(self, ms, what):
+        try:
+            ms = float(ms)
+        except (TypeError, ValueError):
+            raise TypeError(f"{what}: every_ms must be a number, got {ms!r}") from None
+        steps = ms / self.dt_ms
+        if not math.isfinite(steps) or steps < 1 - 1e-9 or abs(steps - round(steps)) > 1e-6 * steps:
+            raise ValueError(f"{what}: every_ms={ms} must be a whole number (>= 1) of steps "
+                             f"of dt_ms={self.dt_ms}")  # fmt: skip
+        return int(round(steps))
+
+    # ---- build --------------------------------------------------------------------------
+    def build(self, backend: str = "cpu"):
+        """Check the description, generate connectivity and compile: returns a Simulation."""
+        from ..engine.simulation import Simulation
+
+        return Simulation(self, backend=backend)
+
+    def __repr__(self):
+        return (f"Brain(dt_ms={self.dt_ms}, seed={self.seed}, populations="
+                f"{[p.name for p in self.populations.values()]}, "
+                f"projections={len(self.projections)})")  # fmt: skip

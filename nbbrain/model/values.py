@@ -1,0 +1,148 @@
+"""Values a user may give for a parameter, an initial state or a synaptic property.
+
+A value is a scalar, an array of the right length, or a distribution drawn once at build
+time (``Normal``, ``Uniform``, ``LogNormal``, each with optional clipping to ``[low, high]``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def _finite(x, what):
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a number, got {x!r}") from None
+    if not math.isfinite(x):
+        raise ValueError(f"{what} must be finite, got {x}")
+    return x
+
+
+class Distribution:
+    """A distribution to draw values from at build time (seeded by the brain's seed)."""
+
+    low: float | None = None
+    high: float | None = None
+
+    def _draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        x = self._draw(rng, n)
+        if self.low is not None or self.high is not None:
+            x = np.clip(x, self.low, self.high)
+        return x
+
+    def _check_bounds(self):
+        name = type(self).__name__
+        if self.low is not None:
+            self.low = _finite(self.low, f"{name}: low")
+        if self.high is not None:
+            self.high = _finite(self.high, f"{name}: high")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"{name}: low ({self.low}) must not exceed high ({self.high})")
+
+
+@dataclass
+class Normal(Distribution):
+    """Normal distribution ``N(mean, sd)``, clipped to ``[low, high]`` where given."""
+
+    mean: float
+    sd: float
+    low: float | None = None
+    high: float | None = None
+
+    def __post_init__(self):
+        self.mean = _finite(self.mean, "Normal: mean")
+        self.sd = _finite(self.sd, "Normal: sd")
+        if self.sd < 0:
+            raise ValueError(f"Normal: sd must be >= 0, got {self.sd}")
+        self._check_bounds()
+
+    def _draw(self, rng, n):
+        return rng.normal(self.mean, self.sd, n)
+
+
+@dataclass
+class Uniform(Distribution):
+    """Uniform distribution on ``[low, high)``."""
+
+    low: float
+    high: float
+
+    def __post_init__(self):
+        self._check_bounds()
+
+    def _draw(self, rng, n):
+        return rng.uniform(self.low, self.high, n)
+
+    def sample(self, rng, n):  # no clipping needed: the bounds are the support
+        return self._draw(rng, n)
+
+
+@dataclass
+class LogNormal(Distribution):
+    """Log-normal: ``exp(N(mu, sigma))`` (numpy's parametrisation), clipped where given."""
+
+    mu: float
+    sigma: float
+    low: float | None = None
+    high: float | None = None
+
+    def __post_init__(self):
+        self.mu = _finite(self.mu, "LogNormal: mu")
+        self.sigma = _finite(self.sigma, "LogNormal: sigma")
+        if self.sigma < 0:
+            raise ValueError(f"LogNormal: sigma must be >= 0, got {self.sigma}")
+        self._check_bounds()
+
+    def _draw(self, rng, n):
+        return rng.lognormal(self.mu, self.sigma, n)
+
+
+def is_value(x) -> bool:
+    """True where ``x`` is something :func:`resolve` accepts."""
+    return isinstance(x, (int, float, np.number, Distribution, np.ndarray, list, tuple))
+
+
+def check_value(x, n: int | None, what: str):
+    """Validate a user's value before anything is built: finite scalars, arrays of length
+    ``n`` (where ``n`` is known) without NaN, or a distribution. Returns a normalised value."""
+    if isinstance(x, Distribution):
+        return x
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{what} must be a number, array or distribution, got {x!r}")
+    if isinstance(x, (int, float, np.number)):
+        return _finite(x, what)
+    if hasattr(x, "__array__") or isinstance(x, (list, tuple)):
+        try:
+            arr = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{what} must hold numbers, got {x!r:.80}") from None
+        if arr.ndim != 1:
+            raise ValueError(f"{what} must be a 1-D array, got shape {arr.shape}")
+        if n is not None and arr.shape[0] != n:
+            raise ValueError(f"{what} must have length {n}, got {arr.shape[0]}")
+        if not np.all(np.isfinite(arr)):
+            bad = int(np.flatnonzero(~np.isfinite(arr))[0])
+            raise ValueError(f"{what} must be finite, got {arr[bad]} at index {bad}")
+        return arr
+    raise TypeError(f"{what} must be a number, array or distribution, got {type(x).__name__}")
+
+
+def resolve(x, n: int, rng: np.random.Generator | None, what: str) -> np.ndarray:
+    """Turn a checked value into a float64 array of length ``n``."""
+    if isinstance(x, Distribution):
+        out = x.sample(rng, n)
+        if not np.all(np.isfinite(out)):
+            raise ValueError(f"{what}: {x} drew non-finite values")
+        return out
+    if isinstance(x, np.ndarray):
+        if x.shape[0] != n:
+            raise ValueError(f"{what} must have length {n}, got {x.shape[0]}")
+        return x
+    return np.full(n, float(x))

@@ -1,0 +1,1 @@
+"""Monitors: spikes and sampled state."""

@@ -1,0 +1,5 @@
+"""Ready-made brains. Each function returns a ``Brain`` (a description: change it, then build)."""
+
+from .benchmarks import coba, cuba
+
+__all__ = ["coba", "cuba"]

@@ -1,0 +1,72 @@
+"""The COBA and CUBA benchmarks of Brette et al. (2007), benchmarks 1 and 2.
+
+Both are the balanced network of Vogels & Abbott (2005): 4,000 LIF neurons, 80 %
+excitatory, random connectivity with p = 0.02, membrane time constant 20 ms, threshold
+-50 mV, reset -60 mV, refractory period 5 ms, dt = 0.1 ms, synaptic delay one step.
+
+- COBA: conductance-based exponential synapses, 6 nS (E = 0 mV, tau 5 ms) and 67 nS
+  (E = -80 mV, tau 10 ms); leak reversal -60 mV. Initial state as in Brian2's benchmark:
+  ``v ~ N(-55, 5) mV``, ``g_ampa ~ N(40, 15) nS``, ``g_gaba_a ~ N(200, 120) nS`` (clipped at 0),
+  which starts the self-sustained asynchronous irregular activity.
+- CUBA: current-based exponential synapses of 1.62 mV and -9 mV (Brian2's ``we``, ``wi``:
+  jumps of ``i / g_leak``), leak reversal -49 mV (above threshold: the neurons fire
+  without input), ``v ~ U(-60, -50) mV``.
+"""
+
+from __future__ import annotations
+
+from ..model.brain import Brain
+from ..model.connectivity import FixedIndegree, FixedProbability
+from ..model.neurons import ConductanceLIF, CurrentLIF
+from ..model.values import Normal, Uniform
+
+
+def _network(brain, model, n_neurons, connectivity, **weights):
+    n_exc = n_neurons * 4 // 5
+    brain.add_population("exc", n_exc, model)
+    brain.add_population("inh", n_neurons - n_exc, model)
+    if connectivity == "probability":
+        rule = FixedProbability(0.02)
+    elif connectivity == "indegree":  # 80 inputs per neuron at any size, for scaling
+        rule = None
+    else:
+        raise ValueError(f"connectivity must be 'probability' or 'indegree', got {connectivity!r}")
+    for pre, share, (receptor, key, value) in (("exc", 0.8, weights["exc"]),
+                                               ("inh", 0.2, weights["inh"])):  # fmt: skip
+        r = rule or FixedIndegree(int(round(80 * share)), allow_multapses=True)
+        brain.connect(pre, ["exc", "inh"], r, receptor=receptor, delay_ms=brain.dt_ms,
+                      **{key: value})  # fmt: skip
+    return brain
+
+
+def coba(n_neurons: int = 4000, seed: int = 1, dt_ms: float = 0.1, record: bool = True,
+         connectivity: str = "probability") -> Brain:  # fmt: skip
+    """Brette et al. (2007) benchmark 1 (COBA). ``connectivity="indegree"`` gives every
+    neuron 64 excitatory and 16 inhibitory inputs (as p = 0.02 does at 4,000 neurons on
+    average), for scaling to other sizes."""
+    brain = Brain(dt_ms=dt_ms, seed=seed)
+    cell = ConductanceLIF(c_m_pf=200, g_leak_ns=10, e_leak_mv=-60, v_thresh_mv=-50,
+                          v_reset_mv=-60, t_ref_ms=5, tau_ampa_ms=5, e_ampa_mv=0,
+                          tau_gaba_a_ms=10, e_gaba_a_mv=-80)  # fmt: skip
+    _network(brain, cell, n_neurons, connectivity,
+             exc=("ampa", "weight_ns", 6.0), inh=("gaba_a", "weight_ns", 67.0))  # fmt: skip
+    for pop in brain.populations.values():
+        pop.init(v=Normal(-55, 5), g_ampa=Normal(40, 15, low=0), g_gaba_a=Normal(200, 120, low=0))
+    if record:
+        brain.record_spikes(["exc", "inh"])
+    return brain
+
+
+def cuba(n_neurons: int = 4000, seed: int = 1, dt_ms: float = 0.1, record: bool = True,
+         connectivity: str = "probability") -> Brain:  # fmt: skip
+    """Brette et al. (2007) benchmark 2 (CUBA)."""
+    brain = Brain(dt_ms=dt_ms, seed=seed)
+    cell = CurrentLIF(c_m_pf=200, g_leak_ns=10, e_leak_mv=-49, v_thresh_mv=-50,
+                      v_reset_mv=-60, t_ref_ms=5, tau_exc_ms=5, tau_inh_ms=10)  # fmt: skip
+    _network(brain, cell, n_neurons, connectivity,
+             exc=("exc", "weight_mv", 1.62), inh=("inh", "weight_mv", -9.0))  # fmt: skip
+    for pop in brain.populations.values():
+        pop.init(v=Uniform(-60, -50))
+    if record:
+        brain.record_spikes(["exc", "inh"])
+    return brain
