@@ -6,7 +6,7 @@ excitatory, random connectivity with p = 0.02, membrane time constant 20 ms, thr
 
 - COBA: conductance-based exponential synapses, 6 nS (E = 0 mV, tau 5 ms) and 67 nS
   (E = -80 mV, tau 10 ms); leak reversal -60 mV. Initial state as in Brian2's benchmark:
-  ``v ~ N(-55, 5) mV``, ``g_ampa ~ N(40, 15) nS``, ``g_gaba_a ~ N(200, 120) nS`` (clipped at 0),
+  ``v ~ N(-65, 5) mV``, ``g_ampa ~ N(40, 15) nS``, ``g_gaba_a ~ N(200, 120) nS`` (clipped at 0),
   which starts the self-sustained asynchronous irregular activity.
 - CUBA: current-based exponential synapses of 1.62 mV and -9 mV (Brian2's ``we``, ``wi``:
   jumps of ``i / g_leak``), leak reversal -49 mV (above threshold: the neurons fire
@@ -51,7 +51,7 @@ def coba(n_neurons: int = 4000, seed: int = 1, dt_ms: float = 0.1, record: bool 
     _network(brain, cell, n_neurons, connectivity,
              exc=("ampa", "weight_ns", 6.0), inh=("gaba_a", "weight_ns", 67.0))  # fmt: skip
     for pop in brain.populations.values():
-        pop.init(v=Normal(-55, 5), g_ampa=Normal(40, 15, low=0), g_gaba_a=Normal(200, 120, low=0))
+        pop.init(v=Normal(-65, 5), g_ampa=Normal(40, 15, low=0), g_gaba_a=Normal(200, 120, low=0))
     if record:
         brain.record_spikes(["exc", "inh"])
     return brain

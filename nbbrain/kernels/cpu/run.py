@@ -21,70 +21,72 @@ _F0 = np.float32(0.0)
 _MS_TO_S = np.float32(1e-3)
 
 
+# The per-population functions take slices of the population's neurons and loop from 0:
+# indices that are provably non-negative let LLVM drop numba's negative-index wraparound
+# and vectorise the loops (with a runtime start index they ran ~7x slower).
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
-def _cond_lif(lo, hi, f, has_nmda, v, g, ref, i_ext, i_off):
-    """Integrate conductance LIF neurons ``lo..hi-1`` over one step."""
+def _cond_lif(f, has_nmda, v, ga, gg, gn, gb, ref, i_ext):
+    """Integrate one population of conductance LIF neurons over one step."""
     gl, el, ib, dt_cm = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DT_CM]
     ea, eg, en, eb = f[L.F_E0], f[L.F_E0 + 1], f[L.F_E0 + 2], f[L.F_E0 + 3]
     da, dg, dn, db = f[L.F_DEC0], f[L.F_DEC0 + 1], f[L.F_DEC0 + 2], f[L.F_DEC0 + 3]
     mg = f[L.F_MG]
-    for i in range(lo, hi):
-        vi = v[i]
-        ga, gg, gn, gb = g[0, i], g[1, i], g[2, i], g[3, i]
-        gn_eff = gn * mg_block(vi, mg) if has_nmda else gn
-        vn = cond_lif_v(vi, ga, gg, gn_eff, gb, ib + i_ext[i_off + i], gl, el, ea, eg, en, eb,
-                        dt_cm)  # fmt: skip
+    for i in range(v.shape[0]):
+        vi, a, b, c, d = v[i], ga[i], gg[i], gn[i], gb[i]
+        c_eff = c * mg_block(vi, mg) if has_nmda else c
+        vn = cond_lif_v(vi, a, b, c_eff, d, ib + i_ext[i], gl, el, ea, eg, en, eb, dt_cm)
         r = ref[i]
         v[i] = vi if r > 0 else vn
         ref[i] = r - 1 if r > 0 else 0
-        g[0, i], g[1, i] = decay(ga, da), decay(gg, dg)
-        g[2, i], g[3, i] = decay(gn, dn), decay(gb, db)
+        ga[i], gg[i], gn[i], gb[i] = decay(a, da), decay(b, dg), decay(c, dn), decay(d, db)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _cur_lif(lo, hi, f, v, g, ref, i_ext, i_off):
-    """Integrate current LIF neurons ``lo..hi-1`` over one step."""
+def _cur_lif(f, v, ie, ii, ref, i_ext):
+    """Integrate one population of current LIF neurons over one step."""
     gl, el, ib, dec_m = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DEC_M]
     de, di = f[L.F_DEC0], f[L.F_DEC0 + 1]
-    for i in range(lo, hi):
-        vi = v[i]
-        ie, ii = g[0, i], g[1, i]
-        vn = cur_lif_v(vi, ie + ii + ib + i_ext[i_off + i], gl, el, dec_m)
+    for i in range(v.shape[0]):
+        vi, a, b = v[i], ie[i], ii[i]
+        vn = cur_lif_v(vi, a + b + ib + i_ext[i], gl, el, dec_m)
         r = ref[i]
         v[i] = vi if r > 0 else vn
         ref[i] = r - 1 if r > 0 else 0
-        g[0, i], g[1, i] = decay(ie, de), decay(ii, di)
+        ie[i], ii[i] = decay(a, de), decay(b, di)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _threshold(lo, hi, f, ref_steps, v, ref, spikes, n_spikes):
-    """Spike where ``v > v_thresh``: reset, start the refractory count, list the spike."""
+def _threshold(f, ref_steps, lo, v, ref, spikes, n_spikes):
+    """Spike where ``v > v_thresh``: reset, start the refractory count, list the spike
+    (as a global index: ``lo`` is the population's first neuron)."""
     vth, vreset = f[L.F_VTH], f[L.F_VRESET]
-    for i in range(lo, hi):
+    for i in range(v.shape[0]):
         if v[i] > vth:
             v[i] = vreset
             ref[i] = ref_steps
-            spikes[n_spikes] = i
+            spikes[n_spikes] = lo + i
             n_spikes += 1
     return n_spikes
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _poisson(lo, hi, key, step, p_scale, rate, spikes, n_spikes):
+def _poisson(key, step, p_scale, lo, rate, spikes, n_spikes):
     """Each neuron spikes with probability ``rate_hz * dt``, drawn from (key, step, neuron)."""
-    for i in range(lo, hi):
-        if uniform32(key, step, i - lo) < rate[i] * p_scale:
-            spikes[n_spikes] = i
+    for i in range(rate.shape[0]):
+        if uniform32(key, step, i) < rate[i] * p_scale:
+            spikes[n_spikes] = lo + i
             n_spikes += 1
     return n_spikes
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _given(lo, hi, row, off, spikes, n_spikes):
-    """User-given spikes: ``row[off + i - lo]`` nonzero means neuron i spikes now."""
-    for i in range(lo, hi):
-        if row[off + i - lo]:
-            spikes[n_spikes] = i
+def _given(lo, row, spikes, n_spikes):
+    """User-given spikes: ``row[i]`` nonzero means neuron ``lo + i`` spikes now."""
+    for i in range(row.shape[0]):
+        if row[i]:
+            spikes[n_spikes] = lo + i
             n_spikes += 1
     return n_spikes
 
@@ -147,21 +149,22 @@ def run_chunk(step0, n_steps, dt_ms, pop_lo, pop_hi, fpar, ipar, pop_key,
             f = fpar[p]
             if kind == L.COND_LIF or kind == L.CUR_LIF:
                 if cur_off[p] >= 0:
-                    i_ext, i_off = cur_in[s * cur_tmul[p]], cur_off[p] - lo
+                    c0 = cur_off[p]
+                    i_ext = cur_in[s * cur_tmul[p], c0 : c0 + hi - lo]
                 else:
-                    i_ext, i_off = zeros, 0
+                    i_ext = zeros[: hi - lo]
+                vp, rp = v[lo:hi], ref[lo:hi]
                 if kind == L.COND_LIF:
-                    if ipar[p, L.I_HAS_NMDA]:
-                        _cond_lif(lo, hi, f, True, v, g, ref, i_ext, i_off)
-                    else:
-                        _cond_lif(lo, hi, f, False, v, g, ref, i_ext, i_off)
+                    _cond_lif(f, ipar[p, L.I_HAS_NMDA] != 0, vp, g[0, lo:hi], g[1, lo:hi],
+                              g[2, lo:hi], g[3, lo:hi], rp, i_ext)  # fmt: skip
                 else:
-                    _cur_lif(lo, hi, f, v, g, ref, i_ext, i_off)
-                m = _threshold(lo, hi, f, ipar[p, L.I_REF_STEPS], v, ref, spikes, n_spikes)
+                    _cur_lif(f, vp, g[0, lo:hi], g[1, lo:hi], rp, i_ext)
+                m = _threshold(f, ipar[p, L.I_REF_STEPS], lo, vp, rp, spikes, n_spikes)
             elif kind == L.POISSON:
-                m = _poisson(lo, hi, pop_key[p], step, p_scale, rate, spikes, n_spikes)
+                m = _poisson(pop_key[p], step, p_scale, lo, rate[lo:hi], spikes, n_spikes)
             elif spk_off[p] >= 0:
-                m = _given(lo, hi, spk_in[s * spk_tmul[p]], spk_off[p], spikes, n_spikes)
+                c0 = spk_off[p]
+                m = _given(lo, spk_in[s * spk_tmul[p], c0 : c0 + hi - lo], spikes, n_spikes)
             else:
                 m = n_spikes
             counts[p] += m - n_spikes

@@ -1,0 +1,67 @@
+"""Raster and rate plots of recorded spikes (matplotlib, imported only when plotting)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def raster(sim, path, populations=None, max_per_population=200, t_range_ms=None):
+    """Save a raster plot of the recorded spikes: populations stacked (in the order they
+    were added), each in its own colour, at most ``max_per_population`` neurons each."""
+    plt = _pyplot()
+    names = populations or [n for n in sim._display_order if n in sim._spikes.names_recorded]
+    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.5 * len(names) + 3))
+    colours = plt.get_cmap("tab10")
+    base, ticks = 0, []
+    for k, name in enumerate(names):
+        t_ms, idx = sim.spikes(name)
+        n = min(sim._populations[name].n, max_per_population)
+        keep = idx < n
+        if t_range_ms is not None:
+            keep &= (t_ms >= t_range_ms[0]) & (t_ms < t_range_ms[1])
+        ax.scatter(t_ms[keep], base + idx[keep], s=1.0, color=colours(k % 10), marker="|",
+                   linewidths=0.5)  # fmt: skip
+        ticks.append((base + n / 2, name))
+        base += n + max(2, n // 20)
+    ax.set_yticks([t for t, _ in ticks], [name for _, name in ticks])
+    ax.set_xlabel("time (ms)")
+    ax.set_ylim(-1, base)
+    ax.set_title(f"{sum(sim._populations[n].n for n in names)} neurons, "
+                 f"{sim.t_ms:g} ms")  # fmt: skip
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def population_rates(sim, name, bin_ms):
+    """Binned population rate (Hz) of a recorded population: (bin starts in ms, rates)."""
+    t_ms, _ = sim.spikes(name)
+    n_bins = max(1, int(np.ceil(sim.t_ms / bin_ms)))
+    counts = np.bincount(np.minimum((t_ms / bin_ms).astype(np.int64), n_bins - 1),
+                         minlength=n_bins)  # fmt: skip
+    return np.arange(n_bins) * bin_ms, counts / (sim._populations[name].n * bin_ms * 1e-3)
+
+
+def rates(sim, path, bin_ms=10.0):
+    """Save the binned rate of every recorded population over time."""
+    plt = _pyplot()
+    names = [n for n in sim._display_order if n in sim._spikes.names_recorded]
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for name in names:
+        t, r = population_rates(sim, name, bin_ms)
+        ax.plot(t, r, label=name, lw=1)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel(f"rate (Hz, {bin_ms:g} ms bins)")
+    ax.legend(fontsize="small", ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
