@@ -58,8 +58,7 @@ def run_reference(net, n_steps, *, currents=None, given=None):
                 i_in = f[L.F_IBIAS] + (currents[k][step] if currents and k in currents else 0.0)
                 if kind == L.COND_LIF:
                     gs = g[:, sl].copy()
-                    if net.ipar[k, L.I_HAS_NMDA]:
-                        gs[2] = gs[2] / (1.0 + f[L.F_MG] * np.exp(-0.062 * v[sl]))
+                    gs[2] = gs[2] / (1.0 + f[L.F_MG] * np.exp(-0.062 * v[sl]))
                     e = f[L.F_E0 : L.F_E0 + 4, None]
                     g_tot = f[L.F_GL] + gs.sum(0)
                     v_inf = (f[L.F_GL] * f[L.F_EL] + (gs * e).sum(0) + i_in) / g_tot

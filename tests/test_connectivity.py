@@ -161,11 +161,6 @@ def test_fixed_probability_rows_are_independent(n_pre, extra, p, key):
     assert np.array_equal(pre2[first], pre1) and np.array_equal(post2[first], post1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: fixed_probability's geometric skip int(floor(log(1-u)/log1p(-p))) "
-    "overflows int64 for p below ~4e-18, giving out-of-range post indices",
-)
 @pytest.mark.parametrize("p", [1e-20, 1e-300])
 def test_fixed_probability_tiny_p_stays_in_bounds(p):
     pre, post = C.fixed_probability(np.uint64(12345), 50, 50, p, np.full(50, -1, np.int64), True)
@@ -417,11 +412,6 @@ def test_multi_population_all_to_all_without_autapses():
     assert pairs_of(net) == Counter((i, j) for i in range(7) for j in range(3, 12) if i != j)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: AllToAll/FixedProbability.expected_synapses subtract n_pre autapses whenever "
-    "pre and post lists overlap at all, not the number of shared neurons",
-)
 def test_multi_population_all_to_all_accepts_per_synapse_weights():
     brain = nb.Brain(dt_ms=DT, seed=0)
     for name, n in (("a", 3), ("b", 4), ("c", 5)):
@@ -610,12 +600,6 @@ def test_delays_on_the_grid_are_exact(steps, rounding):
     assert delays_of(ms, rounding) == dict(enumerate(steps))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: delay_rounding='floor'/'ceil' apply floor/ceil to delay_ms/dt_ms without a "
-    "tolerance: 0.3/0.1 = 2.9999999999999996 floors to 2 steps, 0.07/0.01 = 7.000000000000001 "
-    "ceils to 8",
-)
 @pytest.mark.parametrize("rounding, dt_ms, ms, steps", [
     ("floor", 0.1, [0.3, 0.6, 0.7, 1.2], [3, 6, 7, 12]),
     ("ceil", 0.01, [0.07, 0.14, 0.28, 0.56], [7, 14, 28, 56]),

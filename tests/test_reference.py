@@ -6,6 +6,7 @@ from conftest import all_spikes, frozen
 from reference import run_reference
 
 import nbbrain as nb
+from nbbrain.kernels import layout as L
 
 
 def cond_brain(seed, nmda=True):
@@ -51,7 +52,7 @@ def cur_brain(seed):
 def test_conductance_network_matches_reference(seed):
     sim = cond_brain(seed).build()
     net = frozen(sim)
-    assert net.n_slots > 10 and net.ipar[:, 2].any()  # long delays and NMDA are exercised
+    assert net.n_slots > 10 and net.ipar[:, L.I_SLOW].any()  # long delays, NMDA, GABA_B
     expected, v_ref = run_reference(net, 600)
     sim.run(n_steps=600)
     got = all_spikes(sim)

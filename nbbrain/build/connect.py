@@ -23,9 +23,10 @@ def _geometric_row(key, row, n_post, log_q, self_j, autapses, out, pos):
     while True:
         u = uniform64(key, row, k)
         k += 1
-        j += 1 + int(math.floor(math.log(1.0 - u) / log_q))
-        if j >= n_post:
+        skip = np.floor(math.log(1.0 - u) / log_q)  # a float (math.floor gives an int64)
+        if skip >= n_post - j - 1:
             return m
+        j += 1 + int(skip)
         if j == self_j and not autapses:
             continue
         if pos + m < out.shape[0]:

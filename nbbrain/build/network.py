@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels import layout as L
+from ..model.brain import delay_steps
 from ..model.connectivity import (
     AllToAll,
     FixedIndegree,
@@ -164,11 +165,8 @@ def _delays_steps(proj, pre_pop_of, rng, dt_ms, n_syn):
             ms = value[sel]
         else:
             ms = resolve(value, m, rng, f"connection {proj.name}: delay_ms")
-        steps = ms / dt_ms
-        if isinstance(value, Distribution) or proj.delay_rounding in (None, "round"):
-            steps = np.round(steps)
-        else:
-            steps = np.floor(steps) if proj.delay_rounding == "floor" else np.ceil(steps)
+        rounding = "round" if isinstance(value, Distribution) else proj.delay_rounding
+        steps = delay_steps(ms, dt_ms, rounding or "round")
         out[sel] = np.maximum(steps, 1)
     return out
 
@@ -268,7 +266,17 @@ def build_network(brain) -> Network:
     )  # fmt: skip
     for p in pops:
         init_state(net, brain.seed, p)
+    update_slow_flags(net)
     return net
+
+
+def update_slow_flags(net):
+    """Conductance populations whose NMDA or GABA_B state is nonzero must integrate those
+    channels even without a projection onto them (``I_SLOW``; it is never cleared)."""
+    for k in range(len(net.names)):
+        if net.ipar[k, L.I_KIND] == L.COND_LIF:
+            if np.any(net.g[2:, net.lo[k] : net.hi[k]] != 0):
+                net.ipar[k, L.I_SLOW] = 1
 
 
 def init_state(net, seed, pop):

@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from .. import config
-from ..build.network import build_network
+from ..build.network import build_network, update_slow_flags
 from ..kernels import layout as L
 from ..kernels.cpu.run import run_chunk
 from ..monitors.recorders import SpikeRecorder, StateRecorder
@@ -192,6 +192,7 @@ class Simulation:
             raise ValueError(f"set_state({name!r}, 'rate_hz'): rates must lie in "
                              f"[0, {1e3 / self.dt_ms:g}] Hz")  # fmt: skip
         view[...] = value
+        update_slow_flags(self.net)
 
     def memory(self) -> dict:
         """Bytes held by the simulation, and bytes per synapse of connectivity."""

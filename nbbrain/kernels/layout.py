@@ -27,7 +27,7 @@ N_FPAR = 17
 # Integer parameter table, int32[n_pop, N_IPAR].
 I_KIND = 0
 I_REF_STEPS = 1  # refractory period in steps
-I_HAS_NMDA = 2  # 1 where NMDA's voltage-dependent block must be computed
+I_SLOW = 2  # 1 where the NMDA / GABA_B channels are in use (else they are skipped)
 I_RECORD = 3  # 1 where this population's spikes are recorded
 N_IPAR = 4
 

@@ -13,12 +13,40 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..kernels.layout import POISSON
 from .connectivity import Rule
-from .neurons import NeuronModel
+from .neurons import NeuronModel, ref_steps
 from .values import Distribution, check_value
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 WEIGHT_UNITS = ("weight_ns", "weight_pa", "weight_mv")
+
+
+def delay_steps(ms, dt_ms, rounding="round"):
+    """Delays in ms to whole steps. Values within 1e-6 of a whole step are that step (so
+    that 0.3 / 0.1 = 2.9999999999999996 is 3 under every rounding)."""
+    steps = np.asarray(ms, np.float64) / dt_ms
+    near = np.round(steps)
+    on_grid = np.abs(steps - near) <= 1e-6 * np.maximum(1.0, near)
+    rounded = {"round": np.round, "floor": np.floor, "ceil": np.ceil}[rounding](steps)
+    return np.where(on_grid, near, rounded)
+
+
+def check_rate(rate, n, dt_ms, what):
+    """Poisson rates: >= 0 and at most one spike per step (the upper bound of a
+    distribution where it has one)."""
+    if isinstance(rate, Distribution):
+        lo, hi = rate.low, rate.high
+    else:
+        arr = np.atleast_1d(rate)
+        if arr.size not in (1, n):
+            raise ValueError(f"{what} array must have length {n}, got {arr.size}")
+        lo, hi = float(arr.min()), float(arr.max())
+    if lo is not None and lo < 0:
+        raise ValueError(f"{what} must be >= 0, got {lo}")
+    if hi is not None and hi * dt_ms * 1e-3 > 1:
+        raise ValueError(f"{what}={hi} exceeds one spike per step ({1e3 / dt_ms:g} Hz at "
+                         f"dt_ms={dt_ms})")  # fmt: skip
 
 
 def _check_name(name, what):
@@ -47,6 +75,10 @@ class Population:
                     f"{type(self.model).__name__} has {sorted(self.model.state_vars)}"
                 )
             checked[var] = check_value(value, self.n, f"population {self.name!r}: {var}")
+            if var == "rate_hz":
+                check_rate(
+                    checked[var], self.n, self.brain.dt_ms, f"population {self.name!r}: {var}"
+                )
         self.initial.update(checked)
         return self
 
@@ -105,6 +137,8 @@ class Brain:
 
     def __init__(self, dt_ms: float = 0.1, seed: int = 0):
         try:
+            if isinstance(dt_ms, (bool, np.bool_)):
+                raise TypeError
             dt_ms = float(dt_ms)
         except (TypeError, ValueError):
             raise TypeError(f"Brain: dt_ms must be a number, got {dt_ms!r}") from None
@@ -137,9 +171,13 @@ class Brain:
                 f"population {name!r}: model must be a neuron model such as "
                 f"nb.ConductanceLIF(...), got {type(model).__name__}"
             )
-        rate = getattr(model, "rate_hz", None)
-        if isinstance(rate, np.ndarray) and rate.shape != (n,):
-            raise ValueError(f"population {name!r}: rate_hz array must have length {n}")
+        if "t_ref_ms" in model.params:
+            try:
+                ref_steps(model.params["t_ref_ms"], self.dt_ms, f"population {name!r}")
+            except ValueError as err:
+                raise ValueError(str(err)) from None
+        if model.kind == POISSON:
+            check_rate(model.rate_hz, n, self.dt_ms, f"population {name!r}: rate_hz")
         pop = Population(self, name, int(n), model)
         self.populations[name] = pop
         return pop
@@ -201,8 +239,8 @@ class Brain:
         where = f"connection {label}"
         if not isinstance(rule, Rule):
             raise TypeError(f"{where}: rule must be e.g. nb.FixedProbability(0.1), got {rule!r}")
-        same = any(p in posts for p in pres)
-        rule.check(n_pre, n_post, same, where)
+        n_shared = sum(p.n for p in pres if p in posts)
+        rule.check(n_pre, n_post, n_shared, where)
         receptor = self._check_receptor(posts, receptor, where)
         units = {k: v for k, v in (("weight_ns", weight_ns), ("weight_pa", weight_pa),
                                     ("weight_mv", weight_mv)) if v is not None}  # fmt: skip
@@ -216,7 +254,7 @@ class Brain:
                     f"{where}: {unit} does not fit receptor {receptor!r} of population "
                     f"{p.name!r} ({type(p.model).__name__}); expected {' or '.join(allowed)}"
                 )
-        n_exact = rule.expected_synapses(n_pre, n_post, same)
+        n_exact = rule.expected_synapses(n_pre, n_post, n_shared)
         exact = not hasattr(rule, "p")  # all rules but FixedProbability know their count
         weight = self._check_synaptic(weight, n_exact, exact, f"{where}: {unit}")
         self._check_sign(weight, posts[0].model.receptors[receptor].sign, unit, receptor, where)
@@ -281,15 +319,13 @@ class Brain:
                     f"{where}: delay_ms dict must name each source population "
                     f"{names}; missing {sorted(missing)}, unknown {sorted(extra)}"
                 )
-            out = {
-                p.name: self._check_delay(
-                    delay_ms[p.name], None, False, rounding, f"{where}: delay_ms[{p.name!r}]"
-                )
-                for p in pres
-            }
-            if any(isinstance(v, np.ndarray) for v in out.values()):
-                raise ValueError(f"{where}: per-source delays must be scalars or distributions")
-            return out
+            for name, value in delay_ms.items():
+                if not isinstance(value, (int, float, np.number, Distribution)):
+                    raise ValueError(f"{where}: delay_ms[{name!r}] must be a scalar or a "
+                                     f"distribution, got {type(value).__name__}")  # fmt: skip
+            return {p.name: self._check_delay(delay_ms[p.name], None, False, rounding,
+                                              f"{where}: delay_ms[{p.name!r}]")
+                    for p in pres}  # fmt: skip
         value = self._check_delay(delay_ms, n, exact, rounding, f"{where}: delay_ms")
         return {p.name: value for p in pres}
 
@@ -297,22 +333,19 @@ class Brain:
         value = self._check_synaptic(value, n, exact, what)
         if isinstance(value, Distribution):
             return value
-        steps = np.atleast_1d(value) / self.dt_ms
+        steps = delay_steps(np.atleast_1d(value), self.dt_ms, rounding or "round")
+        if (steps < 1).any():
+            bad = np.atleast_1d(value)[steps < 1][0]
+            raise ValueError(f"{what}={bad} is below one step (dt_ms={self.dt_ms}): "
+                             "delays must be at least dt")  # fmt: skip
         if rounding is None:
-            off = np.abs(steps - np.round(steps)) > 1e-6 * np.maximum(1.0, steps)
+            off = np.abs(np.atleast_1d(value) / self.dt_ms - steps) > 1e-6 * np.maximum(1, steps)
             if off.any():
                 bad = np.atleast_1d(value)[off][0]
                 raise ValueError(
                     f"{what}={bad} is not a whole number of steps of dt_ms="
                     f"{self.dt_ms}; pass delay_rounding='round' to round it"
                 )
-            steps = np.round(steps)
-        else:
-            steps = {"round": np.round, "floor": np.floor, "ceil": np.ceil}[rounding](steps)
-        if (steps < 1).any():
-            bad = np.atleast_1d(value)[steps < 1][0]
-            raise ValueError(f"{what}={bad} is below one step (dt_ms={self.dt_ms}): "
-                             "delays must be at least dt")  # fmt: skip
         return value
 
     # ---- monitors ---------------------------------------------------------------------

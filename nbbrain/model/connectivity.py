@@ -3,7 +3,7 @@
 Rules are descriptions; the synapses are generated at build time by compiled code
 (``nbbrain.build.connect``) from a counter-based generator keyed by the brain's seed and the
 projection, so the same description always gives the same synapses.
-``same`` below means the projection connects a population to itself (autapses possible).
+``n_shared`` below is the number of neurons that are both pre and post (possible autapses).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import numpy as np
 
 
 class Rule:
-    def check(self, n_pre: int, n_post: int, same: bool, where: str) -> None:
+    def check(self, n_pre: int, n_post: int, n_shared: int, where: str) -> None:
         """Raise a clear error if the rule cannot connect these sizes."""
 
-    def expected_synapses(self, n_pre: int, n_post: int, same: bool) -> float:
+    def expected_synapses(self, n_pre: int, n_post: int, n_shared: int) -> float:
         raise NotImplementedError
 
 
@@ -25,8 +25,8 @@ class AllToAll(Rule):
     def __init__(self, allow_autapses: bool = True):
         self.allow_autapses = bool(allow_autapses)
 
-    def expected_synapses(self, n_pre, n_post, same):
-        return n_pre * n_post - (n_pre if same and not self.allow_autapses else 0)
+    def expected_synapses(self, n_pre, n_post, n_shared):
+        return n_pre * n_post - (0 if self.allow_autapses else n_shared)
 
     def __repr__(self):
         return f"AllToAll(allow_autapses={self.allow_autapses})"
@@ -35,11 +35,11 @@ class AllToAll(Rule):
 class OneToOne(Rule):
     """Pre neuron i to post neuron i; both populations must have the same size."""
 
-    def check(self, n_pre, n_post, same, where):
+    def check(self, n_pre, n_post, n_shared, where):
         if n_pre != n_post:
             raise ValueError(f"{where}: OneToOne needs equal sizes, got {n_pre} and {n_post}")
 
-    def expected_synapses(self, n_pre, n_post, same):
+    def expected_synapses(self, n_pre, n_post, n_shared):
         return n_pre
 
     def __repr__(self):
@@ -57,6 +57,8 @@ class FixedProbability(Rule):
 
     def __init__(self, p: float, allow_autapses: bool = True):
         try:
+            if isinstance(p, (bool, np.bool_)):
+                raise TypeError
             p = float(p)
         except (TypeError, ValueError):
             raise TypeError(f"FixedProbability: p must be a number, got {p!r}") from None
@@ -64,9 +66,8 @@ class FixedProbability(Rule):
             raise ValueError(f"FixedProbability: p must be in [0, 1], got {p}")
         self.p, self.allow_autapses = p, bool(allow_autapses)
 
-    def expected_synapses(self, n_pre, n_post, same):
-        pairs = n_pre * n_post - (n_pre if same and not self.allow_autapses else 0)
-        return self.p * pairs
+    def expected_synapses(self, n_pre, n_post, n_shared):
+        return self.p * (n_pre * n_post - (0 if self.allow_autapses else n_shared))
 
     def __repr__(self):
         return f"FixedProbability({self.p}, allow_autapses={self.allow_autapses})"
@@ -77,8 +78,8 @@ class _Fixed(Rule):
         self.k = _check_count(k, f"{type(self).__name__}: k")
         self.allow_autapses, self.allow_multapses = bool(allow_autapses), bool(allow_multapses)
 
-    def _check_k(self, n_choices, same, where):
-        avail = n_choices - (1 if same and not self.allow_autapses else 0)
+    def _check_k(self, n_choices, n_shared, where):
+        avail = n_choices - (1 if n_shared and not self.allow_autapses else 0)
         if not self.allow_multapses and self.k > avail:
             raise ValueError(
                 f"{where}: {type(self).__name__}(k={self.k}) without multapses needs at most "
@@ -97,20 +98,20 @@ class _Fixed(Rule):
 class FixedIndegree(_Fixed):
     """Each post neuron receives exactly ``k`` synapses from pre neurons drawn at random."""
 
-    def check(self, n_pre, n_post, same, where):
-        self._check_k(n_pre, same, where)
+    def check(self, n_pre, n_post, n_shared, where):
+        self._check_k(n_pre, n_shared, where)
 
-    def expected_synapses(self, n_pre, n_post, same):
+    def expected_synapses(self, n_pre, n_post, n_shared):
         return self.k * n_post
 
 
 class FixedOutdegree(_Fixed):
     """Each pre neuron makes exactly ``k`` synapses onto post neurons drawn at random."""
 
-    def check(self, n_pre, n_post, same, where):
-        self._check_k(n_post, same, where)
+    def check(self, n_pre, n_post, n_shared, where):
+        self._check_k(n_post, n_shared, where)
 
-    def expected_synapses(self, n_pre, n_post, same):
+    def expected_synapses(self, n_pre, n_post, n_shared):
         return self.k * n_pre
 
 
@@ -128,13 +129,13 @@ class FromArrays(Rule):
             )
         self.pre, self.post = pre.astype(np.int64), post.astype(np.int64)
 
-    def check(self, n_pre, n_post, same, where):
+    def check(self, n_pre, n_post, n_shared, where):
         for name, a, n in (("pre", self.pre, n_pre), ("post", self.post, n_post)):
             if a.size and (a.min() < 0 or a.max() >= n):
                 bad = a[(a < 0) | (a >= n)][0]
                 raise ValueError(f"{where}: FromArrays {name} index {bad} out of range [0, {n})")
 
-    def expected_synapses(self, n_pre, n_post, same):
+    def expected_synapses(self, n_pre, n_post, n_shared):
         return self.pre.size
 
     def __repr__(self):

@@ -156,7 +156,8 @@ class ConductanceLIF(_LIF):
             f[L.F_E0 + c] = p[f"e_{r}_mv"]
             f[L.F_DEC0 + c] = math.exp(-dt_ms / p[f"tau_{r}_ms"])
         f[L.F_MG] = p["mg_mm"] / 3.57
-        i[L.I_HAS_NMDA] = int(self.receptors["nmda"].channel in channels_used)
+        slow = {self.receptors[r].channel for r in ("nmda", "gaba_b")}
+        i[L.I_SLOW] = int(bool(slow & channels_used))
         return f, i
 
 

@@ -20,36 +20,52 @@ from ..rng import uniform32
 _F0 = np.float32(0.0)
 _MS_TO_S = np.float32(1e-3)
 
+# error_model="numpy": float division by zero gives inf instead of raising, so the loops
+# carry no exception branches (with them, they neither vectorise nor inline well).
+# fastmath={"contract"}: a * b + c may fuse into one FMA, as CUDA does by default; no
+# reassociation, so results stay deterministic.
+kernel = njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+
 
 # The per-population functions take slices of the population's neurons and loop from 0:
 # indices that are provably non-negative let LLVM drop numba's negative-index wraparound
 # and vectorise the loops (with a runtime start index they ran ~7x slower).
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _cond_lif(f, has_nmda, v, ga, gg, gn, gb, ref, i_ext):
-    """Integrate one population of conductance LIF neurons over one step."""
+@kernel
+def _cond_lif(f, slow, v, ga, gg, gn, gb, ra, rg, rn, rb, ref, i_ext):
+    """Integrate one population of conductance LIF neurons over one step: add the input
+    arriving now (``r*``: this step's ring slot, cleared here), integrate, decay. Without
+    ``slow`` (no NMDA or GABA_B state in this population) those channels are skipped."""
     gl, el, ib, dt_cm = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DT_CM]
     ea, eg, en, eb = f[L.F_E0], f[L.F_E0 + 1], f[L.F_E0 + 2], f[L.F_E0 + 3]
     da, dg, dn, db = f[L.F_DEC0], f[L.F_DEC0 + 1], f[L.F_DEC0 + 2], f[L.F_DEC0 + 3]
     mg = f[L.F_MG]
     for i in range(v.shape[0]):
-        vi, a, b, c, d = v[i], ga[i], gg[i], gn[i], gb[i]
-        c_eff = c * mg_block(vi, mg) if has_nmda else c
-        vn = cond_lif_v(vi, a, b, c_eff, d, ib + i_ext[i], gl, el, ea, eg, en, eb, dt_cm)
+        vi, a, b = v[i], ga[i] + ra[i], gg[i] + rg[i]
+        ra[i], rg[i] = _F0, _F0
+        if slow:
+            c, d = gn[i] + rn[i], gb[i] + rb[i]
+            rn[i], rb[i] = _F0, _F0
+            vn = cond_lif_v(vi, a, b, c * mg_block(vi, mg), d, ib + i_ext[i], gl, el, ea, eg,
+                            en, eb, dt_cm)  # fmt: skip
+            gn[i], gb[i] = decay(c, dn), decay(d, db)
+        else:
+            vn = cond_lif_v(vi, a, b, _F0, _F0, ib + i_ext[i], gl, el, ea, eg, en, eb, dt_cm)
         r = ref[i]
         v[i] = vi if r > 0 else vn
         ref[i] = r - 1 if r > 0 else 0
-        ga[i], gg[i], gn[i], gb[i] = decay(a, da), decay(b, dg), decay(c, dn), decay(d, db)
+        ga[i], gg[i] = decay(a, da), decay(b, dg)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _cur_lif(f, v, ie, ii, ref, i_ext):
-    """Integrate one population of current LIF neurons over one step."""
+@kernel
+def _cur_lif(f, v, ie, ii, re, ri, ref, i_ext):
+    """Integrate one population of current LIF neurons over one step (arrivals as above)."""
     gl, el, ib, dec_m = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DEC_M]
     de, di = f[L.F_DEC0], f[L.F_DEC0 + 1]
     for i in range(v.shape[0]):
-        vi, a, b = v[i], ie[i], ii[i]
+        vi, a, b = v[i], ie[i] + re[i], ii[i] + ri[i]
+        re[i], ri[i] = _F0, _F0
         vn = cur_lif_v(vi, a + b + ib + i_ext[i], gl, el, dec_m)
         r = ref[i]
         v[i] = vi if r > 0 else vn
@@ -57,21 +73,29 @@ def _cur_lif(f, v, ie, ii, ref, i_ext):
         ie[i], ii[i] = decay(a, de), decay(b, di)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@kernel
 def _threshold(f, ref_steps, lo, v, ref, spikes, n_spikes):
     """Spike where ``v > v_thresh``: reset, start the refractory count, list the spike
-    (as a global index: ``lo`` is the population's first neuron)."""
+    (as a global index: ``lo`` is the population's first neuron). Blocks of 16 neurons are
+    first tested at once (a vectorised any), since few neurons spike in any one step."""
     vth, vreset = f[L.F_VTH], f[L.F_VRESET]
-    for i in range(v.shape[0]):
-        if v[i] > vth:
-            v[i] = vreset
-            ref[i] = ref_steps
-            spikes[n_spikes] = lo + i
-            n_spikes += 1
+    n = v.shape[0]
+    for start in range(0, n, 16):
+        stop = min(start + 16, n)
+        hit = False
+        for i in range(start, stop):
+            hit |= v[i] > vth
+        if hit:
+            for i in range(start, stop):
+                if v[i] > vth:
+                    v[i] = vreset
+                    ref[i] = ref_steps
+                    spikes[n_spikes] = lo + i
+                    n_spikes += 1
     return n_spikes
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@kernel
 def _poisson(key, step, p_scale, lo, rate, spikes, n_spikes):
     """Each neuron spikes with probability ``rate_hz * dt``, drawn from (key, step, neuron)."""
     for i in range(rate.shape[0]):
@@ -81,7 +105,7 @@ def _poisson(key, step, p_scale, lo, rate, spikes, n_spikes):
     return n_spikes
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@kernel
 def _given(lo, row, spikes, n_spikes):
     """User-given spikes: ``row[i]`` nonzero means neuron ``lo + i`` spikes now."""
     for i in range(row.shape[0]):
@@ -91,7 +115,7 @@ def _given(lo, row, spikes, n_spikes):
     return n_spikes
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@kernel
 def _sample(step, v, g, rate, mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos):
     """State monitors: write the sampled neurons' values where ``step % every == 0``."""
     for m in range(mon_var.shape[0]):
@@ -110,7 +134,7 @@ def _sample(step, v, g, rate, mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon
         mon_pos[m] = pos
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@kernel
 def run_chunk(step0, n_steps, dt_ms, pop_lo, pop_hi, fpar, ipar, pop_key,
               v, g, ref, rate, indptr, target, weight, delay, ring,
               cur_in, cur_tmul, cur_off, spk_in, spk_tmul, spk_off,
@@ -127,8 +151,12 @@ def run_chunk(step0, n_steps, dt_ms, pop_lo, pop_hi, fpar, ipar, pop_key,
     """
     n = v.shape[0]
     n_slots, n_ch = ring.shape[0], ring.shape[1] // n
+    # ``zeros`` stands in for an absent current, ``no_ring`` for a channel no projection
+    # targets (arrivals "clear" it, which keeps it zero); two arrays, so that no loop
+    # reads and writes the same memory through two names (which stops vectorisation)
     p_scale = np.float32(dt_ms) * _MS_TO_S
     zeros = np.zeros(n, np.float32)
+    no_ring = np.zeros(n, np.float32)
     cap = rec_step.shape[0]
     for s in range(n_steps):
         if n_rec + rec_max_per_step > cap:
@@ -136,13 +164,6 @@ def run_chunk(step0, n_steps, dt_ms, pop_lo, pop_hi, fpar, ipar, pop_key,
         step = step0 + s
         _sample(step, v, g, rate, mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos)
         slot = step % n_slots
-        # 1. arrivals, then integration
-        for c in range(n_ch):
-            arrive = ring[slot, c * n : (c + 1) * n]
-            gc = g[c]
-            for i in range(n):
-                gc[i] += arrive[i]
-                arrive[i] = _F0
         n_spikes = 0
         for p in range(pop_lo.shape[0]):
             lo, hi, kind = pop_lo[p], pop_hi[p], ipar[p, L.I_KIND]
@@ -153,12 +174,18 @@ def run_chunk(step0, n_steps, dt_ms, pop_lo, pop_hi, fpar, ipar, pop_key,
                     i_ext = cur_in[s * cur_tmul[p], c0 : c0 + hi - lo]
                 else:
                     i_ext = zeros[: hi - lo]
-                vp, rp = v[lo:hi], ref[lo:hi]
+                # 1. input arriving now (channels without projections read zeros), integration
+                vp, rp, z = v[lo:hi], ref[lo:hi], no_ring[: hi - lo]
+                r0 = ring[slot, lo:hi]
+                r1 = ring[slot, n + lo : n + hi] if n_ch > 1 else z
                 if kind == L.COND_LIF:
-                    _cond_lif(f, ipar[p, L.I_HAS_NMDA] != 0, vp, g[0, lo:hi], g[1, lo:hi],
-                              g[2, lo:hi], g[3, lo:hi], rp, i_ext)  # fmt: skip
+                    r2 = ring[slot, 2 * n + lo : 2 * n + hi] if n_ch > 2 else z
+                    r3 = ring[slot, 3 * n + lo : 3 * n + hi] if n_ch > 3 else z
+                    _cond_lif(f, ipar[p, L.I_SLOW] != 0, vp, g[0, lo:hi], g[1, lo:hi],
+                              g[2, lo:hi], g[3, lo:hi], r0, r1, r2, r3, rp, i_ext)  # fmt: skip
                 else:
-                    _cur_lif(f, vp, g[0, lo:hi], g[1, lo:hi], rp, i_ext)
+                    _cur_lif(f, vp, g[0, lo:hi], g[1, lo:hi], r0, r1, rp, i_ext)
+                # 2. threshold, reset, refractoriness
                 m = _threshold(f, ipar[p, L.I_REF_STEPS], lo, vp, rp, spikes, n_spikes)
             elif kind == L.POISSON:
                 m = _poisson(pop_key[p], step, p_scale, lo, rate[lo:hi], spikes, n_spikes)
@@ -176,10 +203,16 @@ def run_chunk(step0, n_steps, dt_ms, pop_lo, pop_hi, fpar, ipar, pop_key,
             n_spikes = m
         # 3. propagation into the ring
         for k in range(n_spikes):
-            i = spikes[k]
-            for syn in range(indptr[i], indptr[i + 1]):
-                t = slot + delay[syn]
-                if t >= n_slots:
-                    t -= n_slots
-                ring[t, target[syn]] += weight[syn]
+            a, b = indptr[spikes[k]], indptr[spikes[k] + 1]
+            _deliver(ring, slot, target[a:b], weight[a:b], delay[a:b])
     return n_steps, n_rec
+
+
+@kernel
+def _deliver(ring, slot, target, weight, delay):
+    """Add one spike's synaptic weights into the ring, ``delay`` slots ahead."""
+    n_slots = ring.shape[0]
+    for j in range(target.shape[0]):
+        t = slot + delay[j]
+        t = t - n_slots if t >= n_slots else t
+        ring[t, np.uint32(target[j])] += weight[j]
