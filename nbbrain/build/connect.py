@@ -44,7 +44,9 @@ def fixed_probability(key, n_pre, n_post, p, self_post, autapses):
     for i in range(n_pre):
         if p > 0.0:
             counts[i] = _geometric_row(key, i, n_post, log_q, self_post[i], autapses, none, 0)
-    total = counts.sum()
+    total = 0
+    for i in range(n_pre):
+        total += counts[i]
     pre = np.empty(total, np.int32)
     post = np.empty(total, np.int32)
     pos = 0
@@ -116,10 +118,11 @@ def all_to_all(n_pre, n_post, self_post, autapses):
 @njit(cache=True, nogil=True)
 def sort_by_row(rows, n_rows):
     """Counting sort of synapses by row (stable): returns indptr and the permutation."""
-    counts = np.zeros(n_rows + 1, np.int64)
+    indptr = np.zeros(n_rows + 1, np.int64)
     for r in rows:
-        counts[r + 1] += 1
-    indptr = np.cumsum(counts)
+        indptr[r + 1] += 1
+    for r in range(n_rows):
+        indptr[r + 1] += indptr[r]
     fill = indptr[:-1].copy()
     order = np.empty(rows.shape[0], np.int64)
     for s in range(rows.shape[0]):

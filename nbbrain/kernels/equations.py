@@ -53,15 +53,10 @@ def exp_neg(x):
 
 @register_jitable
 def mg_block(v, mg_over_357):
-    """NMDA magnesium block ``1 / (1 + [Mg]/3.57 exp(-0.062 v))`` (v in mV)."""
-    return _ONE / (_ONE + mg_over_357 * _exp_any(_MG_SLOPE * v))
-
-
-@register_jitable
-def _exp_any(x):
-    """``exp(x)`` for any sign via ``exp_neg`` (``exp(x) = 1 / exp(-x)`` for x > 0)."""
-    e = exp_neg(-abs(x))
-    return e if x <= _ZERO else _ONE / e
+    """NMDA magnesium block ``1 / (1 + [Mg]/3.57 exp(-0.062 v))`` (v in mV), written with
+    ``e = exp(-0.062 |v|) <= 1`` so that only ``exp_neg`` is needed."""
+    e = exp_neg(_MG_SLOPE * abs(v))
+    return e / (e + mg_over_357) if v < _ZERO else _ONE / (_ONE + mg_over_357 * e)
 
 
 @register_jitable

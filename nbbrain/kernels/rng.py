@@ -22,18 +22,16 @@ _F53 = 1.0 / (1 << 53)
 
 
 @register_jitable
-def mix64(z):
-    """SplitMix64 finaliser: a bijective mix of a uint64."""
+def hash3(key, a, b):
+    """A uint64 from key and two non-negative integer counters: the SplitMix64 finaliser
+    applied twice, written out (one compiled function keeps the first compilation short)."""
+    z = np.uint64(key) ^ (np.uint64(a) * _GOLDEN)
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    z = (z ^ (z >> _S31)) ^ (np.uint64(b) * _ODD)
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
-
-
-@register_jitable
-def hash3(key, a, b):
-    """A uint64 from key and two non-negative integer counters."""
-    h = mix64(np.uint64(key) ^ (np.uint64(a) * _GOLDEN))
-    return mix64(h ^ (np.uint64(b) * _ODD))
 
 
 @register_jitable
