@@ -62,12 +62,12 @@ class Simulation:
         n_steps = self._n_steps(duration_ms, n_steps)
         inputs = check_inputs(self, inputs or {}, n_steps)
         counts = np.zeros(len(self.net.names), np.int64)
-        t0 = time.perf_counter()
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=n_steps, unit="step", desc="nbbrain", leave=False)
+        t0 = time.perf_counter()
         done = 0
         try:
             while done < n_steps:

@@ -35,7 +35,7 @@ def raster(sim, path, populations=None, max_per_population=200, t_range_ms=None)
     ax.set_yticks([t for t, _ in ticks], [name for _, name in ticks])
     ax.set_xlabel("time (ms)")
     ax.set_ylim(-1, base)
-    ax.set_title(f"{sum(sim._populations[n].n for n in names)} neurons, "
+    ax.set_title(f"up to {max_per_population} neurons per population, "
                  f"{sim.t_ms:g} ms")  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -1,0 +1,50 @@
+"""Speed and memory of the Brette et al. (2007) benchmarks (COBA, CUBA) on the CPU.
+
+Run from this folder: ``asv run`` (or ``asv run --python=same --quick`` against the
+installed nbbrain). Times are per 1 s of biological time at dt = 0.1 ms, one thread.
+"""
+
+import nbbrain as nb
+
+
+class _Model:
+    params = ["coba", "cuba"]
+    param_names = ["model"]
+    timeout = 300
+
+    def brain(self, model):
+        return getattr(nb.presets, model)(seed=1)
+
+
+class Build(_Model):
+    """Connectivity generation and packing (the kernel is compiled once, in setup)."""
+
+    def setup(self, model):
+        self.brain(model).build()  # compiles and caches
+
+    def time_build(self, model):
+        self.brain(model).build()
+
+    def peakmem_build(self, model):
+        self.brain(model).build()
+
+
+class Run(_Model):
+    """One second of biological time, from the same initial state each repeat."""
+
+    number = 1
+    repeat = 5
+
+    def setup(self, model):
+        self.sims = [self.brain(model).build() for _ in range(self.repeat + 2)]
+
+    def time_run_1s(self, model):
+        self.sims.pop().run(duration_ms=1000)
+
+    def peakmem_run_1s(self, model):
+        self.brain(model).build().run(duration_ms=1000)
+
+    def track_bytes_per_synapse(self, model):
+        return self.brain(model).build().memory()["bytes_per_synapse"]
+
+    track_bytes_per_synapse.unit = "bytes"

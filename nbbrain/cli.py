@@ -1,0 +1,150 @@
+"""Command line: ``nbbrain run MODEL`` and ``nbbrain bench MODEL``.
+
+nbbrain run coba --duration-ms 1000 --raster raster.png
+nbbrain bench coba
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from . import presets
+
+MODELS = {"coba": presets.coba, "cuba": presets.cuba}
+
+
+def _isi_cv(sim, name):
+    """Mean coefficient of variation of the inter-spike intervals (neurons with >= 3 spikes)."""
+    t_ms, idx = sim.spikes(name)
+    order = np.lexsort((t_ms, idx))
+    t_ms, idx = t_ms[order], idx[order]
+    same = idx[1:] == idx[:-1]
+    isi, who = np.diff(t_ms)[same], idx[1:][same]
+    n = np.bincount(who, minlength=idx.max() + 1 if idx.size else 0)
+    s1 = np.bincount(who, isi, minlength=n.size)
+    s2 = np.bincount(who, isi * isi, minlength=n.size)
+    ok = n >= 2
+    if not ok.any():
+        return float("nan")
+    mean = s1[ok] / n[ok]
+    sd = np.sqrt(np.maximum(s2[ok] / n[ok] - mean**2, 0.0))
+    return float(np.mean(sd / mean))
+
+
+def cmd_run(args):
+    t0 = time.perf_counter()
+    brain = MODELS[args.model](seed=args.seed)
+    sim = brain.build()
+    result = sim.run(duration_ms=args.duration_ms, progress=not args.no_progress)
+    lines = [
+        f"{args.model}: {sim.net.n} neurons, {sim.net.n_synapses} synapses, "
+        f"dt {sim.dt_ms} ms, seed {args.seed}",
+        f"build {sim.build_s:.2f} s, compile {sim.compile_s:.2f} s, run {result.wall_s:.3f} s "
+        f"({result.realtime_factor:.3f} x real time), total {time.perf_counter() - t0:.2f} s",
+        result.summary(),
+    ]
+    for name in sim.net.names:
+        if name in sim._spikes.names_recorded:
+            lines.append(f"  {name}: ISI CV {_isi_cv(sim, name):.2f}")
+    text = "\n".join(lines)
+    print(text)
+    if args.summary:
+        with open(args.summary, "w") as fh:
+            fh.write(text + "\n")
+    if args.raster:
+        from .monitors.plots import raster
+
+        raster(sim, args.raster)
+        print(f"raster plot: {args.raster}")
+    return 0
+
+
+def _fresh_process(model, duration_ms, cache_dir):
+    """Wall time of a new Python process that imports, builds, compiles and runs."""
+    code = (
+        "import nbbrain as nb; "
+        f"nb.presets.{model}().build().run(duration_ms={duration_ms})"
+    )  # fmt: skip
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    return time.perf_counter() - t0
+
+
+def cmd_bench(args):
+    """Speed figures of one model: build, run (best of ``--repeat``), fresh-process times."""
+    brain = MODELS[args.model](seed=args.seed)
+    sim = brain.build()
+    best = None
+    for _ in range(args.repeat):
+        sim = brain.build()
+        res = sim.run(duration_ms=args.duration_ms)
+        best = res if best is None or res.wall_s < best.wall_s else best
+    n_spikes = sum(best.spike_counts[n] for n in sim.net.names)
+    degree = np.diff(sim.net.indptr)
+    events = sum(int(degree[sim.net.lo[k] + sim.spikes(name)[1]].sum())
+                 for k, name in enumerate(sim.net.names))  # fmt: skip
+    mem = sim.memory()
+    out = {
+        "model": args.model,
+        "n_neurons": sim.net.n,
+        "n_synapses": sim.net.n_synapses,
+        "bytes_per_synapse": round(mem["bytes_per_synapse"], 2),
+        "duration_ms": args.duration_ms,
+        "build_s": round(sim.build_s, 3),
+        "run_s": round(best.wall_s, 4),
+        "realtime_factor": round(best.realtime_factor, 4),
+        "steps_per_s": round(best.steps_per_s),
+        "synaptic_events_per_s": float(f"{events / best.wall_s:.3g}"),
+        "mean_rate_hz": round(n_spikes / sim.net.n / (args.duration_ms * 1e-3), 2),
+    }
+    if args.fresh:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as cache:
+            out["fresh_process_s"] = round(_fresh_process(args.model, args.duration_ms, cache), 2)
+            out["cached_process_s"] = round(_fresh_process(args.model, args.duration_ms, cache), 2)
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for key, value in out.items():
+            print(f"{key:>24}: {value}")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="nbbrain", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a model and print its rates")
+    run.add_argument("model", choices=sorted(MODELS))
+    run.add_argument("--duration-ms", type=float, default=1000.0)
+    run.add_argument("--seed", type=int, default=1)
+    run.add_argument("--raster", help="write a raster plot (PNG) here")
+    run.add_argument("--summary", help="write the printed summary here")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+    bench = sub.add_parser("bench", help="speed figures of a model")
+    bench.add_argument("model", choices=sorted(MODELS))
+    bench.add_argument("--duration-ms", type=float, default=1000.0)
+    bench.add_argument("--seed", type=int, default=1)
+    bench.add_argument("--repeat", type=int, default=3, help="runs; the fastest is reported")
+    bench.add_argument(
+        "--fresh",
+        action="store_true",
+        help="also time a new process with an empty and a warm numba cache",
+    )
+    bench.add_argument("--json", action="store_true", help="one line of JSON")
+    bench.set_defaults(func=cmd_bench)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The command line: run writes its summary and plot; bench prints its figures."""
+
+import json
+
+import pytest
+
+from nbbrain.cli import main
+
+
+def test_run_writes_summary_and_raster(tmp_path, capsys):
+    raster, summary = tmp_path / "raster.png", tmp_path / "summary.txt"
+    assert main(["run", "coba", "--duration-ms", "50", "--raster", str(raster),
+                 "--summary", str(summary), "--no-progress"]) == 0  # fmt: skip
+    text = summary.read_text()
+    assert "4000 neurons" in text and "exc" in text and "Hz" in text
+    assert raster.stat().st_size > 10_000 and raster.read_bytes()[:4] == b"\x89PNG"
+    assert "build" in capsys.readouterr().out
+
+
+def test_bench_prints_json(capsys):
+    assert main(["bench", "cuba", "--duration-ms", "20", "--repeat", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["n_neurons"] == 4000 and out["run_s"] > 0 and out["bytes_per_synapse"] <= 12
+
+
+def test_unknown_model_is_an_error(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "nope"])
+    assert "invalid choice" in capsys.readouterr().err
