@@ -1,8 +1,9 @@
-"""Compiled connectivity generation.
+"""Connectivity generation.
 
-Each generator returns synapses as local (pre, post) int32 pairs. Random choices come from
-the counter-based generator keyed by the projection's key and (row, draw number), so rows
-are independent of each other: the same synapses whatever the order of generation.
+Each generator returns synapses as local (pre, post) int32 pairs, seeded by the
+projection's key. Fixed in- and out-degrees are drawn by compiled code (numba) from the
+counter-based generator keyed by (row, draw number), so rows are independent of each other;
+the Bernoulli and all-to-all rules are whole-array numpy operations (no compilation).
 ``self_post[i]`` is the post index that is the same neuron as pre ``i`` (-1 if none):
 with ``autapses=False`` that pair is never made.
 """
@@ -15,48 +16,32 @@ from numba import njit
 from ..kernels.rng import uniform64
 
 
-@njit(cache=True, nogil=True)
-def _geometric_row(key, row, n_post, log_q, self_j, autapses, out, pos):
-    """Posts of one row of a Bernoulli(p) matrix by geometric skipping (``log_q = log(1-p)``);
-    writes them at ``out[pos:]`` when ``out`` is long enough, returns how many."""
-    j, k, m = -1, 0, 0
-    while True:
-        u = uniform64(key, row, k)
-        k += 1
-        skip = np.floor(math.log(1.0 - u) / log_q)  # a float (math.floor gives an int64)
-        if skip >= n_post - j - 1:
-            return m
-        j += 1 + int(skip)
-        if j == self_j and not autapses:
-            continue
-        if pos + m < out.shape[0]:
-            out[pos + m] = j
-        m += 1
-
-
-@njit(cache=True, nogil=True)
 def fixed_probability(key, n_pre, n_post, p, self_post, autapses):
-    """Every pair with probability p: two passes over the same counter-based draws (count,
-    then fill), so no memory beyond the result."""
-    log_q = math.log1p(-p) if p < 1.0 else -np.inf
-    counts = np.zeros(n_pre, np.int64)
-    none = np.zeros(0, np.int32)
-    for i in range(n_pre):
-        if p > 0.0:
-            counts[i] = _geometric_row(key, i, n_post, log_q, self_post[i], autapses, none, 0)
-    total = 0
-    for i in range(n_pre):
-        total += counts[i]
-    pre = np.empty(total, np.int32)
-    post = np.empty(total, np.int32)
-    pos = 0
-    for i in range(n_pre):
-        m = counts[i]
-        if m:
-            _geometric_row(key, i, n_post, log_q, self_post[i], autapses, post, pos)
-            pre[pos : pos + m] = i
-            pos += m
-    return pre, post
+    """Every pair with probability p: the gaps between connected pairs, in row-major order,
+    are geometric (numpy's generator, seeded by ``key``): no compilation, and a run of C
+    over the synapses only. Rows come out sorted; more rows leave earlier rows unchanged."""
+    total = n_pre * n_post
+    rng = np.random.default_rng(int(key))
+    if p <= 0.0 or total == 0:
+        pos = np.zeros(0, np.int64)
+    elif p >= 1.0:
+        pos = np.arange(total, dtype=np.int64)
+    elif p < 1e-12:  # geometric gaps would overflow; the count is almost surely tiny
+        pos = np.sort(rng.choice(total, rng.binomial(total, p), replace=False))
+    else:
+        parts, last = [], -1
+        while last < total - 1:
+            left = (total - 1 - last) * p
+            gaps = rng.geometric(p, int(left + 6 * math.sqrt(left) + 64))
+            pos = last + np.cumsum(gaps)
+            parts.append(pos[pos < total])
+            last = pos[-1]
+        pos = np.concatenate(parts)
+    pre, post = pos // n_post, pos % n_post
+    if not autapses:
+        keep = post != self_post[pre]
+        pre, post = pre[keep], post[keep]
+    return pre.astype(np.int32), post.astype(np.int32)
 
 
 @njit(cache=True, nogil=True)
@@ -97,36 +82,18 @@ def fixed_degree(key, n_rows, n_other, k, self_other, autapses, multapses):
     return rows, other
 
 
-@njit(cache=True, nogil=True)
 def all_to_all(n_pre, n_post, self_post, autapses):
-    total = n_pre * n_post
+    pre = np.repeat(np.arange(n_pre, dtype=np.int32), n_post)
+    post = np.tile(np.arange(n_post, dtype=np.int32), n_pre)
     if not autapses:
-        for i in range(n_pre):
-            total -= 1 if self_post[i] >= 0 else 0
-    pre = np.empty(total, np.int32)
-    post = np.empty(total, np.int32)
-    pos = 0
-    for i in range(n_pre):
-        for j in range(n_post):
-            if autapses or j != self_post[i]:
-                pre[pos] = i
-                post[pos] = j
-                pos += 1
+        keep = post != self_post[pre]
+        pre, post = pre[keep], post[keep]
     return pre, post
 
 
-@njit(cache=True, nogil=True)
 def sort_by_row(rows, n_rows):
-    """Counting sort of synapses by row (stable): returns indptr and the permutation."""
+    """Stable sort of synapses by row: returns indptr and the permutation. (Timsort finds
+    the runs that each projection's rows already form.)"""
     indptr = np.zeros(n_rows + 1, np.int64)
-    for r in rows:
-        indptr[r + 1] += 1
-    for r in range(n_rows):
-        indptr[r + 1] += indptr[r]
-    fill = indptr[:-1].copy()
-    order = np.empty(rows.shape[0], np.int64)
-    for s in range(rows.shape[0]):
-        r = rows[s]
-        order[fill[r]] = s
-        fill[r] += 1
-    return indptr, order
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    return indptr, np.argsort(rows, kind="stable")

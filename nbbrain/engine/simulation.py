@@ -13,7 +13,7 @@ import numpy as np
 from .. import config
 from ..build.network import build_network, update_slow_flags
 from ..kernels import layout as L
-from ..kernels.cpu.run import run_chunk
+from ..kernels.cpu.run import make_run_chunk
 from ..monitors.recorders import SpikeRecorder, StateRecorder
 from .inputs import check_inputs, pack_inputs
 from .result import RunResult
@@ -40,6 +40,7 @@ class Simulation:
                         for s in brain.state_monitors]  # fmt: skip
         self._ring = np.zeros((net.n_slots, net.n_channels * net.n), np.float32)
         self._scratch = np.empty(net.n, np.int32)
+        self._zeros = (np.zeros(net.n, np.float32), np.zeros(net.n, np.float32))
         self.build_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         self._advance(0, {}, None)  # compiles the kernel (or loads it from the cache)
@@ -115,17 +116,19 @@ class Simulation:
         cur = cur or _no_input(len(net.names), np.float32)
         spk = spk or _no_input(len(net.names), np.uint8)
         mon = StateRecorder.pack(self._states, self.step, n_steps)
+        run_chunk = make_run_chunk(*self._features())
         done = 0
         while True:
             rec_step, rec_idx = self._spikes.buffers(n_steps - done, self.dt_ms)
             steps, n_rec = run_chunk(
-                self.step, n_steps - done, net.dt_ms, net.lo, net.hi, net.fpar, net.ipar,
-                net.pop_key, net.v, net.g, net.ref, net.rate, net.indptr, net.target,
-                net.weight, net.delay, self._ring,
+                self.step, n_steps - done, net.n_slots, net.dt_ms, net.lo, net.hi, net.fpar,
+                net.ipar, net.pop_key, net.v, net.g.reshape(-1), net.ref, net.rate,
+                net.indptr, net.target, net.weight, net.delay, self._ring.reshape(-1),
                 cur[0][done:] if cur[1].any() else cur[0], cur[1], cur[2],
                 spk[0][done:] if spk[1].any() else spk[0], spk[1], spk[2],
                 counts, rec_step, rec_idx, 0, self._spikes.max_per_step,
                 mon.var, mon.every, mon.ptr, mon.idx, mon.out, mon.pos, self._scratch,
+                *self._zeros,
             )  # fmt: skip
             self._spikes.collect(rec_step[:n_rec], rec_idx[:n_rec])
             self.step += steps
@@ -135,6 +138,12 @@ class Simulation:
             self._spikes.grow()
         StateRecorder.unpack(self._states, mon)
         return counts
+
+    def _features(self):
+        """Which parts of the kernel this brain uses (see ``make_run_chunk``)."""
+        kinds, ipar = set(self.net.ipar[:, L.I_KIND]), self.net.ipar
+        return (L.COND_LIF in kinds, bool(ipar[:, L.I_SLOW].any()), L.CUR_LIF in kinds,
+                L.POISSON in kinds, L.SPIKE_SOURCE in kinds, bool(self._states))  # fmt: skip
 
     # ---- reading back -------------------------------------------------------------------
     def _pop(self, name):

@@ -10,6 +10,8 @@ One step (DESIGN.md section 1):
 Arrays only: the Python side (``nbbrain.engine``) validates and packs everything.
 """
 
+import functools
+
 import numpy as np
 from numba import njit
 
@@ -33,29 +35,39 @@ kernel = njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"}
 
 
 @kernel
-def _cond_lif(f, slow, v, ga, gg, gn, gb, ra, rg, rn, rb, ref, i_ext):
-    """Integrate one population of conductance LIF neurons over one step: add the input
-    arriving now (``r*``: this step's ring slot, cleared here), integrate, decay. Without
-    ``slow`` (no NMDA or GABA_B state in this population) those channels are skipped."""
+def _cond_lif(f, v, ga, gg, ra, rg, ref, i_ext):
+    """Integrate one population of conductance LIF neurons with AMPA and GABA_A input over
+    one step: add the input arriving now (``r*``: this step's ring slot, cleared here),
+    integrate, decay."""
+    gl, el, ib, dt_cm = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DT_CM]
+    ea, eg, da, dg = f[L.F_E0], f[L.F_E0 + 1], f[L.F_DEC0], f[L.F_DEC0 + 1]
+    for i in range(v.shape[0]):
+        vi, a, b = v[i], ga[i] + ra[i], gg[i] + rg[i]
+        ra[i], rg[i] = _F0, _F0
+        vn = cond_lif_v(vi, a, b, _F0, _F0, ib + i_ext[i], gl, el, ea, eg, _F0, _F0, dt_cm)
+        r = ref[i]
+        v[i] = vi if r > 0 else vn
+        ref[i] = r - 1 if r > 0 else 0
+        ga[i], gg[i] = decay(a, da), decay(b, dg)
+
+
+@kernel
+def _cond_lif_slow(f, v, ga, gg, gn, gb, ra, rg, rn, rb, ref, i_ext):
+    """As ``_cond_lif``, with the NMDA (magnesium-blocked) and GABA_B channels too."""
     gl, el, ib, dt_cm = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DT_CM]
     ea, eg, en, eb = f[L.F_E0], f[L.F_E0 + 1], f[L.F_E0 + 2], f[L.F_E0 + 3]
     da, dg, dn, db = f[L.F_DEC0], f[L.F_DEC0 + 1], f[L.F_DEC0 + 2], f[L.F_DEC0 + 3]
     mg = f[L.F_MG]
     for i in range(v.shape[0]):
         vi, a, b = v[i], ga[i] + ra[i], gg[i] + rg[i]
-        ra[i], rg[i] = _F0, _F0
-        if slow:
-            c, d = gn[i] + rn[i], gb[i] + rb[i]
-            rn[i], rb[i] = _F0, _F0
-            vn = cond_lif_v(vi, a, b, c * mg_block(vi, mg), d, ib + i_ext[i], gl, el, ea, eg,
-                            en, eb, dt_cm)  # fmt: skip
-            gn[i], gb[i] = decay(c, dn), decay(d, db)
-        else:
-            vn = cond_lif_v(vi, a, b, _F0, _F0, ib + i_ext[i], gl, el, ea, eg, en, eb, dt_cm)
+        c, d = gn[i] + rn[i], gb[i] + rb[i]
+        ra[i], rg[i], rn[i], rb[i] = _F0, _F0, _F0, _F0
+        vn = cond_lif_v(vi, a, b, c * mg_block(vi, mg), d, ib + i_ext[i], gl, el, ea, eg, en,
+                        eb, dt_cm)  # fmt: skip
         r = ref[i]
         v[i] = vi if r > 0 else vn
         ref[i] = r - 1 if r > 0 else 0
-        ga[i], gg[i] = decay(a, da), decay(b, dg)
+        ga[i], gg[i], gn[i], gb[i] = decay(a, da), decay(b, dg), decay(c, dn), decay(d, db)
 
 
 @kernel
@@ -76,22 +88,14 @@ def _cur_lif(f, v, ie, ii, re, ri, ref, i_ext):
 @kernel
 def _threshold(f, ref_steps, lo, v, ref, spikes, n_spikes):
     """Spike where ``v > v_thresh``: reset, start the refractory count, list the spike
-    (as a global index: ``lo`` is the population's first neuron). Blocks of 16 neurons are
-    first tested at once (a vectorised any), since few neurons spike in any one step."""
+    (as a global index: ``lo`` is the population's first neuron)."""
     vth, vreset = f[L.F_VTH], f[L.F_VRESET]
-    n = v.shape[0]
-    for start in range(0, n, 16):
-        stop = min(start + 16, n)
-        hit = False
-        for i in range(start, stop):
-            hit |= v[i] > vth
-        if hit:
-            for i in range(start, stop):
-                if v[i] > vth:
-                    v[i] = vreset
-                    ref[i] = ref_steps
-                    spikes[n_spikes] = lo + i
-                    n_spikes += 1
+    for i in range(v.shape[0]):
+        if v[i] > vth:
+            v[i] = vreset
+            ref[i] = ref_steps
+            spikes[n_spikes] = lo + i
+            n_spikes += 1
     return n_spikes
 
 
@@ -117,7 +121,9 @@ def _given(lo, row, spikes, n_spikes):
 
 @kernel
 def _sample(step, v, g, rate, mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos):
-    """State monitors: write the sampled neurons' values where ``step % every == 0``."""
+    """State monitors: write the sampled neurons' values where ``step % every == 0``
+    (variable code 0: v, 1..4: channel state, 5: Poisson rate; ``g`` is flat)."""
+    n = v.shape[0]
     for m in range(mon_var.shape[0]):
         if step % mon_every[m] != 0:
             continue
@@ -127,92 +133,110 @@ def _sample(step, v, g, rate, mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon
             if var == 0:
                 mon_out[pos] = v[i]
             elif var <= L.N_CHANNELS:
-                mon_out[pos] = g[var - 1, i]
+                mon_out[pos] = g[(var - 1) * n + i]
             else:
                 mon_out[pos] = rate[i]
             pos += 1
         mon_pos[m] = pos
 
 
-@kernel
-def run_chunk(step0, n_steps, dt_ms, pop_lo, pop_hi, fpar, ipar, pop_key,
-              v, g, ref, rate, indptr, target, weight, delay, ring,
-              cur_in, cur_tmul, cur_off, spk_in, spk_tmul, spk_off,
-              counts, rec_step, rec_idx, n_rec, rec_max_per_step,
-              mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos, spikes):  # fmt: skip
-    """Advance ``n_steps`` steps from ``step0``. Returns (steps done, spikes recorded).
+@functools.cache
+def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors):
+    """The kernel for brains with the given features (flags). Each flag is a constant of
+    the compiled function: numba prunes the branches of absent features before typing,
+    so that a brain compiles (and caches) only the code it uses."""
 
-    Stops early, at a step boundary, when the spike record buffers could overflow; the
-    caller grows them and calls again (a run is the same whatever its chunking).
-    ``ring`` is ``float32[D, C * N]`` (slot-major: one step's input for all channels is
-    contiguous); ``target = channel * N + post``. ``cur_in``/``spk_in`` hold external
-    currents (pA) / given spikes, one row per step (``*_tmul = 1``) or one row for all
-    steps (``*_tmul = 0``); a population without input has ``*_off = -1``.
-    """
-    n = v.shape[0]
-    n_slots, n_ch = ring.shape[0], ring.shape[1] // n
-    # ``zeros`` stands in for an absent current, ``no_ring`` for a channel no projection
-    # targets (arrivals "clear" it, which keeps it zero); two arrays, so that no loop
-    # reads and writes the same memory through two names (which stops vectorisation)
-    p_scale = np.float32(dt_ms) * _MS_TO_S
-    zeros = np.zeros(n, np.float32)
-    no_ring = np.zeros(n, np.float32)
-    cap = rec_step.shape[0]
-    for s in range(n_steps):
-        if n_rec + rec_max_per_step > cap:
-            return s, n_rec
-        step = step0 + s
-        _sample(step, v, g, rate, mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos)
-        slot = step % n_slots
-        n_spikes = 0
-        for p in range(pop_lo.shape[0]):
-            lo, hi, kind = pop_lo[p], pop_hi[p], ipar[p, L.I_KIND]
-            f = fpar[p]
-            if kind == L.COND_LIF or kind == L.CUR_LIF:
-                if cur_off[p] >= 0:
-                    c0 = cur_off[p]
-                    i_ext = cur_in[s * cur_tmul[p], c0 : c0 + hi - lo]
+    @kernel
+    def run_chunk(step0, n_steps, n_slots, dt_ms, pop_lo, pop_hi, fpar, ipar, pop_key,
+                  v, g, ref, rate, indptr, target, weight, delay, ring,
+                  cur_in, cur_tmul, cur_off, spk_in, spk_tmul, spk_off,
+                  counts, rec_step, rec_idx, n_rec, rec_max_per_step,
+                  mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos, spikes, zeros,
+                  no_ring):  # fmt: skip
+        """Advance ``n_steps`` steps from ``step0``. Returns (steps done, spikes recorded).
+
+        Stops early, at a step boundary, when the spike record buffers could overflow; the
+        caller grows them and calls again (a run is the same whatever its chunking).
+        ``g`` is the channel state ``float32[4 * N]`` (channel-major), ``ring`` the delayed
+        input ``float32[D * C * N]`` (slot-major: one step's input for all channels is
+        contiguous); ``target = channel * N + post``. Both are passed flat: 1-D slices
+        compile faster than 2-D ones. ``cur_in``/``spk_in`` hold external
+        currents (pA) / given spikes, one row per step (``*_tmul = 1``) or one row for all
+        steps (``*_tmul = 0``); a population without input has ``*_off = -1``.
+        """
+        n = v.shape[0]
+        n_ch = ring.shape[0] // (n_slots * n)
+        # ``zeros`` (float32[N]) stands in for an absent current, ``no_ring`` for a channel
+        # no projection targets (arrivals "clear" it, which keeps it zero); two arrays, so
+        # that no loop reads and writes the same memory through two names (no vectorising)
+        p_scale = np.float32(dt_ms) * _MS_TO_S
+        cap = rec_step.shape[0]
+        for s in range(n_steps):
+            if n_rec + rec_max_per_step > cap:
+                return s, n_rec
+            step = step0 + s
+            if monitors:
+                _sample(step, v, g, rate, mon_var, mon_every, mon_ptr, mon_idx, mon_out,
+                        mon_pos)  # fmt: skip
+            slot = step % n_slots
+            base = slot * n_ch * n
+            n_spikes = 0
+            for p in range(pop_lo.shape[0]):
+                lo, hi, kind = pop_lo[p], pop_hi[p], ipar[p, L.I_KIND]
+                f = fpar[p]
+                if kind == L.COND_LIF or kind == L.CUR_LIF:
+                    if cur_off[p] >= 0:
+                        c0 = cur_off[p]
+                        i_ext = cur_in[s * cur_tmul[p], c0 : c0 + hi - lo]
+                    else:
+                        i_ext = zeros[: hi - lo]
+                    # 1. input arriving now (absent channels read zeros), integration
+                    vp, rp, z = v[lo:hi], ref[lo:hi], no_ring[: hi - lo]
+                    g0, g1 = g[lo:hi], g[n + lo : n + hi]
+                    r0 = ring[base + lo : base + hi]
+                    r1 = ring[base + n + lo : base + n + hi] if n_ch > 1 else z
+                    if kind == L.COND_LIF:
+                        if cond_slow:
+                            if ipar[p, L.I_SLOW]:
+                                r2 = ring[base + 2 * n + lo : base + 2 * n + hi] if n_ch > 2 else z
+                                r3 = ring[base + 3 * n + lo : base + 3 * n + hi] if n_ch > 3 else z
+                                g2, g3 = g[2 * n + lo : 2 * n + hi], g[3 * n + lo : 3 * n + hi]
+                                _cond_lif_slow(f, vp, g0, g1, g2, g3, r0, r1, r2, r3, rp, i_ext)
+                            else:
+                                _cond_lif(f, vp, g0, g1, r0, r1, rp, i_ext)
+                        elif cond:
+                            _cond_lif(f, vp, g0, g1, r0, r1, rp, i_ext)
+                    elif cur:
+                        _cur_lif(f, vp, g0, g1, r0, r1, rp, i_ext)
+                    # 2. threshold, reset, refractoriness
+                    m = _threshold(f, ipar[p, L.I_REF_STEPS], lo, vp, rp, spikes, n_spikes)
+                elif poisson and kind == L.POISSON:
+                    m = _poisson(pop_key[p], step, p_scale, lo, rate[lo:hi], spikes, n_spikes)
+                elif given and spk_off[p] >= 0:
+                    c0 = spk_off[p]
+                    m = _given(lo, spk_in[s * spk_tmul[p], c0 : c0 + hi - lo], spikes, n_spikes)
                 else:
-                    i_ext = zeros[: hi - lo]
-                # 1. input arriving now (channels without projections read zeros), integration
-                vp, rp, z = v[lo:hi], ref[lo:hi], no_ring[: hi - lo]
-                r0 = ring[slot, lo:hi]
-                r1 = ring[slot, n + lo : n + hi] if n_ch > 1 else z
-                if kind == L.COND_LIF:
-                    r2 = ring[slot, 2 * n + lo : 2 * n + hi] if n_ch > 2 else z
-                    r3 = ring[slot, 3 * n + lo : 3 * n + hi] if n_ch > 3 else z
-                    _cond_lif(f, ipar[p, L.I_SLOW] != 0, vp, g[0, lo:hi], g[1, lo:hi],
-                              g[2, lo:hi], g[3, lo:hi], r0, r1, r2, r3, rp, i_ext)  # fmt: skip
-                else:
-                    _cur_lif(f, vp, g[0, lo:hi], g[1, lo:hi], r0, r1, rp, i_ext)
-                # 2. threshold, reset, refractoriness
-                m = _threshold(f, ipar[p, L.I_REF_STEPS], lo, vp, rp, spikes, n_spikes)
-            elif kind == L.POISSON:
-                m = _poisson(pop_key[p], step, p_scale, lo, rate[lo:hi], spikes, n_spikes)
-            elif spk_off[p] >= 0:
-                c0 = spk_off[p]
-                m = _given(lo, spk_in[s * spk_tmul[p], c0 : c0 + hi - lo], spikes, n_spikes)
-            else:
-                m = n_spikes
-            counts[p] += m - n_spikes
-            if ipar[p, L.I_RECORD]:
-                for k in range(n_spikes, m):
-                    rec_step[n_rec] = step
-                    rec_idx[n_rec] = spikes[k]
-                    n_rec += 1
-            n_spikes = m
-        # 3. propagation into the ring
-        for k in range(n_spikes):
-            a, b = indptr[spikes[k]], indptr[spikes[k] + 1]
-            _deliver(ring, slot, target[a:b], weight[a:b], delay[a:b])
-    return n_steps, n_rec
+                    m = n_spikes
+                counts[p] += m - n_spikes
+                if ipar[p, L.I_RECORD]:
+                    for k in range(n_spikes, m):
+                        rec_step[n_rec] = step
+                        rec_idx[n_rec] = spikes[k]
+                        n_rec += 1
+                n_spikes = m
+            # 3. propagation into the ring
+            for k in range(n_spikes):
+                a, b = indptr[spikes[k]], indptr[spikes[k] + 1]
+                _deliver(ring, slot, n_slots, n_ch * n, target[a:b], weight[a:b], delay[a:b])
+        return n_steps, n_rec
+
+    return run_chunk
 
 
 @kernel
-def _deliver(ring, slot, target, weight, delay):
-    """Add one spike's synaptic weights into the ring, ``delay`` slots ahead."""
-    n_slots = ring.shape[0]
+def _deliver(ring, slot, n_slots, stride, target, weight, delay):
+    """Add one spike's synaptic weights into the flat ring, ``delay`` slots ahead."""
     for j in range(target.shape[0]):
         t = slot + delay[j]
         t = t - n_slots if t >= n_slots else t
-        ring[t, np.uint32(target[j])] += weight[j]
+        ring[t * stride + np.uint32(target[j])] += weight[j]
