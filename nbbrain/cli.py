@@ -81,12 +81,12 @@ def _fresh_process(model, duration_ms, cache_dir):
 def cmd_bench(args):
     """Speed figures of one model: build, run (best of ``--repeat``), fresh-process times."""
     brain = MODELS[args.model](seed=args.seed)
-    sim = brain.build()
-    best = None
+    best, sim = None, None
     for _ in range(args.repeat):
-        sim = brain.build()
-        res = sim.run(duration_ms=args.duration_ms)
-        best = res if best is None or res.wall_s < best.wall_s else best
+        trial = brain.build()
+        res = trial.run(duration_ms=args.duration_ms)
+        if best is None or res.wall_s < best.wall_s:
+            best, sim = res, trial
     n_spikes = sum(best.spike_counts[n] for n in sim.net.names)
     degree = np.diff(sim.net.indptr)
     events = sum(int(degree[sim.net.lo[k] + sim.spikes(name)[1]].sum())

@@ -54,8 +54,16 @@ def run_reference(net, n_steps, *, currents=None, given=None):
             f = net.fpar[k].astype(np.float64)
             kind = net.ipar[k, L.I_KIND]
             sl = slice(lo, hi)
+            drive, dv_th = 1.0, 0.0
+            if net.mod_osc[k] >= 0:  # rhythm: phase from the step count
+                o = net.mod_osc[k]
+                phase = net.osc_phase[o] + 2 * np.pi * net.osc_freq[o] * step * dt * 1e-3
+                c = np.cos(phase)
+                drive = float(np.float32(1.0 + net.mod_depth[k] * c))
+                dv_th = float(np.float32(-net.mod_thr[k] * c))
             if kind in (L.COND_LIF, L.CUR_LIF):
-                i_in = f[L.F_IBIAS] + (currents[k][step] if currents and k in currents else 0.0)
+                i_ext = currents[k][step] if currents and k in currents else 0.0
+                i_in = (f[L.F_IBIAS] + i_ext) * drive
                 if kind == L.COND_LIF:
                     gs = g[:, sl].copy()
                     gs[2] = gs[2] / (1.0 + f[L.F_MG] * np.exp(-0.062 * v[sl]))
@@ -73,12 +81,12 @@ def run_reference(net, n_steps, *, currents=None, given=None):
                 ref[sl] = np.maximum(ref[sl] - 1, 0)
                 for c in range(channels):
                     g[c, sl] *= f[L.F_DEC0 + c]
-                fired = lo + np.flatnonzero(v[sl] > f[L.F_VTH])
+                fired = lo + np.flatnonzero(v[sl] > f[L.F_VTH] + dv_th)
                 v[fired] = f[L.F_VRESET]
                 ref[fired] = net.ipar[k, L.I_REF_STEPS]
             elif kind == L.POISSON:
                 u = uniform32(net.pop_key[k], step, np.arange(hi - lo))
-                p = rate[sl] * (np.float32(dt) * np.float32(1e-3))
+                p = rate[sl] * ((np.float32(dt) * np.float32(1e-3)) * np.float32(drive))
                 fired = lo + np.flatnonzero(u < p)
             else:
                 fired = lo + np.flatnonzero(given[k][step]) if given and k in given else []

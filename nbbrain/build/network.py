@@ -28,7 +28,7 @@ from ..model.connectivity import (
     FromArrays,
     OneToOne,
 )
-from ..model.values import Distribution, resolve
+from ..model.values import Distribution, Normal, resolve
 from . import connect as C
 
 
@@ -63,6 +63,12 @@ class Network:
     delay: np.ndarray
     n_slots: int
     n_channels: int
+    osc_names: list = field(default_factory=list)
+    osc_freq: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    osc_phase: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    mod_osc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    mod_depth: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    mod_thr: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     projection_sizes: dict = field(default_factory=dict)
 
     @property
@@ -78,10 +84,30 @@ class Network:
 
 
 def _available_bytes() -> int:
+    """Memory available to a new allocation (Linux: MemAvailable, which counts the page
+    cache as free; elsewhere the free pages)."""
     try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    try:  # pragma: no cover
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError):  # pragma: no cover - non-POSIX
+    except (ValueError, OSError):  # pragma: no cover
         return 1 << 62
+
+
+def _max_ms(d) -> float:
+    """A value no draw of ``d`` exceeds in practice (its bound, else 6 sd above)."""
+    if not isinstance(d, Distribution):
+        return float(np.max(d))
+    if d.high is not None:
+        return d.high
+    if isinstance(d, Normal):
+        return d.mean + 6 * d.sd
+    return float(np.exp(d.mu + 6 * d.sigma))  # LogNormal
 
 
 def estimate_bytes(brain) -> dict:
@@ -91,11 +117,7 @@ def estimate_bytes(brain) -> dict:
     max_delay = 1
     for proj in brain.projections:
         for d in proj.delay.values():
-            hi = d.high if isinstance(d, Distribution) and d.high is not None else None
-            if not isinstance(d, Distribution):
-                hi = float(np.max(d))
-            if hi is not None:
-                max_delay = max(max_delay, int(round(hi / brain.dt_ms)))
+            max_delay = max(max_delay, int(round(_max_ms(d) / brain.dt_ms)))
     return {
         "synapses": n_syn * 9,
         "build_temporaries": n_syn * 28,  # local pairs, global rows, order, drawn values
@@ -165,8 +187,7 @@ def _delays_steps(proj, pre_pop_of, rng, dt_ms, n_syn):
             ms = value[sel]
         else:
             ms = resolve(value, m, rng, f"connection {proj.name}: delay_ms")
-        rounding = "round" if isinstance(value, Distribution) else proj.delay_rounding
-        steps = delay_steps(ms, dt_ms, rounding or "round")
+        steps = delay_steps(ms, dt_ms, proj.delay_rounding or "round")
         out[sel] = np.maximum(steps, 1)
     return out
 
@@ -267,7 +288,24 @@ def build_network(brain) -> Network:
     for p in pops:
         init_state(net, brain.seed, p)
     update_slow_flags(net)
+    _rhythms(net, brain)
     return net
+
+
+def _rhythms(net, brain):
+    """Oscillator table and, per population, the oscillator it follows (-1: none)."""
+    net.osc_names = sorted(brain.oscillators)
+    net.osc_freq = np.array([brain.oscillators[o].freq_hz for o in net.osc_names])
+    net.osc_phase = np.array([brain.oscillators[o].phase_rad for o in net.osc_names])
+    n_pop = len(net.names)
+    net.mod_osc = np.full(n_pop, -1, np.int64)
+    net.mod_depth = np.zeros(n_pop, np.float32)
+    net.mod_thr = np.zeros(n_pop, np.float32)
+    for k, name in enumerate(net.names):
+        if name in brain.modulations:
+            osc, depth, thr = brain.modulations[name]
+            net.mod_osc[k] = net.osc_names.index(osc)
+            net.mod_depth[k], net.mod_thr[k] = depth, thr
 
 
 def update_slow_flags(net):

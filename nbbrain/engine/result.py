@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 class RunResult:
     """Spike counts of one ``run`` call (accumulated inside the kernel), and its timing.
@@ -10,8 +12,10 @@ class RunResult:
     populations), to the number of spikes in this call.
     """
 
-    def __init__(self, sim, n_steps, counts, wall_s):
-        self.n_steps, self.wall_s = n_steps, wall_s
+    def __init__(self, sim, n_steps, counts, step_counts, wall_s):
+        self.n_steps, self.wall_s, self.dt_ms = n_steps, wall_s, sim.dt_ms
+        self._step_counts = step_counts  # int32 [n_steps, populations]
+        self._members = {name: [k] for k, name in enumerate(sim.net.names)}
         self.duration_ms = n_steps * sim.dt_ms
         self.t_start_ms = (sim.step - n_steps) * sim.dt_ms
         self.spike_counts = {name: int(c) for name, c in zip(sim.net.names, counts)}
@@ -23,6 +27,7 @@ class RunResult:
                     self.spike_counts.get(region, 0) + self.spike_counts[name]
                 )
                 self._sizes[region] = self._sizes.get(region, 0) + self._sizes[name]
+                self._members.setdefault(region, []).extend(self._members[name])
 
     def rate_hz(self, name) -> float:
         """Mean firing rate of a population or region over this call (Hz)."""
@@ -31,6 +36,21 @@ class RunResult:
         if self.n_steps == 0:
             return 0.0
         return self.spike_counts[name] / self._sizes[name] / (self.duration_ms * 1e-3)
+
+    def rates_hz(self, name, bin_ms: float) -> np.ndarray:
+        """Population rate (Hz) of a population or region in consecutive bins of ``bin_ms``
+        (a whole number of steps) from the start of this call; a last partial bin is
+        dropped. Counted inside the kernel: no spike monitor is needed."""
+        if name not in self._members:
+            raise ValueError(f"unknown population or region {name!r}")
+        steps = bin_ms / self.dt_ms
+        if not np.isfinite(steps) or steps < 1 or abs(steps - round(steps)) > 1e-6 * steps:
+            raise ValueError(f"bin_ms={bin_ms} must be a whole number (>= 1) of steps of "
+                             f"dt_ms={self.dt_ms}")  # fmt: skip
+        steps = int(round(steps))
+        n_bins = self.n_steps // steps
+        counts = self._step_counts[: n_bins * steps, self._members[name]].sum(axis=1)
+        return counts.reshape(n_bins, steps).sum(axis=1) / (self._sizes[name] * bin_ms * 1e-3)
 
     @property
     def steps_per_s(self) -> float:

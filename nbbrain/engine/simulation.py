@@ -62,7 +62,7 @@ class Simulation:
         """
         n_steps = self._n_steps(duration_ms, n_steps)
         inputs = check_inputs(self, inputs or {}, n_steps)
-        counts = np.zeros(len(self.net.names), np.int64)
+        counts, per_step = np.zeros(len(self.net.names), np.int64), []
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -74,7 +74,7 @@ class Simulation:
             while done < n_steps:
                 chunk = min(config.CHUNK_STEPS, n_steps - done)
                 packed = pack_inputs(self, inputs, done, chunk)
-                self._advance(chunk, packed, counts)
+                per_step.append(self._advance(chunk, packed, counts))
                 done += chunk
                 if bar is not None:
                     bar.update(chunk)
@@ -82,7 +82,8 @@ class Simulation:
             if bar is not None:
                 bar.close()
         wall = time.perf_counter() - t0
-        return RunResult(self, n_steps, counts, wall)
+        per_step = np.concatenate(per_step) if per_step else np.zeros((0, len(counts)), np.int32)
+        return RunResult(self, n_steps, counts, per_step, wall)
 
     def _n_steps(self, duration_ms, n_steps):
         if (duration_ms is None) == (n_steps is None):
@@ -116,6 +117,7 @@ class Simulation:
         cur = cur or _no_input(len(net.names), np.float32)
         spk = spk or _no_input(len(net.names), np.uint8)
         mon = StateRecorder.pack(self._states, self.step, n_steps)
+        step_counts = np.zeros((n_steps, len(net.names)), np.int32)
         run_chunk = make_run_chunk(*self._features())
         done = 0
         while True:
@@ -126,7 +128,9 @@ class Simulation:
                 net.indptr, net.target, net.weight, net.delay, self._ring.reshape(-1),
                 cur[0][done:] if cur[1].any() else cur[0], cur[1], cur[2],
                 spk[0][done:] if spk[1].any() else spk[0], spk[1], spk[2],
-                counts, rec_step, rec_idx, 0, self._spikes.max_per_step,
+                counts, step_counts[done:], rec_step, rec_idx, 0, self._spikes.max_per_step,
+                net.osc_freq, net.osc_phase, net.mod_osc, net.mod_depth, net.mod_thr,
+
                 mon.var, mon.every, mon.ptr, mon.idx, mon.out, mon.pos, self._scratch,
                 *self._zeros,
             )  # fmt: skip
@@ -137,13 +141,23 @@ class Simulation:
                 break
             self._spikes.grow()
         StateRecorder.unpack(self._states, mon)
-        return counts
+        return step_counts
 
     def _features(self):
         """Which parts of the kernel this brain uses (see ``make_run_chunk``)."""
         kinds, ipar = set(self.net.ipar[:, L.I_KIND]), self.net.ipar
         return (L.COND_LIF in kinds, bool(ipar[:, L.I_SLOW].any()), L.CUR_LIF in kinds,
-                L.POISSON in kinds, L.SPIKE_SOURCE in kinds, bool(self._states))  # fmt: skip
+                L.POISSON in kinds, L.SPIKE_SOURCE in kinds, bool(self._states),
+                bool((self.net.mod_osc >= 0).any()))  # fmt: skip
+
+    def oscillator_phase(self, name) -> float:
+        """Phase (radians, in [0, 2 pi)) of oscillator ``name`` at the current time."""
+        net = self.net
+        if name not in net.osc_names:
+            raise ValueError(f"unknown oscillator {name!r}; known: {net.osc_names}")
+        k = net.osc_names.index(name)
+        cycles = net.osc_freq[k] * (self.step * self.dt_ms * 1e-3) + net.osc_phase[k] / (2 * np.pi)
+        return float(2 * np.pi * (cycles - np.floor(cycles)))
 
     # ---- reading back -------------------------------------------------------------------
     def _pop(self, name):

@@ -7,6 +7,8 @@ that no step silently promotes to float64 (which would halve the SIMD width and 
 rounding).
 """
 
+import math
+
 import numpy as np
 from llvmlite import ir
 from numba import types
@@ -17,11 +19,13 @@ _ZERO, _ONE, _HALF = _F(0.0), _F(1.0), _F(0.5)
 _INV_LN2 = _F(1.4426950408889634)
 _LN2_HI, _LN2_LO = _F(0.693359375), _F(-2.12194440e-4)  # ln 2 = HI + LO (Cody-Waite)
 _EXP_MIN = _F(-87.0)  # exp(-87) = 1.6e-38, the smallest normal float32
-_C2, _C3, _C4 = _F(1 / 2), _F(1 / 6), _F(1 / 24)
-_C5, _C6, _C7 = _F(1 / 120), _F(1 / 720), _F(1 / 5040)
+# Cephes' expf minimax polynomial: exp(r) = 1 + r + r^2 P(r) on |r| <= ln2 / 2
+_P0, _P1, _P2 = _F(1.9875691500e-4), _F(1.3981999507e-3), _F(8.3334519073e-3)
+_P3, _P4, _P5 = _F(4.1665795894e-2), _F(1.6666665459e-1), _F(5.0000001201e-1)
 _BIAS, _MANT = np.int32(127), np.int32(23)
 _MG_SLOPE = _F(-0.062)  # 1/mV, Jahr & Stevens (1990)
 _TINY = _F(1e-30)  # synaptic state below this (nS or pA) is zero
+_TWO_PI = 2.0 * math.pi
 
 
 @intrinsic
@@ -40,14 +44,14 @@ def exp_neg(x):
 
     Written without library calls or branches so that the compiler can vectorise the loop
     around it (libm's ``expf`` is a scalar call), and gives the same bits on CPU and GPU:
-    ``x = -n ln2 + r`` with ``|r| <= ln2 / 2``; ``exp(r)`` by its Taylor series to degree 7
-    (truncation error < 1e-8); ``2**-n`` written directly as float32 exponent bits.
+    ``x = -n ln2 + r`` with ``|r| <= ln2 / 2``; ``exp(r)`` by the minimax polynomial of
+    Cephes' ``expf`` (Moshier 1992); ``2**-n`` written directly as float32 exponent bits.
     """
     x = max(x, _EXP_MIN)
     n = np.int32(-x * _INV_LN2 + _HALF)  # round(-x / ln2), x <= 0
     fn = _F(n)
     r = x + fn * _LN2_HI + fn * _LN2_LO
-    p = _ONE + r * (_ONE + r * (_C2 + r * (_C3 + r * (_C4 + r * (_C5 + r * (_C6 + r * _C7))))))
+    p = _ONE + r + r * r * (((((_P0 * r + _P1) * r + _P2) * r + _P3) * r + _P4) * r + _P5)
     return p * _bits_to_float32(np.int32((_BIAS - n) << _MANT))
 
 
@@ -85,3 +89,12 @@ def cur_lif_v(v, i_syn, gl, el, dec_m):
     ``v' = v_inf + (v - v_inf) exp(-dt gl / c_m)`` with ``v_inf = el + i_syn / gl``."""
     v_inf = el + i_syn / gl
     return v_inf + (v - v_inf) * dec_m
+
+
+@register_jitable
+def oscillation(freq_hz, phase_rad, step, dt_ms):
+    """``cos`` of an oscillator's phase at the start of ``step``: ``phase_rad + 2 pi f t``
+    with ``t = step dt``, computed from the step count in float64 (exact to rounding
+    however long the run, never accumulated)."""
+    cycles = freq_hz * (step * dt_ms * 1e-3) + phase_rad / _TWO_PI
+    return math.cos(_TWO_PI * (cycles - np.floor(cycles)))

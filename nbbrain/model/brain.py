@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..kernels.layout import POISSON
+from ..kernels.layout import COND_LIF, CUR_LIF, POISSON
 from .connectivity import Rule
 from .neurons import NeuronModel, ref_steps
 from .values import Distribution, check_value
@@ -24,11 +24,12 @@ WEIGHT_UNITS = ("weight_ns", "weight_pa", "weight_mv")
 
 def delay_steps(ms, dt_ms, rounding="round"):
     """Delays in ms to whole steps. Values within 1e-6 of a whole step are that step (so
-    that 0.3 / 0.1 = 2.9999999999999996 is 3 under every rounding)."""
+    that 0.3 / 0.1 = 2.9999999999999996 is 3 under every rounding); "round" takes halves
+    up (0.25 ms at dt 0.1 is 3 steps)."""
     steps = np.asarray(ms, np.float64) / dt_ms
-    near = np.round(steps)
+    near = np.floor(steps + 0.5)
     on_grid = np.abs(steps - near) <= 1e-6 * np.maximum(1.0, near)
-    rounded = {"round": np.round, "floor": np.floor, "ceil": np.ceil}[rounding](steps)
+    rounded = {"round": near, "floor": np.floor(steps), "ceil": np.ceil(steps)}[rounding]
     return np.where(on_grid, near, rounded)
 
 
@@ -47,6 +48,14 @@ def check_rate(rate, n, dt_ms, what):
     if hi is not None and hi * dt_ms * 1e-3 > 1:
         raise ValueError(f"{what}={hi} exceeds one spike per step ({1e3 / dt_ms:g} Hz at "
                          f"dt_ms={dt_ms})")  # fmt: skip
+
+
+def _finite_number(x, what):
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.number)):
+        raise TypeError(f"{what} must be a number, got {x!r}")
+    if not math.isfinite(x):
+        raise ValueError(f"{what} must be finite, got {x}")
+    return float(x)
 
 
 def _check_name(name, what):
@@ -120,6 +129,16 @@ class Projection:
     n_expected: float = field(default=0.0)
 
 
+BANDS_HZ = {"delta": 2.0, "theta": 8.0, "alpha": 10.0, "beta": 20.0, "gamma": 40.0}
+
+
+@dataclass
+class Oscillator:
+    name: str
+    freq_hz: float
+    phase_rad: float
+
+
 @dataclass
 class StateMonitorSpec:
     population: str
@@ -154,6 +173,8 @@ class Brain:
         self.projections: list[Projection] = []
         self.spike_monitors: set[str] = set()
         self.state_monitors: list[StateMonitorSpec] = []
+        self.oscillators: dict[str, Oscillator] = {}
+        self.modulations: dict[str, tuple] = {}  # population -> (oscillator, depth, thr_mv)
 
     # ---- populations and regions ------------------------------------------------------
     def add_population(self, name: str, n: int, model: NeuronModel) -> Population:
@@ -226,7 +247,8 @@ class Brain:
         - weight: exactly one of ``weight_ns`` (conductance receptors), ``weight_pa`` or
           ``weight_mv`` (current receptors): a scalar, one value per synapse, or a distribution.
         - ``delay_ms``: conduction delay, at least one step; a scalar, one value per synapse,
-          a distribution (rounded to the nearest step and clipped at one step), or a dict
+          a distribution (drawn in ms, rounded to whole steps by ``delay_rounding``, the
+          nearest step by default, and clipped at one step), or a dict
           giving one of these per source population. Default: one step (``dt_ms``).
           Scalars and arrays must be whole numbers of steps unless ``delay_rounding`` is
           ``"round"``, ``"floor"`` or ``"ceil"``.
@@ -333,9 +355,11 @@ class Brain:
         value = self._check_synaptic(value, n, exact, what)
         if isinstance(value, Distribution):
             return value
-        steps = delay_steps(np.atleast_1d(value), self.dt_ms, rounding or "round")
-        if (steps < 1).any():
-            bad = np.atleast_1d(value)[steps < 1][0]
+        ms = np.atleast_1d(value)
+        steps = delay_steps(ms, self.dt_ms, rounding or "round")
+        short = (ms < self.dt_ms * (1 - 1e-6)) | (steps < 1)
+        if short.any():
+            bad = ms[short][0]
             raise ValueError(f"{what}={bad} is below one step (dt_ms={self.dt_ms}): "
                              "delays must be at least dt")  # fmt: skip
         if rounding is None:
@@ -347,6 +371,49 @@ class Brain:
                     f"{self.dt_ms}; pass delay_rounding='round' to round it"
                 )
         return value
+
+    # ---- rhythms -----------------------------------------------------------------------
+    def add_oscillator(self, name: str, freq_hz: float | None = None, phase_rad: float = 0.0):
+        """Add a rhythm: phase ``phase_rad + 2 pi freq_hz t``. Named bands have default
+        frequencies (delta 2, theta 8, alpha 10, beta 20, gamma 40 Hz)."""
+        _check_name(name, "oscillator")
+        if name in self.oscillators:
+            raise ValueError(f"duplicate oscillator name {name!r}")
+        if freq_hz is None:
+            if name not in BANDS_HZ:
+                raise ValueError(f"oscillator {name!r}: give freq_hz (named bands with a "
+                                 f"default: {sorted(BANDS_HZ)})")  # fmt: skip
+            freq_hz = BANDS_HZ[name]
+        freq_hz = _finite_number(freq_hz, f"oscillator {name!r}: freq_hz")
+        phase_rad = _finite_number(phase_rad, f"oscillator {name!r}: phase_rad")
+        if freq_hz < 0:
+            raise ValueError(f"oscillator {name!r}: freq_hz must be >= 0, got {freq_hz}")
+        self.oscillators[name] = Oscillator(name, freq_hz, phase_rad)
+        return self.oscillators[name]
+
+    def modulate(self, target, oscillator: str, depth: float = 0.0, threshold_mv: float = 0.0):
+        """Let a rhythm gate populations (a population, region or list): their drive
+        (``i_bias_pa`` plus injected current for LIF cells, the rate of Poisson sources) is
+        scaled by ``1 + depth cos(phase)`` (``0 <= depth <= 1``) and their threshold lowered
+        by ``threshold_mv cos(phase)``. Each population follows at most one oscillator."""
+        pops = self.resolve(target)
+        if oscillator not in self.oscillators:
+            raise ValueError(
+                f"unknown oscillator {oscillator!r}; known: {sorted(self.oscillators)}"
+            )
+        depth = _finite_number(depth, f"modulate({oscillator!r}): depth")
+        threshold_mv = _finite_number(threshold_mv, f"modulate({oscillator!r}): threshold_mv")
+        if not 0 <= depth <= 1:
+            raise ValueError(f"modulate({oscillator!r}): depth must be in [0, 1], got {depth}")
+        for p in pops:
+            if p.name in self.modulations:
+                raise ValueError(f"population {p.name!r} already follows oscillator "
+                                 f"{self.modulations[p.name][0]!r}")  # fmt: skip
+            if threshold_mv and p.model.kind not in (COND_LIF, CUR_LIF):
+                raise ValueError(f"population {p.name!r} ({type(p.model).__name__}) has no "
+                                 "threshold to modulate")  # fmt: skip
+        for p in pops:
+            self.modulations[p.name] = (oscillator, depth, threshold_mv)
 
     # ---- monitors ---------------------------------------------------------------------
     def record_spikes(self, target) -> None:

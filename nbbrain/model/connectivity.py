@@ -1,8 +1,8 @@
 """Connectivity rules: which (pre, post) pairs a projection connects.
 
-Rules are descriptions; the synapses are generated at build time by compiled code
-(``nbbrain.build.connect``) from a counter-based generator keyed by the brain's seed and the
-projection, so the same description always gives the same synapses.
+Rules are descriptions; the synapses are generated at build time (``nbbrain.build.connect``:
+compiled numba code for fixed degrees, whole-array numpy for the others), seeded by the
+brain's seed and the projection, so the same description always gives the same synapses.
 ``n_shared`` below is the number of neurons that are both pre and post (possible autapses).
 """
 

@@ -178,7 +178,7 @@ class CurrentLIF(_LIF):
     _defaults = dict(
         c_m_pf=200.0,
         g_leak_ns=10.0,
-        e_leak_mv=-49.0,
+        e_leak_mv=-60.0,
         v_thresh_mv=-50.0,
         v_reset_mv=-60.0,
         t_ref_ms=5.0,

@@ -16,10 +16,10 @@ import numpy as np
 from numba import njit
 
 from .. import layout as L
-from ..equations import cond_lif_v, cur_lif_v, decay, mg_block
+from ..equations import cond_lif_v, cur_lif_v, decay, mg_block, oscillation
 from ..rng import uniform32
 
-_F0 = np.float32(0.0)
+_F0, _F1 = np.float32(0.0), np.float32(1.0)
 _MS_TO_S = np.float32(1e-3)
 
 # error_model="numpy": float division by zero gives inf instead of raising, so the loops
@@ -35,7 +35,7 @@ kernel = njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"}
 
 
 @kernel
-def _cond_lif(f, v, ga, gg, ra, rg, ref, i_ext):
+def _cond_lif(f, drive, v, ga, gg, ra, rg, ref, i_ext):
     """Integrate one population of conductance LIF neurons with AMPA and GABA_A input over
     one step: add the input arriving now (``r*``: this step's ring slot, cleared here),
     integrate, decay."""
@@ -44,7 +44,8 @@ def _cond_lif(f, v, ga, gg, ra, rg, ref, i_ext):
     for i in range(v.shape[0]):
         vi, a, b = v[i], ga[i] + ra[i], gg[i] + rg[i]
         ra[i], rg[i] = _F0, _F0
-        vn = cond_lif_v(vi, a, b, _F0, _F0, ib + i_ext[i], gl, el, ea, eg, _F0, _F0, dt_cm)
+        i_in = (ib + i_ext[i]) * drive
+        vn = cond_lif_v(vi, a, b, _F0, _F0, i_in, gl, el, ea, eg, _F0, _F0, dt_cm)
         r = ref[i]
         v[i] = vi if r > 0 else vn
         ref[i] = r - 1 if r > 0 else 0
@@ -52,7 +53,7 @@ def _cond_lif(f, v, ga, gg, ra, rg, ref, i_ext):
 
 
 @kernel
-def _cond_lif_slow(f, v, ga, gg, gn, gb, ra, rg, rn, rb, ref, i_ext):
+def _cond_lif_slow(f, drive, v, ga, gg, gn, gb, ra, rg, rn, rb, ref, i_ext):
     """As ``_cond_lif``, with the NMDA (magnesium-blocked) and GABA_B channels too."""
     gl, el, ib, dt_cm = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DT_CM]
     ea, eg, en, eb = f[L.F_E0], f[L.F_E0 + 1], f[L.F_E0 + 2], f[L.F_E0 + 3]
@@ -62,8 +63,8 @@ def _cond_lif_slow(f, v, ga, gg, gn, gb, ra, rg, rn, rb, ref, i_ext):
         vi, a, b = v[i], ga[i] + ra[i], gg[i] + rg[i]
         c, d = gn[i] + rn[i], gb[i] + rb[i]
         ra[i], rg[i], rn[i], rb[i] = _F0, _F0, _F0, _F0
-        vn = cond_lif_v(vi, a, b, c * mg_block(vi, mg), d, ib + i_ext[i], gl, el, ea, eg, en,
-                        eb, dt_cm)  # fmt: skip
+        i_in = (ib + i_ext[i]) * drive
+        vn = cond_lif_v(vi, a, b, c * mg_block(vi, mg), d, i_in, gl, el, ea, eg, en, eb, dt_cm)
         r = ref[i]
         v[i] = vi if r > 0 else vn
         ref[i] = r - 1 if r > 0 else 0
@@ -71,14 +72,14 @@ def _cond_lif_slow(f, v, ga, gg, gn, gb, ra, rg, rn, rb, ref, i_ext):
 
 
 @kernel
-def _cur_lif(f, v, ie, ii, re, ri, ref, i_ext):
+def _cur_lif(f, drive, v, ie, ii, re, ri, ref, i_ext):
     """Integrate one population of current LIF neurons over one step (arrivals as above)."""
     gl, el, ib, dec_m = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DEC_M]
     de, di = f[L.F_DEC0], f[L.F_DEC0 + 1]
     for i in range(v.shape[0]):
         vi, a, b = v[i], ie[i] + re[i], ii[i] + ri[i]
         re[i], ri[i] = _F0, _F0
-        vn = cur_lif_v(vi, a + b + ib + i_ext[i], gl, el, dec_m)
+        vn = cur_lif_v(vi, a + b + (ib + i_ext[i]) * drive, gl, el, dec_m)
         r = ref[i]
         v[i] = vi if r > 0 else vn
         ref[i] = r - 1 if r > 0 else 0
@@ -86,10 +87,11 @@ def _cur_lif(f, v, ie, ii, re, ri, ref, i_ext):
 
 
 @kernel
-def _threshold(f, ref_steps, lo, v, ref, spikes, n_spikes):
+def _threshold(f, dv_th, ref_steps, lo, v, ref, spikes, n_spikes):
     """Spike where ``v > v_thresh``: reset, start the refractory count, list the spike
-    (as a global index: ``lo`` is the population's first neuron)."""
-    vth, vreset = f[L.F_VTH], f[L.F_VRESET]
+    (as a global index: ``lo`` is the population's first neuron). ``dv_th`` shifts the
+    threshold (a rhythm modulating excitability)."""
+    vth, vreset = f[L.F_VTH] + dv_th, f[L.F_VRESET]
     for i in range(v.shape[0]):
         if v[i] > vth:
             v[i] = vreset
@@ -141,7 +143,7 @@ def _sample(step, v, g, rate, mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon
 
 
 @functools.cache
-def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors):
+def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators):
     """The kernel for brains with the given features (flags). Each flag is a constant of
     the compiled function: numba prunes the branches of absent features before typing,
     so that a brain compiles (and caches) only the code it uses."""
@@ -150,7 +152,8 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors):
     def run_chunk(step0, n_steps, n_slots, dt_ms, pop_lo, pop_hi, fpar, ipar, pop_key,
                   v, g, ref, rate, indptr, target, weight, delay, ring,
                   cur_in, cur_tmul, cur_off, spk_in, spk_tmul, spk_off,
-                  counts, rec_step, rec_idx, n_rec, rec_max_per_step,
+                  counts, step_counts, rec_step, rec_idx, n_rec, rec_max_per_step,
+                  osc_freq, osc_phase, mod_osc, mod_depth, mod_thr,
                   mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos, spikes, zeros,
                   no_ring):  # fmt: skip
         """Advance ``n_steps`` steps from ``step0``. Returns (steps done, spikes recorded).
@@ -163,6 +166,10 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors):
         compile faster than 2-D ones. ``cur_in``/``spk_in`` hold external
         currents (pA) / given spikes, one row per step (``*_tmul = 1``) or one row for all
         steps (``*_tmul = 0``); a population without input has ``*_off = -1``.
+        ``step_counts[s, p]``: spikes of population p in step s of this call. A population
+        with ``mod_osc[p] >= 0`` follows that oscillator: its drive (bias and external
+        current, or Poisson rate) is scaled by ``1 + mod_depth cos(phase)`` and its
+        threshold lowered by ``mod_thr cos(phase)`` (mV).
         """
         n = v.shape[0]
         n_ch = ring.shape[0] // (n_slots * n)
@@ -184,6 +191,11 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors):
             for p in range(pop_lo.shape[0]):
                 lo, hi, kind = pop_lo[p], pop_hi[p], ipar[p, L.I_KIND]
                 f = fpar[p]
+                drive, dv_th = _F1, _F0
+                if oscillators and mod_osc[p] >= 0:
+                    c = oscillation(osc_freq[mod_osc[p]], osc_phase[mod_osc[p]], step, dt_ms)
+                    drive = np.float32(1.0 + mod_depth[p] * c)
+                    dv_th = np.float32(-mod_thr[p] * c)
                 if kind == L.COND_LIF or kind == L.CUR_LIF:
                     if cur_off[p] >= 0:
                         c0 = cur_off[p]
@@ -201,23 +213,27 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors):
                                 r2 = ring[base + 2 * n + lo : base + 2 * n + hi] if n_ch > 2 else z
                                 r3 = ring[base + 3 * n + lo : base + 3 * n + hi] if n_ch > 3 else z
                                 g2, g3 = g[2 * n + lo : 2 * n + hi], g[3 * n + lo : 3 * n + hi]
-                                _cond_lif_slow(f, vp, g0, g1, g2, g3, r0, r1, r2, r3, rp, i_ext)
+                                _cond_lif_slow(f, drive, vp, g0, g1, g2, g3, r0, r1, r2, r3, rp,
+                                               i_ext)  # fmt: skip
                             else:
-                                _cond_lif(f, vp, g0, g1, r0, r1, rp, i_ext)
+                                _cond_lif(f, drive, vp, g0, g1, r0, r1, rp, i_ext)
                         elif cond:
-                            _cond_lif(f, vp, g0, g1, r0, r1, rp, i_ext)
+                            _cond_lif(f, drive, vp, g0, g1, r0, r1, rp, i_ext)
                     elif cur:
-                        _cur_lif(f, vp, g0, g1, r0, r1, rp, i_ext)
+                        _cur_lif(f, drive, vp, g0, g1, r0, r1, rp, i_ext)
                     # 2. threshold, reset, refractoriness
-                    m = _threshold(f, ipar[p, L.I_REF_STEPS], lo, vp, rp, spikes, n_spikes)
+                    m = _threshold(f, dv_th, ipar[p, L.I_REF_STEPS], lo, vp, rp, spikes,
+                                   n_spikes)  # fmt: skip
                 elif poisson and kind == L.POISSON:
-                    m = _poisson(pop_key[p], step, p_scale, lo, rate[lo:hi], spikes, n_spikes)
+                    m = _poisson(pop_key[p], step, p_scale * drive, lo, rate[lo:hi], spikes,
+                                 n_spikes)  # fmt: skip
                 elif given and spk_off[p] >= 0:
                     c0 = spk_off[p]
                     m = _given(lo, spk_in[s * spk_tmul[p], c0 : c0 + hi - lo], spikes, n_spikes)
                 else:
                     m = n_spikes
                 counts[p] += m - n_spikes
+                step_counts[s, p] = m - n_spikes
                 if ipar[p, L.I_RECORD]:
                     for k in range(n_spikes, m):
                         rec_step[n_rec] = step

@@ -1,0 +1,155 @@
+"""nbbrain against Brian2 on the COBA benchmark, side by side on this machine.
+
+Both simulators run the same model (Brette et al. 2007 benchmark 1: nbbrain's
+``nb.presets.coba``, Brian2's ``brian2_coba.py --v-mean-mv -65``) for ``--duration-ms`` of
+simulated time, single-threaded, ``--repeat`` times, alternating, so that both see the same
+machine load. Only the time-step loop is compared:
+
+- nbbrain: wall time of ``sim.run(duration_ms=...)`` in this process, each repeat on a freshly
+  built simulation (the kernels are compiled once, in an untimed warm-up);
+- Brian2: ``run_s`` printed by ``brian2_coba.py`` (``device._last_run_time``, Brian2's own
+  timing of its compiled loop), one subprocess per repeat. The repeats share one build
+  directory, so only the first compiles.
+
+Prints a table (median and minimum run time, mean rate, the ratio Brian2 / nbbrain) and a line
+of JSON::
+
+    python docs/benchmarks/compare_brian2.py --repeat 5
+    python docs/benchmarks/compare_brian2.py --brian2-python /work/brian2-venv/bin/python
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_BRIAN2 = Path("/work/brian2-venv/bin/python")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each simulator (5)")
+    parser.add_argument("--duration-ms", type=float, default=1000.0, help="simulated time (1000)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of both models (1)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for both (1): NUMBA_NUM_THREADS for nbbrain, whose CPU "
+                             "kernel is serial; OpenMP threads for Brian2")  # fmt: skip
+    parser.add_argument("--brian2-python", default=None,
+                        help=f"Python of a Brian2 environment (default: {DEFAULT_BRIAN2} if "
+                             "it exists; without one, only nbbrain runs)")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.repeat < 1 or args.threads < 1:
+        parser.error("--repeat and --threads must be >= 1")
+    if args.brian2_python is None and DEFAULT_BRIAN2.exists():
+        args.brian2_python = str(DEFAULT_BRIAN2)
+    return args
+
+
+def run_nbbrain(nb, seed, duration_ms):
+    """One repeat: build a fresh simulation, time its run."""
+    sim = nb.presets.coba(seed=seed).build()
+    t0 = time.perf_counter()
+    result = sim.run(duration_ms=duration_ms)
+    run_s = time.perf_counter() - t0
+    n_spikes = sum(result.spike_counts[name] for name in ("exc", "inh"))
+    return {
+        "run_s": run_s,
+        "mean_rate_hz": n_spikes / sim.net.n / (duration_ms * 1e-3),
+        "n_synapses": sim.net.n_synapses,
+    }
+
+
+def run_brian2(python, args, build_dir):
+    """One repeat: ``brian2_coba.py`` in a subprocess; returns its JSON."""
+    cmd = [python, str(HERE / "brian2_coba.py"), "--duration-ms", str(args.duration_ms),
+           "--threads", str(args.threads), "--seed", str(args.seed), "--v-mean-mv", "-65",
+           "--build-dir", build_dir]  # fmt: skip
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"no JSON from brian2_coba.py; stdout:\n{proc.stdout[-4000:]}")
+    return json.loads(lines[-1])
+
+
+def summarise(runs):
+    times = [r["run_s"] for r in runs]
+    return {
+        "run_s": [round(t, 4) for t in times],
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "mean_rate_hz": statistics.fmean(r["mean_rate_hz"] for r in runs),
+        "n_synapses": runs[-1]["n_synapses"],
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # before numba is imported: single-threaded unless asked otherwise
+    os.environ["NUMBA_NUM_THREADS"] = str(args.threads)
+    sys.path.insert(0, str(HERE.parent.parent))  # this checkout's nbbrain, when not installed
+    import nbbrain as nb
+
+    warm = nb.presets.coba(seed=args.seed).build()  # compiles (or loads) the kernels
+    warm.run(duration_ms=10 * warm.dt_ms)
+
+    nb_runs, b2_runs = [], []
+    with tempfile.TemporaryDirectory(prefix="compare_brian2_") as build_dir:
+        for k in range(args.repeat):
+            # alternate which goes first, so neither always follows the other
+            order = ("nb", "b2") if k % 2 == 0 else ("b2", "nb")
+            for who in order:
+                if who == "nb":
+                    nb_runs.append(run_nbbrain(nb, args.seed, args.duration_ms))
+                elif args.brian2_python:
+                    b2_runs.append(run_brian2(args.brian2_python, args, build_dir))
+            line = f"repeat {k + 1}/{args.repeat}: nbbrain {nb_runs[-1]['run_s']:.4f} s"
+            if b2_runs:
+                line += f", brian2 {b2_runs[-1]['run_s']:.4f} s"
+            print(line, file=sys.stderr, flush=True)
+
+    out = {
+        "model": "coba",
+        "duration_ms": args.duration_ms,
+        "seed": args.seed,
+        "threads": args.threads,
+        "repeat": args.repeat,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+        "nbbrain": dict(summarise(nb_runs), version=nb.__version__),
+    }
+    rows = [("nbbrain " + nb.__version__, out["nbbrain"])]
+    if b2_runs:
+        out["brian2"] = dict(summarise(b2_runs), version=b2_runs[-1]["brian2_version"])
+        out["ratio_median"] = out["brian2"]["median_s"] / out["nbbrain"]["median_s"]
+        out["ratio_min"] = out["brian2"]["min_s"] / out["nbbrain"]["min_s"]
+        rows.append(("brian2 " + out["brian2"]["version"] + " (cpp_standalone)", out["brian2"]))
+
+    print(f"COBA, 4000 neurons, {args.duration_ms:g} ms, {args.threads} thread(s), "
+          f"{args.repeat} repeats, {out['machine']}")  # fmt: skip
+    print(f"{'simulator':<32} {'median run_s':>12} {'min run_s':>10} {'rate Hz':>8} "
+          f"{'synapses':>9}")  # fmt: skip
+    for name, s in rows:
+        print(f"{name:<32} {s['median_s']:>12.4f} {s['min_s']:>10.4f} "
+              f"{s['mean_rate_hz']:>8.2f} {s['n_synapses']:>9}")  # fmt: skip
+    if b2_runs:
+        print(f"brian2 / nbbrain run time: {out['ratio_median']:.2f}x (median), "
+              f"{out['ratio_min']:.2f}x (min)")  # fmt: skip
+    else:
+        print("no Brian2 python given (--brian2-python): nbbrain only")
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
