@@ -5,3 +5,6 @@ import os
 #: Steps per compiled call of a run: Python runs once per chunk (progress bar, inputs,
 #: monitors). Larger chunks cost more input and monitor memory, never more time per step.
 CHUNK_STEPS = int(os.environ.get("NBBRAIN_CHUNK_STEPS", "2000"))
+
+#: Neurons per block when a brain runs on several threads (``brain.build(threads=...)``).
+BLOCK_NEURONS = int(os.environ.get("NBBRAIN_BLOCK_NEURONS", "2048"))

@@ -73,3 +73,16 @@ def test_zero_step_runs(calls):
         res = sim.run(n_steps=n)
         assert res.n_steps == n
     assert sim.step == sum(calls)
+
+
+def test_threads_give_the_same_spikes(monkeypatch):
+    """Several threads update blocks of neurons; the propagation walks the blocks in
+    order, so the float sums, and hence the spikes, are those of one thread."""
+    monkeypatch.setattr(config, "BLOCK_NEURONS", 16)  # several blocks per population
+    one = cond_brain(4).build(threads=1)
+    two = cond_brain(4).build(threads=2)
+    assert len(two._blocks[0]) > len(one._blocks[0])
+    one.run(n_steps=300)
+    two.run(n_steps=300)
+    assert all_spikes(one) == all_spikes(two)
+    np.testing.assert_array_equal(one.net.v, two.net.v)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+import numba
 import numpy as np
 
 from .. import config
@@ -24,9 +25,10 @@ BACKENDS = ("cpu",)
 class Simulation:
     """A built brain, ready to run. Made by ``Brain.build``."""
 
-    def __init__(self, brain, backend="cpu"):
+    def __init__(self, brain, backend="cpu", threads=1):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; available: {list(BACKENDS)}")
+        self.threads = _check_threads(threads)
         t0 = time.perf_counter()
         self.backend, self.dt_ms = backend, brain.dt_ms
         self.net = build_network(brain)
@@ -41,6 +43,7 @@ class Simulation:
         self._ring = np.zeros((net.n_slots, net.n_channels * net.n), np.float32)
         self._scratch = np.empty(net.n, np.int32)
         self._zeros = (np.zeros(net.n, np.float32), np.zeros(net.n, np.float32))
+        self._blocks = _blocks(net, self.threads)
         self.build_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         self._advance(0, {}, None)  # compiles the kernel (or loads it from the cache)
@@ -118,13 +121,15 @@ class Simulation:
         spk = spk or _no_input(len(net.names), np.uint8)
         mon = StateRecorder.pack(self._states, self.step, n_steps)
         step_counts = np.zeros((n_steps, len(net.names)), np.int32)
-        run_chunk = make_run_chunk(*self._features())
+        run_chunk = make_run_chunk(*self._features(), self.threads > 1)
+        if self.threads > 1:
+            numba.set_num_threads(self.threads)
         done = 0
         while True:
             rec_step, rec_idx = self._spikes.buffers(n_steps - done, self.dt_ms)
             steps, n_rec = run_chunk(
-                self.step, n_steps - done, net.n_slots, net.dt_ms, net.lo, net.hi, net.fpar,
-                net.ipar, net.pop_key, net.v, net.g.reshape(-1), net.ref, net.rate,
+                self.step, n_steps - done, net.n_slots, net.dt_ms, net.lo, net.fpar,
+                net.ipar, net.pop_key, *self._blocks, net.v, net.g.reshape(-1), net.ref, net.rate,
                 net.indptr, net.target, net.weight, net.delay, self._ring.reshape(-1),
                 cur[0][done:] if cur[1].any() else cur[0], cur[1], cur[2],
                 spk[0][done:] if spk[1].any() else spk[0], spk[1], spk[2],
@@ -239,3 +244,27 @@ class Simulation:
 
 def _no_input(n_pop, dtype):
     return np.zeros((1, 1), dtype), np.zeros(n_pop, np.int64), np.full(n_pop, -1, np.int64)
+
+
+def _check_threads(threads):
+    if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (int, np.integer)):
+        raise TypeError(f"threads must be an integer, got {threads!r}")
+    if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
+        raise ValueError(f"threads must be in [1, {numba.config.NUMBA_NUM_THREADS}] (the "
+                         f"cores numba may use), got {threads}")  # fmt: skip
+    return int(threads)
+
+
+def _blocks(net, threads):
+    """Blocks of neurons for the kernel (population, first, end, spike count scratch): one
+    per population on one thread; on several, populations are cut into pieces of at most
+    ``config.BLOCK_NEURONS`` so that the threads share the work."""
+    pop, lo, hi = [], [], []
+    for k in range(len(net.names)):
+        size = config.BLOCK_NEURONS if threads > 1 else net.hi[k] - net.lo[k]
+        for start in range(net.lo[k], net.hi[k], size):
+            pop.append(k)
+            lo.append(start)
+            hi.append(min(start + size, net.hi[k]))
+    return (np.array(pop, np.int64), np.array(lo, np.int64), np.array(hi, np.int64),
+            np.zeros(len(pop), np.int64))  # fmt: skip

@@ -454,11 +454,12 @@ class Brain:
         return int(round(steps))
 
     # ---- build --------------------------------------------------------------------------
-    def build(self, backend: str = "cpu"):
-        """Check the description, generate connectivity and compile: returns a Simulation."""
+    def build(self, backend: str = "cpu", threads: int = 1):
+        """Check the description, generate connectivity and compile: returns a Simulation.
+        ``threads`` > 1 updates the neurons on that many CPU threads (same results)."""
         from ..engine.simulation import Simulation
 
-        return Simulation(self, backend=backend)
+        return Simulation(self, backend=backend, threads=threads)
 
     def __repr__(self):
         return (f"Brain(dt_ms={self.dt_ms}, seed={self.seed}, populations="

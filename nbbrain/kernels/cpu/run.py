@@ -13,7 +13,7 @@ Arrays only: the Python side (``nbbrain.engine``) validates and packs everything
 import functools
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .. import layout as L
 from ..equations import cond_lif_v, cur_lif_v, decay, mg_block, oscillation
@@ -27,6 +27,8 @@ _MS_TO_S = np.float32(1e-3)
 # fastmath={"contract"}: a * b + c may fuse into one FMA, as CUDA does by default; no
 # reassociation, so results stay deterministic.
 kernel = njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+kernel_parallel = njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"},
+                       parallel=True)  # fmt: skip
 
 
 # The per-population functions take slices of the population's neurons and loop from 0:
@@ -102,10 +104,11 @@ def _threshold(f, dv_th, ref_steps, lo, v, ref, spikes, n_spikes):
 
 
 @kernel
-def _poisson(key, step, p_scale, lo, rate, spikes, n_spikes):
-    """Each neuron spikes with probability ``rate_hz * dt``, drawn from (key, step, neuron)."""
+def _poisson(key, step, p_scale, lo, off, rate, spikes, n_spikes):
+    """Each neuron spikes with probability ``rate_hz * dt``, drawn from (key, step, neuron
+    index in its population: ``off + i``)."""
     for i in range(rate.shape[0]):
-        if uniform32(key, step, i) < rate[i] * p_scale:
+        if uniform32(key, step, off + i) < rate[i] * p_scale:
             spikes[n_spikes] = lo + i
             n_spikes += 1
     return n_spikes
@@ -143,13 +146,16 @@ def _sample(step, v, g, rate, mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon
 
 
 @functools.cache
-def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators):
+def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, parallel=False):
     """The kernel for brains with the given features (flags). Each flag is a constant of
     the compiled function: numba prunes the branches of absent features before typing,
-    so that a brain compiles (and caches) only the code it uses."""
+    so that a brain compiles (and caches) only the code it uses. ``parallel`` compiles
+    the neuron phase over threads (``prange`` over blocks of neurons)."""
+    jit = kernel_parallel if parallel else kernel
 
-    @kernel
-    def run_chunk(step0, n_steps, n_slots, dt_ms, pop_lo, pop_hi, fpar, ipar, pop_key,
+    @jit
+    def run_chunk(step0, n_steps, n_slots, dt_ms, pop_lo, fpar, ipar, pop_key,
+                  blk_pop, blk_lo, blk_hi, blk_n,
                   v, g, ref, rate, indptr, target, weight, delay, ring,
                   cur_in, cur_tmul, cur_off, spk_in, spk_tmul, spk_off,
                   counts, step_counts, rec_step, rec_idx, n_rec, rec_max_per_step,
@@ -160,6 +166,11 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators):
 
         Stops early, at a step boundary, when the spike record buffers could overflow; the
         caller grows them and calls again (a run is the same whatever its chunking).
+        Neurons are updated in blocks (``blk_*``: population, first and last neuron; a
+        population is one block or several), each independent of the others, so they may
+        run on several threads; block b lists its spikes in ``spikes[blk_lo[b]:]`` and
+        their number in ``blk_n[b]``, and the propagation then walks the blocks in order:
+        the same order, so the same sums, whatever the threads.
         ``g`` is the channel state ``float32[4 * N]`` (channel-major), ``ring`` the delayed
         input ``float32[D * C * N]`` (slot-major: one step's input for all channels is
         contiguous); ``target = channel * N + post``. Both are passed flat: 1-D slices
@@ -187,23 +198,23 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators):
                         mon_pos)  # fmt: skip
             slot = step % n_slots
             base = slot * n_ch * n
-            n_spikes = 0
-            for p in range(pop_lo.shape[0]):
-                lo, hi, kind = pop_lo[p], pop_hi[p], ipar[p, L.I_KIND]
-                f = fpar[p]
+            for b in prange(blk_pop.shape[0]):
+                p, lo, hi = blk_pop[b], blk_lo[b], blk_hi[b]
+                kind, f, off = ipar[p, L.I_KIND], fpar[p], lo - pop_lo[p]
                 drive, dv_th = _F1, _F0
                 if oscillators and mod_osc[p] >= 0:
                     c = oscillation(osc_freq[mod_osc[p]], osc_phase[mod_osc[p]], step, dt_ms)
                     drive = np.float32(1.0 + mod_depth[p] * c)
                     dv_th = np.float32(-mod_thr[p] * c)
+                m = lo
                 if kind == L.COND_LIF or kind == L.CUR_LIF:
                     if cur_off[p] >= 0:
-                        c0 = cur_off[p]
+                        c0 = cur_off[p] + off
                         i_ext = cur_in[s * cur_tmul[p], c0 : c0 + hi - lo]
                     else:
-                        i_ext = zeros[: hi - lo]
+                        i_ext = zeros[lo:hi]
                     # 1. input arriving now (absent channels read zeros), integration
-                    vp, rp, z = v[lo:hi], ref[lo:hi], no_ring[: hi - lo]
+                    vp, rp, z = v[lo:hi], ref[lo:hi], no_ring[lo:hi]
                     g0, g1 = g[lo:hi], g[n + lo : n + hi]
                     r0 = ring[base + lo : base + hi]
                     r1 = ring[base + n + lo : base + n + hi] if n_ch > 1 else z
@@ -222,28 +233,28 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators):
                     elif cur:
                         _cur_lif(f, drive, vp, g0, g1, r0, r1, rp, i_ext)
                     # 2. threshold, reset, refractoriness
-                    m = _threshold(f, dv_th, ipar[p, L.I_REF_STEPS], lo, vp, rp, spikes,
-                                   n_spikes)  # fmt: skip
+                    m = _threshold(f, dv_th, ipar[p, L.I_REF_STEPS], lo, vp, rp, spikes, lo)
                 elif poisson and kind == L.POISSON:
-                    m = _poisson(pop_key[p], step, p_scale * drive, lo, rate[lo:hi], spikes,
-                                 n_spikes)  # fmt: skip
+                    m = _poisson(pop_key[p], step, p_scale * drive, lo, off, rate[lo:hi],
+                                 spikes, lo)  # fmt: skip
                 elif given and spk_off[p] >= 0:
-                    c0 = spk_off[p]
-                    m = _given(lo, spk_in[s * spk_tmul[p], c0 : c0 + hi - lo], spikes, n_spikes)
-                else:
-                    m = n_spikes
-                counts[p] += m - n_spikes
-                step_counts[s, p] = m - n_spikes
+                    c0 = spk_off[p] + off
+                    m = _given(lo, spk_in[s * spk_tmul[p], c0 : c0 + hi - lo], spikes, lo)
+                blk_n[b] = m - lo
+            # counts, records and 3. propagation into the ring, block by block in order
+            for b in range(blk_pop.shape[0]):
+                p, lo, m = blk_pop[b], blk_lo[b], blk_n[b]
+                counts[p] += m
+                step_counts[s, p] += m
                 if ipar[p, L.I_RECORD]:
-                    for k in range(n_spikes, m):
+                    for k in range(lo, lo + m):
                         rec_step[n_rec] = step
                         rec_idx[n_rec] = spikes[k]
                         n_rec += 1
-                n_spikes = m
-            # 3. propagation into the ring
-            for k in range(n_spikes):
-                a, b = indptr[spikes[k]], indptr[spikes[k] + 1]
-                _deliver(ring, slot, n_slots, n_ch * n, target[a:b], weight[a:b], delay[a:b])
+                for k in range(lo, lo + m):
+                    a, e = indptr[spikes[k]], indptr[spikes[k] + 1]
+                    _deliver(ring, slot, n_slots, n_ch * n, target[a:e], weight[a:e],
+                             delay[a:e])  # fmt: skip
         return n_steps, n_rec
 
     return run_chunk
