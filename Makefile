@@ -14,7 +14,7 @@ $(STAMP): setup.cfg pyproject.toml
 
 demo: $(STAMP)
 	mkdir -p out
-	$(VENV)/bin/nbbrain run coba --duration-ms 1000 --raster out/raster.png --summary out/summary.txt
+	$(VENV)/bin/nbbrain run sensorimotor --duration-ms 10000 --raster out/raster.png --rates out/rates.png --summary out/summary.txt
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check nbbrain tests asv_benchmarks docs

@@ -1,7 +1,6 @@
-"""Command line: ``nbbrain run MODEL`` and ``nbbrain bench MODEL``.
-
-nbbrain run coba --duration-ms 1000 --raster raster.png
-nbbrain bench coba
+"""Command line: ``nbbrain run MODEL`` and ``nbbrain bench MODEL``, e.g.
+``nbbrain run sensorimotor --duration-ms 10000 --raster raster.png --rates rates.png``,
+``nbbrain run coba --duration-ms 1000 --raster raster.png``, ``nbbrain bench coba``.
 """
 
 from __future__ import annotations
@@ -17,7 +16,16 @@ import numpy as np
 
 from . import presets
 
-MODELS = {"coba": presets.coba, "cuba": presets.cuba}
+MODELS = {"coba": presets.coba, "cuba": presets.cuba, "sensorimotor": presets.sensorimotor}
+
+
+def _inputs(sim, n_steps, input_hz, seed):
+    """Random sensory spikes at ``input_hz`` for a brain with a ``sensory`` SpikeSource."""
+    if "sensory" not in sim.net.names or input_hz <= 0:
+        return {}
+    n = sim._populations["sensory"].n
+    rng = np.random.default_rng(seed)
+    return {"sensory": rng.random((n_steps, n)) < input_hz * sim.dt_ms * 1e-3}
 
 
 def _isi_cv(sim, name):
@@ -41,11 +49,14 @@ def _isi_cv(sim, name):
 def cmd_run(args):
     t0 = time.perf_counter()
     brain = MODELS[args.model](seed=args.seed)
-    sim = brain.build()
-    result = sim.run(duration_ms=args.duration_ms, progress=not args.no_progress)
+    sim = brain.build(threads=args.threads)
+    n_steps = sim._n_steps(args.duration_ms, None)
+    inputs = _inputs(sim, n_steps, args.input_hz, args.seed)
+    result = sim.run(n_steps=n_steps, inputs=inputs, progress=not args.no_progress)
     lines = [
         f"{args.model}: {sim.net.n} neurons, {sim.net.n_synapses} synapses, "
-        f"dt {sim.dt_ms} ms, seed {args.seed}",
+        f"dt {sim.dt_ms} ms, seed {args.seed}, {args.threads} thread(s)"
+        + (f", sensory input {args.input_hz:g} Hz" if inputs else ""),
         f"build {sim.build_s:.2f} s, compile {sim.compile_s:.2f} s, run {result.wall_s:.3f} s "
         f"({result.realtime_factor:.3f} x real time), total {time.perf_counter() - t0:.2f} s",
         result.summary(),
@@ -61,8 +72,13 @@ def cmd_run(args):
     if args.raster:
         from .monitors.plots import raster
 
-        raster(sim, args.raster)
+        raster(sim, args.raster, t_range_ms=(max(0.0, sim.t_ms - 2000.0), sim.t_ms))
         print(f"raster plot: {args.raster}")
+    if args.rates:
+        from .monitors.plots import rates
+
+        rates(result, args.rates, bin_ms=max(10.0, sim.dt_ms))
+        print(f"rates plot: {args.rates}")
     return 0
 
 
@@ -83,8 +99,9 @@ def cmd_bench(args):
     brain = MODELS[args.model](seed=args.seed)
     best, sim = None, None
     for _ in range(args.repeat):
-        trial = brain.build()
-        res = trial.run(duration_ms=args.duration_ms)
+        trial = brain.build(threads=args.threads)
+        n_steps = trial._n_steps(args.duration_ms, None)
+        res = trial.run(n_steps=n_steps, inputs=_inputs(trial, n_steps, args.input_hz, 0))
         if best is None or res.wall_s < best.wall_s:
             best, sim = res, trial
     n_spikes = sum(best.spike_counts[n] for n in sim.net.names)
@@ -98,6 +115,8 @@ def cmd_bench(args):
         "n_synapses": sim.net.n_synapses,
         "bytes_per_synapse": round(mem["bytes_per_synapse"], 2),
         "duration_ms": args.duration_ms,
+        "dt_ms": sim.dt_ms,
+        "threads": args.threads,
         "build_s": round(sim.build_s, 3),
         "run_s": round(best.wall_s, 4),
         "realtime_factor": round(best.realtime_factor, 4),
@@ -128,6 +147,7 @@ def main(argv=None):
     run.add_argument("--seed", type=int, default=1)
     run.add_argument("--raster", help="write a raster plot (PNG) here")
     run.add_argument("--summary", help="write the printed summary here")
+    run.add_argument("--rates", help="write a plot of the population rates (PNG) here")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
     bench = sub.add_parser("bench", help="speed figures of a model")
@@ -142,6 +162,14 @@ def main(argv=None):
     )
     bench.add_argument("--json", action="store_true", help="one line of JSON")
     bench.set_defaults(func=cmd_bench)
+    for p in (run, bench):
+        p.add_argument("--threads", type=int, default=1, help="CPU threads (default 1)")
+        p.add_argument(
+            "--input-hz",
+            type=float,
+            default=10.0,
+            help="rate of the random sensory input, where the model has one",
+        )
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -16,6 +16,7 @@ class RunResult:
         self.n_steps, self.wall_s, self.dt_ms = n_steps, wall_s, sim.dt_ms
         self._step_counts = step_counts  # int32 [n_steps, populations]
         self._members = {name: [k] for k, name in enumerate(sim.net.names)}
+        self._populations = list(sim.net.names)
         self.duration_ms = n_steps * sim.dt_ms
         self.t_start_ms = (sim.step - n_steps) * sim.dt_ms
         self.spike_counts = {name: int(c) for name, c in zip(sim.net.names, counts)}

@@ -34,7 +34,7 @@ def raster(sim, path, populations=None, max_per_population=200, t_range_ms=None)
         base += n + max(2, n // 20)
     ax.set_yticks([t for t, _ in ticks], [name for _, name in ticks])
     ax.set_xlabel("time (ms)")
-    ax.set_ylim(-1, base)
+    ax.set_ylim(base, -1)  # the first population added on top
     ax.set_title(f"up to {max_per_population} neurons per population, "
                  f"{sim.t_ms:g} ms")  # fmt: skip
     fig.tight_layout()
@@ -51,17 +51,24 @@ def population_rates(sim, name, bin_ms):
     return np.arange(n_bins) * bin_ms, counts / (sim._populations[name].n * bin_ms * 1e-3)
 
 
-def rates(sim, path, bin_ms=10.0):
-    """Save the binned rate of every recorded population over time."""
+def rates(result, path, bin_ms=10.0, names=None):
+    """Save the binned rate of populations over one run (from ``RunResult.rates_hz``):
+    one panel per region (and one for populations outside regions)."""
     plt = _pyplot()
-    names = [n for n in sim._display_order if n in sim._spikes.names_recorded]
-    fig, ax = plt.subplots(figsize=(10, 4))
+    names = names or result._populations
+    groups = {}
     for name in names:
-        t, r = population_rates(sim, name, bin_ms)
-        ax.plot(t, r, label=name, lw=1)
-    ax.set_xlabel("time (ms)")
-    ax.set_ylabel(f"rate (Hz, {bin_ms:g} ms bins)")
-    ax.legend(fontsize="small", ncol=2)
+        groups.setdefault(name.split(".", 1)[0] if "." in name else "", []).append(name)
+    fig, axes = plt.subplots(len(groups), 1, figsize=(10, 1.8 * len(groups) + 1),
+                             sharex=True, squeeze=False)  # fmt: skip
+    for ax, (region, members) in zip(axes[:, 0], groups.items()):
+        for name in members:
+            r = result.rates_hz(name, bin_ms)
+            t = result.t_start_ms + bin_ms * np.arange(r.size)
+            ax.plot(t, r, lw=0.8, label=name.split(".", 1)[-1])
+        ax.set_ylabel(f"{region or 'other'}\n(Hz)")
+        ax.legend(fontsize="x-small", ncol=4, loc="upper right")
+    axes[-1, 0].set_xlabel(f"time (ms), {bin_ms:g} ms bins")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
