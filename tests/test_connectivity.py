@@ -232,15 +232,20 @@ def test_different_keys_give_different_synapses():
     assert not np.array_equal(a[1], b[1])
 
 
-@given(st.lists(st.integers(0, 59), max_size=300), st.integers(0, 40))
-def test_sort_by_row_is_a_stable_counting_sort(rows, extra):
-    rows = np.array(rows, np.int64)
+@given(st.lists(st.tuples(st.integers(0, 59), st.integers(1, 9), st.integers(0, 99)),
+                max_size=300), st.integers(0, 40))  # fmt: skip
+def test_sort_synapses_orders_by_row_delay_target(syn, extra):
+    rows, delay, target = (
+        (np.array(c, np.int64).reshape(-1) for c in zip(*syn))
+        if syn
+        else (np.zeros(0, np.int64),) * 3
+    )
     n_rows = (int(rows.max()) + 1 if rows.size else 0) + extra
-    indptr, order = C.sort_by_row(rows, n_rows)
+    indptr, order = C.sort_synapses(rows, delay, target, n_rows)
     assert indptr.shape == (n_rows + 1,) and indptr[0] == 0 and indptr[-1] == rows.size
     assert np.array_equal(np.diff(indptr), np.bincount(rows, minlength=n_rows))
     assert sorted(order.tolist()) == list(range(rows.size))
-    assert np.array_equal(order, np.argsort(rows, kind="stable"))
+    assert np.array_equal(order, np.lexsort((target, delay, rows)))  # stable, as lexsort
 
 
 # ---- rules through the public API ----------------------------------------------------------

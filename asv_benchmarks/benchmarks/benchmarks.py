@@ -48,3 +48,31 @@ class Run(_Model):
         return self.brain(model).build().memory()["bytes_per_synapse"]
 
     track_bytes_per_synapse.unit = "bytes"
+
+
+class Sensorimotor:
+    """The six-region sensorimotor brain (dt = 1 ms): timesteps per second on one thread
+    and on two (``nbbrain bench sensorimotor --threads 2``)."""
+
+    params = [1, 2]
+    param_names = ["threads"]
+    timeout = 600
+
+    def setup(self, threads):
+        self.brain = nb.presets.sensorimotor(seed=0)
+        self.sim = self.brain.build(threads=threads)
+        self.sim.run(n_steps=200)  # past the initial transient
+
+    def time_1000_steps(self, threads):
+        self.sim.run(n_steps=1000)
+
+    def track_steps_per_s(self, threads):
+        return self.sim.run(n_steps=2000).steps_per_s
+
+    track_steps_per_s.unit = "steps/s"
+
+    def track_neurons(self, threads):
+        return self.sim.net.n
+
+    def track_synapses(self, threads):
+        return self.sim.net.n_synapses

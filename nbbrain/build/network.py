@@ -264,7 +264,7 @@ def build_network(brain) -> Network:
     max_delay = int(delay.max()) if delay.size else 1
     if max_delay > 65535:
         raise ValueError(f"a delay of {max_delay} steps exceeds the 65535 steps supported")
-    indptr, perm = C.sort_by_row(pre.astype(np.int64), n)
+    indptr, perm = C.sort_synapses(pre.astype(np.int64), delay, target, n)
     delay_dtype = np.uint8 if max_delay <= 255 else np.uint16
     n_channels = 1 + max((c for s in channels_used.values() for c in s), default=0)
 
@@ -282,8 +282,8 @@ def build_network(brain) -> Network:
         ref=np.zeros(n, np.int32), rate=np.zeros(n, np.float32),
         indptr=indptr, target=target[perm], weight=weight[perm],
         delay=delay[perm].astype(delay_dtype), n_slots=max_delay + 1, n_channels=n_channels,
-        projection_sizes={brain.projections[k].name: parts[j][0].size
-                          for j, k in enumerate(order)},
+        projection_sizes={(brain.projections[k].name, brain.projections[k].receptor):
+                          parts[j][0].size for j, k in enumerate(order)},
     )  # fmt: skip
     for p in pops:
         init_state(net, brain.seed, p)

@@ -395,7 +395,9 @@ class Brain:
         """Let a rhythm gate populations (a population, region or list): their drive
         (``i_bias_pa`` plus injected current for LIF cells, the rate of Poisson sources) is
         scaled by ``1 + depth cos(phase)`` (``0 <= depth <= 1``) and their threshold lowered
-        by ``threshold_mv cos(phase)``. Each population follows at most one oscillator."""
+        by ``threshold_mv cos(phase)``. Each population follows at most one oscillator.
+        The drive is scaled, not shifted: a population without bias, injected current or
+        Poisson rate is untouched by ``depth``, and a negative bias swings in antiphase."""
         pops = self.resolve(target)
         if oscillator not in self.oscillators:
             raise ValueError(

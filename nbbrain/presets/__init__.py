@@ -1,6 +1,6 @@
 """Ready-made brains. Each function returns a ``Brain`` (a description: change it, then build)."""
 
 from .benchmarks import coba, cuba
-from .sensorimotor import sensorimotor
+from .sensorimotor import MOTOR_POPULATIONS, SENSORY, sensorimotor
 
-__all__ = ["coba", "cuba", "sensorimotor"]
+__all__ = ["MOTOR_POPULATIONS", "SENSORY", "coba", "cuba", "sensorimotor"]

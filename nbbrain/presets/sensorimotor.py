@@ -12,9 +12,10 @@ Each region is a template (``thalamus``, ``cortex``, ``hippocampus``, ``prefront
 ``striatum``, ``cerebellum``): it adds a Region with its populations, its local circuit and
 its own background drive (a constant bias current per population plus a pool of Poisson
 sources, the top-level population ``"<region>_background"``), and returns the Region.
-``sensorimotor`` builds all six and wires them together (``_wire``). The circuits are
-simplified canonical circuits from textbooks, tuned by hand (biases) to a sane asynchronous
-regime with and without sensory input; they are not fitted to data. See docs/sensorimotor.md.
+``sensorimotor`` builds all six and wires them together (``PROJECTIONS``). The circuits are
+simplified canonical circuits after textbook accounts, not models fitted to data; the bias
+currents were tuned (iteratively, seed 0) so that every population fires at a sane rate,
+asynchronously and irregularly, with and without sensory input. See docs/sensorimotor.md.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ CELLS = {
     # dentate granule cell: hyperpolarised rest, sparse firing
     "dg_granule": dict(c_m_pf=200.0, g_leak_ns=10.0, e_leak_mv=-75.0, v_thresh_mv=-50.0,
                        v_reset_mv=-65.0, t_ref_ms=2.0),
-    # medium spiny neuron: very hyperpolarised rest (the "down state"), high threshold
+    # medium spiny neuron: very hyperpolarised rest (the "down state"), 30 mV below threshold
     "msn": dict(c_m_pf=200.0, g_leak_ns=10.0, e_leak_mv=-80.0, v_thresh_mv=-50.0,
                 v_reset_mv=-65.0, t_ref_ms=2.0),
     # cerebellar granule cell: small and fast (tau_m 10 ms)
@@ -65,46 +66,46 @@ CELLS = {
 #: The biases are the tuned background drive (see docs/sensorimotor.md).
 POPULATIONS = {
     "thalamus": {
-        "relay": (200, "relay", 95.0),
-        "reticular": (81, "fs", 110.0),
+        "relay": (200, "relay", 122.0),
+        "reticular": (81, "fs", 90.0),
     },
     "cortex": {  # Potjans & Diesmann (2014) layer sizes, scaled to 3,153 neurons
-        "L23_exc": (846, "pyr", 120.0),
-        "L23_inh": (238, "fs", 120.0),
-        "L4_exc": (895, "pyr", 120.0),
-        "L4_inh": (224, "fs", 120.0),
-        "L5_exc": (198, "pyr", 130.0),
-        "L5_inh": (44, "fs", 120.0),
-        "L6a_exc": (470, "pyr", 120.0),
-        "L6a_inh": (96, "fs", 120.0),
-        "L6b_exc": (118, "pyr", 120.0),
-        "L6b_inh": (24, "fs", 120.0),
+        "L23_exc": (846, "pyr", 106.0),
+        "L23_inh": (238, "fs", 80.0),
+        "L4_exc": (895, "pyr", 32.0),
+        "L4_inh": (224, "fs", 42.0),
+        "L5_exc": (198, "pyr", 112.0),
+        "L5_inh": (44, "fs", 51.0),
+        "L6a_exc": (470, "pyr", 107.0),
+        "L6a_inh": (96, "fs", 72.0),
+        "L6b_exc": (118, "pyr", 123.0),
+        "L6b_inh": (24, "fs", 76.0),
     },
     "hippocampus": {
-        "DG_exc": (6000, "dg_granule", 150.0),
-        "DG_inh": (350, "fs", 120.0),
-        "CA3_exc": (2400, "pyr", 120.0),
-        "CA3_inh": (300, "fs", 120.0),
-        "CA2_exc": (400, "pyr", 120.0),
-        "CA2_inh": (80, "fs", 120.0),
-        "CA1_exc": (1800, "pyr", 120.0),
-        "CA1_inh": (320, "fs", 120.0),
+        "DG_exc": (6000, "dg_granule", 151.0),
+        "DG_inh": (350, "fs", 93.0),
+        "CA3_exc": (2400, "pyr", 107.0),
+        "CA3_inh": (300, "fs", 90.0),
+        "CA2_exc": (400, "pyr", 135.0),
+        "CA2_inh": (80, "fs", 88.0),
+        "CA1_exc": (1800, "pyr", 116.0),
+        "CA1_inh": (320, "fs", 74.0),
     },
     "prefrontal": {
-        "exc": (240, "pyr", 120.0),
-        "inh": (60, "fs", 120.0),
+        "exc": (240, "pyr", 132.0),
+        "inh": (60, "fs", 76.0),
     },
     "striatum": {
-        "D1": (2200, "msn", 220.0),
-        "D2": (2200, "msn", 230.0),
-        "FSI": (100, "fs", 120.0),
+        "D1": (2200, "msn", 172.0),
+        "D2": (2200, "msn", 185.0),
+        "FSI": (100, "fs", 56.0),
     },
     "cerebellum": {
-        "granule": (5900, "cb_granule", 120.0),
-        "golgi": (100, "fs", 120.0),
-        "mli": (100, "fs", 120.0),
-        "purkinje": (300, "purkinje", 250.0),
-        "deep_nuclei": (100, "dcn", 250.0),
+        "granule": (5900, "cb_granule", 4.0),
+        "golgi": (100, "fs", 54.0),
+        "mli": (100, "fs", 105.0),
+        "purkinje": (300, "purkinje", 154.0),
+        "deep_nuclei": (100, "dcn", 178.0),
     },
 }
 
@@ -112,12 +113,12 @@ POPULATIONS = {
 #: inputs per neuron, AMPA weight in nS). Each neuron thus receives ``k * rate`` background
 #: events per second on top of its bias current.
 BACKGROUND = {
-    "thalamus": (200, 50.0, 8, 1.0),
-    "cortex": (500, 50.0, 8, 1.0),
-    "hippocampus": (1000, 50.0, 8, 1.0),
-    "prefrontal": (200, 50.0, 8, 1.0),
-    "striatum": (500, 50.0, 8, 1.0),
-    "cerebellum": (1000, 50.0, 8, 1.0),
+    "thalamus": (200, 50.0, 4, 1.5),
+    "cortex": (500, 50.0, 4, 1.5),
+    "hippocampus": (500, 50.0, 3, 1.8),
+    "prefrontal": (200, 50.0, 4, 1.5),
+    "striatum": (500, 50.0, 3, 1.8),
+    "cerebellum": (500, 50.0, 2, 2.5),
 }
 
 #: Local synaptic delays: 1 or 2 ms (uniform, rounded to whole steps).
@@ -166,9 +167,9 @@ def thalamus(brain: Brain, name: str = "thalamus", scale: float = 1.0) -> Region
     excite the reticular nucleus, which inhibits them (GABA_A and slow GABA_B) and itself."""
     region = _region(brain, "thalamus", name, scale)
     relay, ret = f"{name}.relay", f"{name}.reticular"
-    _syn(brain, relay, ret, 20, 1.5)
-    _syn(brain, ret, relay, 20, 1.5, "gaba_a")
-    _syn(brain, ret, relay, 20, 0.03, "gaba_b")
+    _syn(brain, relay, ret, 20, 0.5)
+    _syn(brain, ret, relay, 15, 1.0, "gaba_a")
+    _syn(brain, ret, relay, 15, 0.02, "gaba_b")
     _syn(brain, ret, ret, 10, 1.0, "gaba_a")
     return region
 
@@ -182,7 +183,7 @@ def cortex(brain: Brain, name: str = "cortex", scale: float = 1.0) -> Region:
     for layer in ("L23", "L4", "L5", "L6a", "L6b"):
         e, i = f"{name}.{layer}_exc", f"{name}.{layer}_inh"
         _syn(brain, e, e, 40, 0.6)
-        _syn(brain, e, i, 40, 1.0)
+        _syn(brain, e, i, 40, 0.8)
         _syn(brain, i, e, 15, 3.0, "gaba_a")
         _syn(brain, i, i, 10, 2.0, "gaba_a")
     for layer in ("L23", "L5"):
@@ -204,7 +205,7 @@ def hippocampus(brain: Brain, name: str = "hippocampus", scale: float = 1.0) -> 
     for field in ("DG", "CA3", "CA2", "CA1"):
         e, i = f[f"{field}_exc"], f[f"{field}_inh"]
         _syn(brain, e, i, 30, 1.0)
-        _syn(brain, i, e, 20, 3.0, "gaba_a")
+        _syn(brain, i, e, 10, 5.0, "gaba_a")
         _syn(brain, i, i, 10, 2.0, "gaba_a")
     _syn(brain, f["DG_exc"], f["CA3_exc"], 15, 2.0)  # mossy fibres
     _syn(brain, f["DG_exc"], f["CA3_inh"], 30, 1.0)
@@ -257,37 +258,40 @@ def cerebellum(brain: Brain, name: str = "cerebellum", scale: float = 1.0) -> Re
     _syn(brain, g["granule"], g["mli"], 100, 0.2)
     _syn(brain, g["mli"], g["purkinje"], 10, 1.0, "gaba_a")
     _syn(brain, g["mli"], g["mli"], 5, 1.0, "gaba_a")
-    _syn(brain, g["purkinje"], g["deep_nuclei"], 30, 0.5, "gaba_a")
+    _syn(brain, g["purkinje"], g["deep_nuclei"], 30, 0.3, "gaba_a")
     return region
 
 
 # ---- the whole brain ----------------------------------------------------------------------
-#: The inter-region projections: (sources, targets, inputs per target neuron, weight in nS,
-#: receptor, delay in ms: a number, or a dict with one delay per source). Seven targets fed
-#: by 14 source entries (docs/sensorimotor.md has the table).
+#: The inter-region projections: (sources, targets, inputs per target neuron drawn from the
+#: concatenated sources, weight in nS, receptor, delay in ms). 13 connections onto 7 target
+#: groups (cortex L4, thalamus, hippocampus, cortex L5/L6a, prefrontal cortex, striatum,
+#: cerebellum) from 14 (source population, target group) pairs; docs/sensorimotor.md.
 PROJECTIONS = [
     # thalamocortical (and cerebello-thalamo-cortical) drive of L4
-    (["thalamus.relay", "cerebellum.deep_nuclei"], ["cortex.L4_exc", "cortex.L4_inh"],
-     20, 1.0, "ampa", LONG_DELAY_MS),
+    (["thalamus.relay", "cerebellum.deep_nuclei"], ["cortex.L4_exc"], 20, 1.0, "ampa",
+     LONG_DELAY_MS),
+    (["thalamus.relay", "cerebellum.deep_nuclei"], ["cortex.L4_inh"], 20, 0.3, "ampa",
+     LONG_DELAY_MS),
     # corticothalamic feedback: L6a -> reticular nucleus, L6b -> relay cells
-    (["cortex.L6a_exc"], ["thalamus.reticular"], 30, 1.0, "ampa", 10.0),
-    (["cortex.L6b_exc"], ["thalamus.relay"], 20, 0.5, "ampa", 5.0),
+    (["cortex.L6a_exc"], ["thalamus.reticular"], 20, 0.5, "ampa", 10.0),
+    (["cortex.L6b_exc"], ["thalamus.relay"], 10, 0.5, "ampa", 5.0),
     # cortex -> hippocampus (the perforant path, standing in for the entorhinal cortex)
     (["cortex.L23_exc"], ["hippocampus.DG_exc", "hippocampus.CA3_exc", "hippocampus.CA1_exc"],
      10, 1.0, "ampa", LONG_DELAY_MS),
     # hippocampus -> cortex (CA1 -> deep layers)
-    (["hippocampus.CA1_exc"], ["cortex.L5_exc", "cortex.L6a_exc"], 10, 0.5, "ampa",
+    (["hippocampus.CA1_exc"], ["cortex.L5_exc", "cortex.L6a_exc"], 10, 0.3, "ampa",
      LONG_DELAY_MS),
     # cortex -> prefrontal; striatum -> prefrontal (GABAergic MSNs; the return path through
     # pallidum and thalamus is not modelled)
     (["cortex.L23_exc"], ["prefrontal.exc", "prefrontal.inh"], 20, 0.5, "ampa", LONG_DELAY_MS),
     (["striatum.D1", "striatum.D2"], ["prefrontal.exc"], 20, 0.3, "gaba_a", LONG_DELAY_MS),
     # cortex, hippocampus and prefrontal cortex -> striatum (MSNs and interneurons)
-    (["cortex.L5_exc"], ["striatum.D1", "striatum.D2", "striatum.FSI"], 30, 1.0, "ampa",
+    (["cortex.L5_exc"], ["striatum.D1", "striatum.D2", "striatum.FSI"], 20, 0.8, "ampa",
      LONG_DELAY_MS),
-    (["hippocampus.CA1_exc"], ["striatum.D1", "striatum.D2", "striatum.FSI"], 10, 1.0, "ampa",
+    (["hippocampus.CA1_exc"], ["striatum.D1", "striatum.D2", "striatum.FSI"], 10, 0.8, "ampa",
      LONG_DELAY_MS),
-    (["prefrontal.exc"], ["striatum.D1", "striatum.D2", "striatum.FSI"], 10, 1.0, "ampa",
+    (["prefrontal.exc"], ["striatum.D1", "striatum.D2", "striatum.FSI"], 10, 0.8, "ampa",
      LONG_DELAY_MS),
     # cortex and prefrontal cortex -> cerebellum (mossy fibres, via the pontine nuclei)
     (["cortex.L5_exc", "prefrontal.exc"], ["cerebellum.granule"], 4, 2.0, "ampa",
@@ -310,24 +314,24 @@ REGIONS = {
 
 
 def _wire(brain):
-    for pre, post, k, weight_ns, receptor, delay in PROJECTIONS:
-        if isinstance(delay, dict):
-            delay = dict(delay)
+    """The inter-region projections of ``PROJECTIONS``."""
+    for pre, post, k, weight_ns, receptor, delay_ms in PROJECTIONS:
         brain.connect(pre, post, _indegree(brain, k, pre), weight_ns=weight_ns,
-                      receptor=receptor, delay_ms=delay)  # fmt: skip
+                      receptor=receptor, delay_ms=delay_ms)  # fmt: skip
 
 
 def sensorimotor(seed: int = 0, dt_ms: float = 1.0, scale: float = 1.0,
                  record: bool = True) -> Brain:  # fmt: skip
-    """The six-region sensorimotor brain (26,384 conductance LIF neurons at ``scale=1``).
+    """The six-region sensorimotor brain: 26,384 conductance LIF neurons at ``scale=1``,
+    plus 2,400 Poisson background sources and the 128-neuron ``"sensory"`` SpikeSource.
 
-    ``scale`` multiplies every population size (also the background pools and the sensory
-    source are left as they are... see below) for quick tests; indegrees stay the same (capped
-    by the source size), so the dynamics change little. ``record`` records the spikes of all
-    six regions and of ``"sensory"``.
+    ``scale`` multiplies the size of every region population and background pool (for
+    quick tests; the sensory source keeps its 128 neurons); indegrees stay as they are
+    (capped by the source size), so the dynamics change little. The biases are tuned for
+    ``dt_ms=1.0``. ``record`` records the spikes of all six regions and of ``"sensory"``.
 
-    Inputs: ``sim.run(..., inputs={"sensory": spikes})`` with boolean spikes of shape
-    ``[n_steps, 128]``; the brain runs in its asynchronous regime without any input too.
+    Input: ``sim.run(..., inputs={"sensory": spikes})`` with booleans of shape
+    ``[n_steps, 128]``; without input the brain runs in its asynchronous regime too.
     Motor readout: ``result.rates_hz(p, bin_ms)`` for ``p`` in ``MOTOR_POPULATIONS``.
     """
     brain = Brain(dt_ms=dt_ms, seed=seed)
