@@ -1,7 +1,13 @@
 """Shared helpers. Kernels compile once per session (and are cached across sessions)."""
 
-import copy
 import os
+
+# The CUDA tests run on numba's CUDA simulator unless NBBRAIN_TEST_REAL_GPU=1: it must be
+# switched on before numba is first imported (the CPU kernels do not read it).
+if os.environ.get("NBBRAIN_TEST_REAL_GPU") != "1":
+    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+
+import copy
 
 import numpy as np
 import pytest

@@ -403,7 +403,7 @@ def test_bad_values(case):
 # ---- build ------------------------------------------------------------------------------------
 def test_unknown_backend():
     brain = make_brain()
-    fails_cleanly(brain, ValueError, r"unknown backend 'nope'; available: \['cpu'\]",
+    fails_cleanly(brain, ValueError, r"unknown backend 'nope'; available: \['cpu', 'cuda'\]",
                   lambda b: b.build(backend="nope"))  # fmt: skip
 
 

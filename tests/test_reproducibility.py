@@ -4,6 +4,8 @@ run; another seed: other spikes."""
 import numpy as np
 import pytest
 from conftest import all_spikes
+from hypothesis import given
+from hypothesis import strategies as st
 from test_reference import cond_brain
 
 import nbbrain as nb
@@ -86,3 +88,36 @@ def test_threads_give_the_same_spikes(monkeypatch):
     two.run(n_steps=300)
     assert all_spikes(one) == all_spikes(two)
     np.testing.assert_array_equal(one.net.v, two.net.v)
+
+
+@given(first=st.integers(0, 150), second=st.integers(1, 150), seed=st.integers(0, 3))
+def test_checkpoint_restore_continues_bit_for_bit(first, second, seed):
+    """Spikes in flight and all state come back: the continuation is identical, in the same
+    simulation and in a fresh one built from the same brain."""
+    brain = cond_brain(seed)
+    sim = brain.build()
+    sim.run(n_steps=first)
+    cp = sim.checkpoint()
+    n_before = len(all_spikes(sim))
+    res = sim.run(n_steps=second)
+    ref_v, ref_g, ref_steps = sim.state("exc", "v"), sim.state("inh", "g_gaba_b"), sim.step
+    ref_spikes = all_spikes(sim)[n_before:]
+    fresh = brain.build()
+    for target in (sim, fresh):
+        target.restore(cp)
+        again = target.run(n_steps=second)
+        assert target.step == ref_steps
+        np.testing.assert_array_equal(again._step_counts, res._step_counts)
+        np.testing.assert_array_equal(target.state("exc", "v"), ref_v)
+        np.testing.assert_array_equal(target.state("inh", "g_gaba_b"), ref_g)
+    assert all_spikes(fresh) == ref_spikes
+
+
+def test_restore_refuses_a_foreign_checkpoint():
+    sim = cond_brain(1).build()
+    other = nb.presets.coba(n_neurons=100).build()
+    with pytest.raises(ValueError, match="checkpoint is of another brain"):
+        sim.restore(other.checkpoint())
+    with pytest.raises(ValueError, match="missing"):
+        sim.restore({"v": 1})
+    sim.run(n_steps=5)

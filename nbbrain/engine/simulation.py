@@ -19,7 +19,7 @@ from ..monitors.recorders import SpikeRecorder, StateRecorder
 from .inputs import check_inputs, pack_inputs
 from .result import RunResult
 
-BACKENDS = ("cpu",)
+BACKENDS = ("cpu", "cuda")
 
 
 class Simulation:
@@ -29,6 +29,11 @@ class Simulation:
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; available: {list(BACKENDS)}")
         self.threads = _check_threads(threads)
+        cuda = None
+        if backend == "cuda":  # cuda: fail here, before any work, if no GPU can be used
+            from .cuda_backend import check_available
+
+            cuda = check_available(self.threads)
         t0 = time.perf_counter()
         self.backend, self.dt_ms = backend, brain.dt_ms
         self.net = build_network(brain)
@@ -40,7 +45,14 @@ class Simulation:
         self._spikes = SpikeRecorder(net.names, net.lo, net.hi, self._record_rows)
         self._states = [StateRecorder(s, net, self._populations[s.population].model)
                         for s in brain.state_monitors]  # fmt: skip
-        self._ring = np.zeros((net.n_slots, net.n_channels * net.n), np.float32)
+        self._device = None  # cuda: the state lives on the GPU (engine/cuda_backend.py)
+        if cuda is not None:
+            from .cuda_backend import CudaBackend
+
+            self._device = CudaBackend(self, cuda, config.CHUNK_STEPS)
+            self._ring = np.zeros((0, net.n_channels * net.n), np.float32)  # on the device
+        else:
+            self._ring = np.zeros((net.n_slots, net.n_channels * net.n), np.float32)
         self._scratch = np.empty(net.n, np.int32)
         self._zeros = (np.zeros(net.n, np.float32), np.zeros(net.n, np.float32))
         self._blocks = _blocks(net, self.threads)
@@ -113,6 +125,8 @@ class Simulation:
 
     def _advance(self, n_steps, packed, counts):
         """Run ``n_steps`` in as many kernel calls as the spike buffers need."""
+        if self._device is not None:  # cuda: one launch per chunk, on the device
+            return self._device.advance(n_steps, packed, counts)
         net = self.net
         if counts is None:
             counts = np.zeros(len(net.names), np.int64)
@@ -190,6 +204,8 @@ class Simulation:
 
     def _state_view(self, name, var):
         pop = self._pop(name)
+        if self._device is not None:  # cuda: fetch the state if a run has changed it
+            self._device.pull()
         if var not in pop.model.state_vars:
             raise ValueError(
                 f"population {name!r}: unknown state variable {var!r}; "
@@ -221,6 +237,52 @@ class Simulation:
                              f"[0, {1e3 / self.dt_ms:g}] Hz")  # fmt: skip
         view[...] = value
         update_slow_flags(self.net)
+        if self._device is not None:  # cuda: and back to the device
+            self._device.push()
+
+    def checkpoint(self) -> dict:
+        """Everything that determines the simulation's future, copied: the step, the state
+        of every neuron and the spikes still in flight (the ring buffer). ``restore`` it
+        later, into this simulation or another built from the same brain, to continue
+        bit for bit. Recorded spikes and samples are not part of it."""
+        net = self.net
+        if self._device is not None:  # cuda: state and ring from the device
+            self._device.pull()
+        ring = self._ring.copy() if self._device is None else self._device.read_ring()
+        return {
+            "step": self.step,
+            "v": net.v.copy(),
+            "g": net.g.copy(),
+            "ref": net.ref.copy(),
+            "rate": net.rate.copy(),
+            "ring": ring,
+            "n_synapses": net.n_synapses,
+        }
+
+    def restore(self, checkpoint: dict) -> None:
+        """Return to a ``checkpoint`` (see there); checked before anything changes."""
+        net = self.net
+        if self._device is not None:  # cuda: the host copy is refreshed, then pushed
+            self._device.pull()
+        ring_shape = (net.n_slots, net.n_channels * net.n)
+        mine = {"v": net.v, "g": net.g, "ref": net.ref, "rate": net.rate}
+        missing = sorted((set(mine) | {"ring", "step", "n_synapses"}) - set(checkpoint))
+        if missing:
+            raise ValueError(f"restore: not a checkpoint of this simulation (missing {missing})")
+        bad = [k for k, a in mine.items() if np.shape(checkpoint[k]) != a.shape]
+        bad += ["ring"] if np.shape(checkpoint["ring"]) != ring_shape else []
+        if bad or checkpoint["n_synapses"] != net.n_synapses:
+            raise ValueError(f"restore: the checkpoint is of another brain (shapes of {bad} or "
+                             "the synapse count differ)")  # fmt: skip
+        for k, a in mine.items():
+            a[...] = checkpoint[k]
+        self.step = int(checkpoint["step"])
+        update_slow_flags(net)
+        if self._device is None:
+            self._ring[...] = checkpoint["ring"]
+        else:
+            self._device.write_ring(checkpoint["ring"])
+            self._device.push()
 
     def memory(self) -> dict:
         """Bytes held by the simulation, and bytes per synapse of connectivity."""
@@ -232,7 +294,7 @@ class Simulation:
             "n_synapses": net.n_synapses,
             "connectivity_bytes": syn,
             "bytes_per_synapse": syn / max(1, net.n_synapses),
-            "ring_bytes": self._ring.nbytes,
+            "ring_bytes": self._ring.nbytes if self._device is None else self._device.ring_bytes,
             "state_bytes": state,
             "recorded_bytes": self._spikes.nbytes + sum(r.nbytes for r in self._states),
         }

@@ -10,9 +10,7 @@ rounding).
 import math
 
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.extending import intrinsic, register_jitable
+from numba.extending import register_jitable
 
 _F = np.float32
 _ZERO, _ONE, _HALF = _F(0.0), _F(1.0), _F(0.5)
@@ -28,14 +26,12 @@ _TINY = _F(1e-30)  # synaptic state below this (nS or pA) is zero
 _TWO_PI = 2.0 * math.pi
 
 
-@intrinsic
-def _bits_to_float32(typingctx, bits):
-    """Reinterpret the bits of an int32 as a float32 (an LLVM bitcast: no instruction)."""
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.FloatType())
-
-    return types.float32(types.int32), codegen
+@register_jitable
+def _bits_to_float32(bits):
+    """Reinterpret the bits of an int32 as a float32. Plain numpy in Python (so that the
+    CUDA simulator, which runs kernels as Python, can call it); numba's scalar ``view``
+    lowers it to an LLVM bitcast (no instruction) on the CPU and on CUDA alike."""
+    return np.int32(bits).view(np.float32)
 
 
 @register_jitable
@@ -95,6 +91,7 @@ def cur_lif_v(v, i_syn, gl, el, dec_m):
 def oscillation(freq_hz, phase_rad, step, dt_ms):
     """``cos`` of an oscillator's phase at the start of ``step``: ``phase_rad + 2 pi f t``
     with ``t = step dt``, computed from the step count in float64 (exact to rounding
-    however long the run, never accumulated)."""
+    however long the run, never accumulated). ``math.floor`` (an integer, exact below
+    2**53 cycles) rather than ``np.floor``, which CUDA device code lacks."""
     cycles = freq_hz * (step * dt_ms * 1e-3) + phase_rad / _TWO_PI
-    return math.cos(_TWO_PI * (cycles - np.floor(cycles)))
+    return math.cos(_TWO_PI * (cycles - math.floor(cycles)))

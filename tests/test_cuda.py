@@ -1,0 +1,296 @@
+"""The CUDA backend gives the CPU backend's spikes, and refuses clearly what it cannot run.
+
+Runs on numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``, set in conftest.py) unless
+``NBBRAIN_TEST_REAL_GPU=1``. The simulator runs every CUDA thread as a Python thread
+(8 per block here, grouped by 4 for the spike propagation), so the networks are tiny and
+the runs short. It runs the one-block path, and the grid path with one block; a grid of
+many blocks needs a GPU (``NBBRAIN_CUDA_PATH=grid``, docs/benchmarks/gpu_bench.py).
+
+Where the backends may differ: the GPU adds the weights of a step's spikes into the ring
+with atomics, in whatever order its threads get there, and fuses multiply-adds where NVVM
+chooses (the CPU where LLVM chooses, the simulator nowhere): each changes the last bit of
+some float32 sums. On these networks and run lengths no threshold crossing hangs on such a
+bit (even the float64 reference stepper gives the same spikes, test_reference.py), so the
+spikes are compared exactly and the state to 1e-3; over a longer run of a recurrent
+network one flipped spike spreads, so there the test compares rates.
+"""
+
+import numpy as np
+import pytest
+from conftest import all_spikes
+from test_reference import cond_brain, cur_brain
+
+import nbbrain as nb
+from nbbrain import config
+from nbbrain.kernels import layout as L
+
+cuda = pytest.importorskip("numba.cuda")
+if getattr(cuda, "implementation", None) != "NVIDIA":
+    pytest.skip("numba-cuda is not installed", allow_module_level=True)
+
+from nbbrain.engine import cuda_backend  # noqa: E402
+from nbbrain.kernels.cuda import run as cuda_run  # noqa: E402
+
+SIMULATED = cuda_backend._simulated()
+try:
+    cuda_backend.check_available()
+except RuntimeError as e:  # NBBRAIN_TEST_REAL_GPU=1 on a machine without a usable GPU
+    pytest.skip(str(e), allow_module_level=True)
+
+
+@pytest.fixture(autouse=True)
+def small_groups(monkeypatch):
+    """Under the simulator: propagation groups of 4 threads, so that 8 threads make two."""
+    if SIMULATED:
+        monkeypatch.setattr(cuda_run, "_WARP", 4)
+        monkeypatch.setattr(cuda_backend, "SIM_THREADS", 8)
+
+
+def both(make, n_steps, inputs=None, calls=None):
+    """Build ``make()`` on both backends and run them alike; check the spikes, counts and
+    per-step counts agree; return the two simulations."""
+    sims = make().build(), make().build(backend="cuda")
+    for sim in sims:
+        results = [sim.run(n_steps=n, inputs=inputs(a, n) if inputs else None)
+                   for a, n in _calls(calls or [n_steps])]  # fmt: skip
+        sim.results = results
+    cpu, gpu = sims
+    assert recorded(gpu) == recorded(cpu)
+    for rc, rg in zip(cpu.results, gpu.results):
+        assert rg.spike_counts == rc.spike_counts
+        np.testing.assert_array_equal(rg._step_counts, rc._step_counts)
+    return cpu, gpu
+
+
+def recorded(sim):
+    """Every recorded spike as sorted (step, population, index) triples."""
+    out = []
+    for name in sorted(sim._spikes.names_recorded):
+        t_ms, idx = sim.spikes(name)
+        steps = np.round(t_ms / sim.dt_ms).astype(np.int64)
+        out += [(int(s), name, int(i)) for s, i in zip(steps, idx)]
+    return sorted(out)
+
+
+def _calls(lengths):
+    start = 0
+    for n in lengths:
+        yield start, n
+        start += n
+
+
+def assert_state_close(cpu, gpu, pops_vars):
+    for name, var in pops_vars:
+        np.testing.assert_allclose(gpu.state(name, var), cpu.state(name, var), rtol=1e-5,
+                                   atol=1e-3, err_msg=f"{name}.{var}")  # fmt: skip
+
+
+def test_conductance_receptors_delays_poisson_and_monitors():
+    """All four receptors (NMDA with its Mg block), delays of 1..12 steps, Poisson drive,
+    spike and state monitors (v, a channel, a Poisson rate) across small chunks."""
+
+    def make():
+        brain = cond_brain(1)
+        brain.record_state("exc", "v", every_ms=0.3, indices=[0, 5, 59])
+        brain.record_state("exc", "g_nmda", every_ms=0.2)
+        brain.record_state("drive", "rate_hz", every_ms=1.0, indices=[3])
+        return brain
+
+    cpu, gpu = both(make, None, calls=[60, 0, 40])
+    assert len(all_spikes(cpu)) > 300 and cpu.net.ipar[:, L.I_SLOW].any()  # NMDA, GABA_B
+    for pop, var in (("exc", "v"), ("exc", "g_nmda"), ("drive", "rate_hz")):
+        tc, xc = cpu.recorded_state(pop, var)
+        tg, xg = gpu.recorded_state(pop, var)
+        np.testing.assert_array_equal(tg, tc)
+        np.testing.assert_allclose(xg, xc, rtol=1e-5, atol=1e-3)
+    assert_state_close(cpu, gpu, [("exc", "v"), ("inh", "v"), ("exc", "g_gaba_b"),
+                                  ("inh", "g_ampa"), ("exc", "g_nmda")])  # fmt: skip
+
+
+def test_current_lif_with_given_spikes_currents_and_chunks(monkeypatch):
+    """CurrentLIF, SpikeSource input and injected currents (per step and constant), run in
+    several calls that cross the chunks of 7 steps."""
+    monkeypatch.setattr(config, "CHUNK_STEPS", 7)
+    rng = np.random.default_rng(0)
+    given = rng.random((90, 10)) < 0.1
+    current = rng.normal(0.0, 30.0, (90, 64)).astype(np.float32)
+    constant = rng.normal(20.0, 5.0, 16)
+
+    def inputs(start, n):
+        return {"src": given[start : start + n], "exc": current[start : start + n],
+                "inh": constant}  # fmt: skip
+
+    cpu, gpu = both(lambda: cur_brain(3), None, inputs=inputs, calls=[1, 30, 59])
+    assert len(all_spikes(cpu)) > 100
+    assert_state_close(cpu, gpu, [("exc", "v"), ("exc", "i_exc"), ("inh", "i_inh")])
+
+
+def test_rhythms_modulate_drive_and_threshold():
+    """An oscillator scales a Poisson population's rate and an LIF population's drive and
+    threshold; per-step counts follow it on both backends alike."""
+
+    def make():
+        brain = nb.Brain(dt_ms=0.5, seed=2)
+        brain.add_population("p", 20, nb.PoissonSource(300.0))
+        cells = brain.add_population("c", 20, nb.ConductanceLIF(i_bias_pa=180.0, t_ref_ms=1.0))
+        cells.init(v=nb.Uniform(-65.0, -50.0))
+        brain.connect("p", "c", nb.FixedIndegree(3), weight_ns=2.0, receptor="ampa",
+                      delay_ms=1.0)  # fmt: skip
+        brain.add_oscillator("theta", 40.0, phase_rad=0.3)
+        brain.modulate("p", "theta", depth=0.7)
+        brain.modulate("c", "theta", depth=0.7, threshold_mv=2.0)
+        brain.record_spikes(["p", "c"])
+        return brain
+
+    cpu, gpu = both(make, 100)
+    assert cpu.results[0].spike_counts["c"] > 20
+    assert gpu.oscillator_phase("theta") == cpu.oscillator_phase("theta")
+    np.testing.assert_array_equal(gpu.results[0].rates_hz("p", bin_ms=5.0),
+                                  cpu.results[0].rates_hz("p", bin_ms=5.0))  # fmt: skip
+
+
+def test_every_kind_of_population_and_region_counts():
+    """The brain of test_errors.py: conductance and current LIF, spike and Poisson sources,
+    a region, an empty region; counts of populations and regions."""
+    from test_errors import make_brain
+
+    rng = np.random.default_rng(2)
+    given = rng.random((80, 5)) < 0.2
+    cpu, gpu = both(make_brain, 80, inputs=lambda a, n: {"src": given[a : a + n]})
+    assert cpu.results[0].spike_counts["cur"] > 0 and cpu.results[0].spike_counts["ctx"] > 0
+    tc, vc = cpu.recorded_state("exc", "v")
+    tg, vg = gpu.recorded_state("exc", "v")
+    np.testing.assert_array_equal(tg, tc)
+    np.testing.assert_allclose(vg, vc, atol=1e-3)
+
+
+def test_record_buffers_grow_mid_chunk(monkeypatch):
+    """Rates far above the record buffers' 50 Hz estimate: the kernel stops at a step
+    boundary, the buffers grow, it launches again; counts and records still agree."""
+    monkeypatch.setattr(config, "CHUNK_STEPS", 120)
+
+    def make():
+        brain = nb.Brain(dt_ms=0.1, seed=3)
+        brain.add_population("p", 30, nb.PoissonSource(3000.0))
+        brain.record_spikes("p")
+        return brain
+
+    cpu, gpu = both(make, 150)
+    t_ms, _ = gpu.spikes("p")
+    assert gpu.results[0].spike_counts["p"] == t_ms.size > 30 * 150 * 0.2
+    assert np.all(np.diff(t_ms) >= 0)
+
+
+def test_grid_path_gives_the_block_paths_spikes(monkeypatch):
+    """The cooperative-grid kernel: one block of 10 threads under the simulator (the last
+    two, outside the groups of 4, take no part in the propagation); 4 blocks of 32 on a
+    GPU."""
+    monkeypatch.setattr(cuda_backend, "SIM_THREADS", 10)
+    monkeypatch.setattr(cuda_backend, "GRID_THREADS", 32)
+    block = cond_brain(2).build(backend="cuda")
+    monkeypatch.setattr(cuda_backend, "PATH", "grid")
+    grid = cond_brain(2).build(backend="cuda")
+    assert grid._device.grid_path and not block._device.grid_path
+    block.run(n_steps=50)
+    grid.run(n_steps=50)
+    assert all_spikes(grid) == all_spikes(block)
+    assert len(all_spikes(block)) > 100
+    np.testing.assert_allclose(grid.state("exc", "v"), block.state("exc", "v"), atol=1e-4)
+
+
+def test_set_state_between_runs_reaches_the_device():
+    """``set_state`` writes through to the device; a first NMDA conductance switches
+    "inh" (which no NMDA or GABA_B projection reaches) to the slow-channel update, as on
+    the CPU."""
+    sims = cond_brain(5).build(), cond_brain(5).build(backend="cuda")
+    for sim in sims:
+        inh = sim.net.index("inh")
+        sim.run(n_steps=30)
+        assert not sim.net.ipar[inh, L.I_SLOW]
+        sim.set_state("inh", "g_nmda", np.linspace(0.0, 3.0, 20))
+        sim.set_state("drive", "rate_hz", 900.0)
+        sim.set_state("exc", "v", -52.0)
+        assert sim.net.ipar[inh, L.I_SLOW]
+        sim.run(n_steps=40)
+    cpu, gpu = sims
+    assert all_spikes(gpu) == all_spikes(cpu)
+    assert_state_close(cpu, gpu, [("exc", "v"), ("inh", "g_nmda"), ("drive", "rate_hz")])
+
+
+@pytest.mark.slow
+def test_longer_recurrent_run_rates_agree():
+    """Over a longer run a spike that float rounding flips may spread through the
+    recurrent network: compare rates, not spikes."""
+    cpu = cond_brain(7).build()
+    gpu = cond_brain(7).build(backend="cuda")
+    rc, rg = cpu.run(n_steps=300), gpu.run(n_steps=300)
+    for pop in ("exc", "inh"):
+        assert rc.rate_hz(pop) > 5
+        assert abs(rg.rate_hz(pop) / rc.rate_hz(pop) - 1) < 0.1
+
+
+# ---- refusals --------------------------------------------------------------------------------
+class _FakeCuda:
+    """numba.cuda as numba-cuda presents it on a machine where the driver fails."""
+
+    implementation = "NVIDIA"
+
+    def __init__(self, error):
+        self.error = error
+
+    @property
+    def gpus(self):
+        raise self.error
+
+
+@pytest.mark.parametrize("what, match", [
+    ("import", r"needs numba-cuda, which does not import here .*pip install"),
+    ("builtin", r"needs numba-cuda, which is not installed"),
+    ("driver", r"no CUDA driver: the NVIDIA driver library \(libcuda\) cannot be found"),
+    ("no_gpu", r"no GPU: the CUDA driver finds no NVIDIA GPU"),
+])  # fmt: skip
+def test_unusable_gpu_is_refused_at_build(monkeypatch, what, match):
+    def fake_import():
+        if what == "import":
+            raise ImportError("No module named 'cuda.bindings'")
+        if what == "builtin":
+            return type("BuiltinCuda", (), {"implementation": "Built-in"})()
+        msg = {"driver": "Error at driver init: \n\nCUDA driver library cannot be found.",
+               "no_gpu": "Error at driver init: Call to cuInit results in "
+                         "CUDA_ERROR_NO_DEVICE (100)"}[what]  # fmt: skip
+        return _FakeCuda(RuntimeError(msg))
+
+    monkeypatch.setattr(cuda_backend, "_import_cuda", fake_import)
+    monkeypatch.setattr(cuda_backend, "_simulated", lambda: False)
+    brain = cond_brain(1)
+    with pytest.raises(RuntimeError, match=match) as info:
+        brain.build(backend="cuda")
+    assert "backend='cpu'" in str(info.value)
+
+
+def test_model_too_large_for_the_gpu_is_refused(monkeypatch):
+    monkeypatch.setattr(cuda_backend, "_free_device_bytes", lambda cuda: 2.0**20)
+    with pytest.raises(MemoryError, match=r"needs about 0\.\d+ GiB of GPU memory \(synapses .*"
+                                          r"ring .* GiB\) but only 0\.00 GiB is free"):  # fmt: skip
+        nb.presets.coba(n_neurons=2000).build(backend="cuda")
+
+
+def test_threads_are_for_the_cpu():
+    with pytest.raises(ValueError, match="threads are for backend='cpu'"):
+        cond_brain(1).build(backend="cuda", threads=2)
+
+
+def test_checkpoint_restore_on_the_device():
+    """Spikes in flight (the device ring) and the state survive a checkpoint; a CPU
+    simulation of the same brain continues from the device's checkpoint identically."""
+    gpu = cond_brain(3).build(backend="cuda")
+    gpu.run(n_steps=30)
+    cp = gpu.checkpoint()
+    first = gpu.run(n_steps=20)
+    gpu.restore(cp)
+    again = gpu.run(n_steps=20)
+    np.testing.assert_array_equal(again._step_counts, first._step_counts)
+    cpu = cond_brain(3).build()
+    cpu.restore(cp)
+    on_cpu = cpu.run(n_steps=20)
+    np.testing.assert_array_equal(on_cpu._step_counts, first._step_counts)
