@@ -58,7 +58,7 @@ def both(make, n_steps, inputs=None, calls=None):
     assert recorded(gpu) == recorded(cpu)
     for rc, rg in zip(cpu.results, gpu.results):
         assert rg.spike_counts == rc.spike_counts
-        np.testing.assert_array_equal(rg._step_counts, rc._step_counts)
+        np.testing.assert_array_equal(rg.step_counts, rc.step_counts)
     return cpu, gpu
 
 
@@ -289,8 +289,8 @@ def test_checkpoint_restore_on_the_device():
     first = gpu.run(n_steps=20)
     gpu.restore(cp)
     again = gpu.run(n_steps=20)
-    np.testing.assert_array_equal(again._step_counts, first._step_counts)
+    np.testing.assert_array_equal(again.step_counts, first.step_counts)
     cpu = cond_brain(3).build()
     cpu.restore(cp)
     on_cpu = cpu.run(n_steps=20)
-    np.testing.assert_array_equal(on_cpu._step_counts, first._step_counts)
+    np.testing.assert_array_equal(on_cpu.step_counts, first.step_counts)

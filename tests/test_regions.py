@@ -129,7 +129,7 @@ def test_rhythm_modulates_poisson_rate():
     brain.modulate("p", "theta", depth=0.8)
     sim = brain.build()
     res = sim.run(n_steps=1000)
-    per_step = res._step_counts[:, 0]
+    per_step = res.step_counts[:, 0]
     phase = 2 * np.pi * 8.0 * np.arange(1000) * 1e-3
     expected = 4000 * 0.02 * (1 + 0.8 * np.cos(phase))  # spikes per step
     assert np.corrcoef(per_step, expected)[0, 1] > 0.9

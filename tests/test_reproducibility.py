@@ -107,7 +107,7 @@ def test_checkpoint_restore_continues_bit_for_bit(first, second, seed):
         target.restore(cp)
         again = target.run(n_steps=second)
         assert target.step == ref_steps
-        np.testing.assert_array_equal(again._step_counts, res._step_counts)
+        np.testing.assert_array_equal(again.step_counts, res.step_counts)
         np.testing.assert_array_equal(target.state("exc", "v"), ref_v)
         np.testing.assert_array_equal(target.state("inh", "g_gaba_b"), ref_g)
     assert all_spikes(fresh) == ref_spikes

@@ -16,7 +16,10 @@ def _as_numpy(x, what):
         if getattr(x, "requires_grad", False):
             raise TypeError(f"{what}: the brain is not differentiable; pass x.detach()")
         if str(getattr(x, "device", "cpu")) != "cpu":
-            raise TypeError(f"{what}: a tensor on {x.device} cannot feed the CPU backend")
+            raise TypeError(
+                f"{what}: a tensor on {x.device}: run inputs are host arrays; "
+                "pass a CPU tensor (x.cpu())"
+            )
         x = x.numpy()
     if not isinstance(x, np.ndarray):
         x = np.asarray(x)

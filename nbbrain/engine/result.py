@@ -12,11 +12,13 @@ class RunResult:
     populations), to the number of spikes in this call.
     """
 
+    #: ``step_counts[s, k]``: spikes of population ``populations[k]`` in step ``s`` of this call.
+
     def __init__(self, sim, n_steps, counts, step_counts, wall_s):
         self.n_steps, self.wall_s, self.dt_ms = n_steps, wall_s, sim.dt_ms
-        self._step_counts = step_counts  # int32 [n_steps, populations]
+        self.step_counts = step_counts  # int32 [n_steps, populations]: spikes per step
         self._members = {name: [k] for k, name in enumerate(sim.net.names)}
-        self._populations = list(sim.net.names)
+        self.populations = list(sim.net.names)
         self.duration_ms = n_steps * sim.dt_ms
         self.t_start_ms = (sim.step - n_steps) * sim.dt_ms
         self.spike_counts = {name: int(c) for name, c in zip(sim.net.names, counts)}
@@ -50,7 +52,7 @@ class RunResult:
                              f"dt_ms={self.dt_ms}")  # fmt: skip
         steps = int(round(steps))
         n_bins = self.n_steps // steps
-        counts = self._step_counts[: n_bins * steps, self._members[name]].sum(axis=1)
+        counts = self.step_counts[: n_bins * steps, self._members[name]].sum(axis=1)
         return counts.reshape(n_bins, steps).sum(axis=1) / (self._sizes[name] * bin_ms * 1e-3)
 
     @property

@@ -55,7 +55,7 @@ def rates(result, path, bin_ms=10.0, names=None):
     """Save the binned rate of populations over one run (from ``RunResult.rates_hz``):
     one panel per region (and one for populations outside regions)."""
     plt = _pyplot()
-    names = names or result._populations
+    names = names or result.populations
     groups = {}
     for name in names:
         groups.setdefault(name.split(".", 1)[0] if "." in name else "", []).append(name)

@@ -46,7 +46,8 @@ class SpikeRecorder:
         for k in self.rows:
             sel = which == k
             if sel.any():
-                self._chunks[self.names[k]].append((steps[sel].copy(), idx[sel] - self.lo[k]))
+                local = (idx[sel] - self.lo[k]).astype(np.int32)
+                self._chunks[self.names[k]].append((steps[sel].copy(), local))
 
     def get(self, name):
         parts = self._chunks[name]

@@ -1,0 +1,537 @@
+"""PyTorch at the boundary: tensors out of simulations, and a brain as an ``nn.Module``.
+
+``import nbbrain`` does not import torch; ``import nbbrain.torch`` does. Nothing here is
+differentiable: spikes are thresholded events and the kernels are compiled numba code, so
+no gradient flows through a brain (an input that requires grad is refused, not silently
+detached).
+
+Readouts (functions of a ``RunResult`` or a ``Simulation``):
+
+=====================================  ===========================================================
+``to_tensor(array)``                   **shares** memory with ``array`` (``torch.from_numpy``) when
+                                       it is writeable, has no negative strides and a dtype torch
+                                       knows; otherwise a copy.
+``step_counts(result)``                **shares** memory with the result's per-step population
+                                       counts (int32 ``[n_steps, populations]``).
+``state(sim, name, var)``              CPU backend: a **live view** of the simulation's state
+                                       (float32): it shows later runs without a copy. Treat it
+                                       as read-only; change the state with ``sim.set_state``.
+                                       ``copy=True``, or the CUDA backend: a copy.
+``rates(result, names, bin_ms)``       computed into one new array, which the tensor owns (no
+                                       copy after that): ``[n_bins, len(names)]`` in Hz.
+``spikes(sim, name)``                  the simulation assembles the recorded spikes into new
+                                       arrays (as ``sim.spikes`` does); the tensors own those
+                                       (``t_ms`` float64, ``idx`` integers), no further copy.
+=====================================  ===========================================================
+
+``BrainModule`` wraps a brain as a module whose ``forward`` runs the brain for the steps of
+its input and returns population rates per time window; see its docstring.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+from .kernels import layout as L
+from .model.brain import Brain
+
+__all__ = ["BrainModule", "rates", "spikes", "state", "step_counts", "to_tensor"]
+
+#: torch dtype -> the numpy dtype readouts are computed in (others: float32, then converted)
+_NUMPY_FLOAT = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
+_INPUT_KINDS = {L.SPIKE_SOURCE: "spikes", L.COND_LIF: "current", L.CUR_LIF: "current"}
+
+
+# ---- readouts -----------------------------------------------------------------------------
+def to_tensor(array) -> torch.Tensor:
+    """``array`` as a CPU tensor, sharing its memory (``torch.from_numpy``) where torch can:
+    a writeable array without negative strides, of a dtype torch has. Otherwise a copy
+    (read-only arrays are copied so that writing to the tensor can never reach them)."""
+    a = np.asarray(array)
+    try:
+        if a.flags.writeable and all(s >= 0 for s in a.strides):
+            return torch.from_numpy(a)
+    except TypeError:  # a dtype torch does not have (e.g. strings, objects)
+        raise TypeError(f"to_tensor: numpy dtype {a.dtype} has no torch equivalent") from None
+    return torch.from_numpy(np.ascontiguousarray(a).copy())
+
+
+def step_counts(result) -> tuple[torch.Tensor, list[str]]:
+    """Spikes per step of each population in one run: (int32 tensor ``[n_steps,
+    populations]``, the population names of its columns). The tensor **shares** memory with
+    the RunResult's counts: do not write to it."""
+    return torch.from_numpy(result.step_counts), list(result.populations)
+
+
+def rates(result, names, bin_ms: float, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Population rates (Hz) of ``names`` (populations or regions; a name or a list) in
+    consecutive bins of ``bin_ms`` of one run: ``[n_bins, len(names)]``, from the per-step
+    counts (no spike monitor needed). A last partial bin is dropped (``RunResult.rates_hz``).
+    Computed once into a new array that the tensor owns."""
+    names = [names] if isinstance(names, str) else list(names)
+    out = _rates_into(result, names, bin_ms, _NUMPY_FLOAT.get(dtype, np.float32), None)
+    return _as_dtype(torch.from_numpy(out), dtype)
+
+
+def spikes(sim, name, *, b: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Recorded spikes of population ``name`` so far, as ``sim.spikes`` gives them: (times in
+    ms, float64; local indices, integers). ``sim`` is a Simulation or a BrainModule (then its
+    copy ``b``). The tensors own the arrays the simulation assembled: no further copy."""
+    t_ms, idx = _sim(sim, b).spikes(name)
+    return torch.from_numpy(np.ascontiguousarray(t_ms)), torch.from_numpy(idx)
+
+
+def state(sim, name, var, *, copy: bool = False, b: int = 0) -> torch.Tensor:
+    """State variable ``var`` of population ``name`` (float32, one value per neuron). ``sim``
+    is a Simulation or a BrainModule (then its copy ``b``).
+
+    CPU backend, ``copy=False``: a live view that **shares** memory with the simulation's
+    state, so it shows the state after later runs without a copy. It is for reading: writing
+    to it bypasses ``sim.set_state``'s checks. ``copy=True``, or the CUDA backend (whose state
+    lives on the GPU; the host copy would go stale): a copy of the values now."""
+    s = _sim(sim, b)
+    view = s._state_view(name, var)  # checks the names; CUDA: fetches the state first
+    if copy or s.backend != "cpu":
+        view = view.copy()
+    return torch.from_numpy(view)
+
+
+def _sim(sim, b):
+    if isinstance(sim, BrainModule):
+        sims = sim.simulations
+        if not isinstance(b, int) or not 0 <= b < len(sims):
+            raise ValueError(f"b={b!r}: the module holds {len(sims)} copies of the brain")
+        return sims[b]
+    return sim
+
+
+def _rates_into(result, names, bin_ms, np_dtype, out):
+    """``[n_bins, len(names)]`` rates of one run, written into ``out`` (or a new array)."""
+    cols = [result.rates_hz(name, bin_ms) for name in names]
+    if out is None:
+        n_bins = cols[0].shape[0] if cols else 0
+        out = np.empty((n_bins, len(names)), np_dtype)
+    for j, col in enumerate(cols):
+        out[:, j] = col
+    return out
+
+
+def _as_dtype(t, dtype):
+    return t if t.dtype == dtype else t.to(dtype)
+
+
+# ---- the brain as a module ----------------------------------------------------------------
+class _Copies:
+    """B independent simulations of one brain, each with its own state and inputs.
+
+    A stand-in for a batched Simulation (state ``[B, N]``, shared connectivity), which will
+    replace it behind the same methods: ``batch``, ``resize``, ``run``, ``reset``, ``moved``.
+    Until then every copy is built from the same Brain, so copies share the seed (their
+    connectivity, initial state and Poisson noise are identical): they differ only through
+    their inputs. Each holds its own connectivity in memory.
+    """
+
+    def __init__(self, brain, backend, threads, sims=None):
+        self.brain, self.backend, self.threads = brain, backend, threads
+        self.sims = sims if sims is not None else [self._build()]
+        self.initial = self._checkpoint(self.sims[0]) if sims is None else None
+
+    def _build(self):
+        threads = self.threads if self.backend == "cpu" else 1
+        return self.brain.build(backend=self.backend, threads=threads)
+
+    @staticmethod
+    def _checkpoint(sim):
+        try:
+            return sim.checkpoint()
+        except NotImplementedError:  # a backend without checkpoints
+            return None
+
+    @property
+    def batch(self):
+        return len(self.sims)
+
+    def resize(self, batch):
+        """Make it ``batch`` copies; new copies start where copy 0 is."""
+        extra = [self._build() for _ in range(batch - len(self.sims))]  # may raise: nothing changed
+        if extra and self.sims[0].step > 0:
+            now = self._checkpoint(self.sims[0])
+            for sim in extra:
+                if now is None:
+                    raise NotImplementedError(
+                        f"cannot add copies on the {self.backend!r} backend after it has run "
+                        "(checkpoint/restore is not available there): call reset(batch=...)"
+                    )
+                sim.restore(now)
+        self.sims = self.sims[:batch] + extra
+
+    def run(self, n_steps, inputs):
+        """Run copy b with ``inputs[b]`` for ``n_steps``; the RunResults."""
+        return [sim.run(n_steps=n_steps, inputs=x) for sim, x in zip(self.sims, inputs)]
+
+    def reset(self, batch=None):
+        """Every copy (``batch`` of them) back to its state right after build."""
+        batch = self.batch if batch is None else batch
+        if self.initial is None:  # no checkpoint on this backend: build again
+            self.sims = [self._build() for _ in range(batch)]
+            return
+        extra = [self._build() for _ in range(batch - len(self.sims))]
+        self.sims = self.sims[:batch] + extra
+        for sim in self.sims:
+            sim.restore(self.initial)
+
+    def moved(self, backend):
+        """The same copies on ``backend``, built there; their state carried over where both
+        backends can checkpoint and restore (else they start again from the state right
+        after build, with a warning if they had run)."""
+        out = _Copies(self.brain, backend, self.threads, sims=[])
+        out.sims = [out._build() for _ in self.sims]
+        out.initial = self._checkpoint(out.sims[0])
+        try:
+            if any(sim.step > 0 for sim in self.sims):
+                for old, new in zip(self.sims, out.sims):
+                    new.restore(old.checkpoint())
+        except NotImplementedError:  # raised before anything changed
+            warnings.warn(
+                f"BrainModule moved from {self.backend!r} to {backend!r}: the state cannot be "
+                f"carried between these backends (checkpoint/restore); the brain starts "
+                f"again from its state right after build (t = 0 ms, was "
+                f"{self.sims[0].t_ms:g} ms)",
+                stacklevel=4,
+            )
+        return out
+
+
+class BrainModule(nn.Module):
+    """A brain as an ``nn.Module``: ``forward(x)`` runs it for the steps of ``x`` and returns
+    the rates of its readout populations per window. **Not differentiable**: no gradient
+    flows through spikes, the output never requires grad, and an input that requires grad
+    raises a TypeError (use it under ``torch.no_grad()`` or pass ``x.detach()``).
+
+    ``brain``: an ``nb.Brain`` (copied: later changes to it do not reach the module), built
+    here. ``inputs``: names of the populations ``x`` feeds, in the order of ``x``'s columns:
+    ``x[..., k]`` runs over the neurons of ``inputs[0]``, then ``inputs[1]`` ...
+    (``input_slices`` maps each name to its columns). A SpikeSource population takes spikes
+    (a bool tensor, or 0/1 in an integer or float tensor); a ConductanceLIF or CurrentLIF
+    population takes an injected current in pA (a float tensor; integer and bool tensors are
+    refused where currents are fed). ``readouts``: populations or regions; output column j is
+    the population rate (Hz) of ``readouts[j]``. ``window_ms``: the readout window, a whole
+    number of steps. ``seed``: overrides ``brain.seed``. ``backend``, ``threads``: as
+    ``Brain.build``.
+
+    ``forward(x)``: ``x`` is ``[T, n_in]`` or ``[B, T, n_in]`` (T steps of ``brain.dt_ms``, a
+    whole number of windows); returns ``[T // w, n_out]`` or ``[B, T // w, n_out]`` (w = steps
+    per window), float32 unless the module was moved to another float dtype (``.double()``,
+    ``.to(torch.float64)``), on the module's device. The rates are computed from the per-step
+    population counts the kernel keeps (no spike monitor needed). The state persists from
+    call to call, so a run cut into several calls gives the readouts of one long call;
+    ``reset()`` returns to the state right after build.
+
+    Batches: ``[B, T, n_in]`` runs B independent copies of the brain, each with its own state
+    and input. Until batched builds land, the copies share the seed: the same connectivity,
+    initial state and Poisson noise; they differ only through their inputs. B is fixed by
+    the first call (``[T, n_in]`` counts as B = 1); another B raises a ValueError until
+    ``reset(batch=B)``.
+
+    Devices: ``.to("cuda")`` / ``.cuda()`` rebuilds the brain on the CUDA backend (a clear
+    error if it cannot run here; the module is then unchanged), ``.to("cpu")`` / ``.cpu()``
+    back; the state (time, neurons, spikes in flight) is carried over with
+    ``Simulation.checkpoint``/``restore`` (where a backend could not restore, the brain would
+    start again from its state after build, with a warning if it had run). Inputs must be
+    on the module's device. On the CPU the input is read in place (``.numpy()``) and the
+    output owns a new array per call (outputs of successive calls never alias); on CUDA the
+    input is copied to the host and the output back to the GPU once per call (the engine
+    takes host arrays).
+
+    Errors (shape, dtype, values, device, grad, batch) are raised before anything runs, and
+    leave the module as it was.
+    """
+
+    def __init__(self, brain, inputs, readouts, window_ms, seed=None, backend="cpu", threads=1):
+        super().__init__()
+        if not isinstance(brain, Brain):
+            raise TypeError(f"BrainModule: brain must be an nb.Brain, got {type(brain).__name__}")
+        brain = _copy.deepcopy(brain)
+        if seed is not None:
+            if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+                raise TypeError(f"BrainModule: seed must be an integer, got {seed!r}")
+            if not 0 <= seed < 2**63:
+                raise ValueError(f"BrainModule: seed must be in [0, 2**63), got {seed}")
+            brain.seed = int(seed)
+        self.input_names = _names(inputs, "inputs")
+        self.readout_names = _names(readouts, "readouts")
+        if not self.readout_names:
+            raise ValueError("BrainModule: readouts must name at least one population or region")
+        self.input_slices, self._input_kinds, col = {}, {}, 0
+        for name in self.input_names:
+            pop = brain.populations.get(name)
+            if pop is None:
+                raise ValueError(
+                    f"BrainModule: inputs: {name!r} is not a population; known: "
+                    f"{sorted(brain.populations)}"
+                )
+            kind = _INPUT_KINDS.get(pop.model.kind)
+            if kind is None:
+                raise ValueError(
+                    f"BrainModule: inputs: {name!r} is a {type(pop.model).__name__}, which "
+                    "takes no input; SpikeSource takes spikes, LIF populations a current in pA"
+                )
+            self.input_slices[name] = slice(col, col + pop.n)
+            self._input_kinds[name] = kind
+            col += pop.n
+        self.n_in, self.n_out = col, len(self.readout_names)
+        for name in self.readout_names:
+            if name not in brain.populations and name not in brain.regions:
+                raise ValueError(
+                    f"BrainModule: readouts: unknown population or region {name!r}; known: "
+                    f"{sorted(brain.populations) + sorted(brain.regions)}"
+                )
+        try:
+            window_ms = float(window_ms)
+        except (TypeError, ValueError):
+            raise TypeError(f"BrainModule: window_ms must be a number, got {window_ms!r}") from None
+        steps = window_ms / brain.dt_ms
+        if not np.isfinite(steps) or steps < 1 - 1e-9 or abs(steps - round(steps)) > 1e-6 * steps:
+            raise ValueError(
+                f"BrainModule: window_ms={window_ms} must be a whole number (>= 1) "
+                f"of steps of dt_ms={brain.dt_ms}"
+            )
+        self.window_ms, self.window_steps = window_ms, int(round(steps))
+        if backend not in ("cpu", "cuda"):
+            raise ValueError(f"BrainModule: unknown backend {backend!r}; available: cpu, cuda")
+        self._copies = _Copies(brain, backend, threads)  # builds: errors propagate
+        self._batch = None  # fixed by the first forward (or reset(batch=...))
+        self._device = torch.device("cpu") if backend == "cpu" else torch.device("cuda", 0)
+        self._dtype = torch.float32
+        self._in_move = False
+        self.last_results = []  #: the RunResult of each copy from the last forward
+
+    # ---- properties ---------------------------------------------------------------------
+    @property
+    def brain(self):
+        """The module's copy of the description (do not change it)."""
+        return self._copies.brain
+
+    @property
+    def backend(self) -> str:
+        return self._copies.backend
+
+    @property
+    def device(self) -> torch.device:
+        """Where inputs are expected and outputs are returned."""
+        return self._device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The dtype of the readout."""
+        return self._dtype
+
+    @property
+    def batch(self):
+        """The batch size fixed by the first forward (or ``reset(batch=...)``); None before."""
+        return self._batch
+
+    @property
+    def simulations(self) -> list:
+        """The Simulation of each copy (one until a batch is fixed)."""
+        return list(self._copies.sims)
+
+    @property
+    def dt_ms(self) -> float:
+        return self.brain.dt_ms
+
+    @property
+    def t_ms(self) -> float:
+        """Simulated time since build or the last reset (ms)."""
+        return self._copies.sims[0].t_ms
+
+    # ---- running ------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        arr, batched = self._check(x)
+        B, T = arr.shape[0], arr.shape[1]
+        if self._batch is None and B != self._copies.batch:
+            self._copies.resize(B)  # builds copies: an error here leaves everything as it was
+        self._batch = B
+        per_copy = []
+        for b in range(B):
+            feed = {}
+            for name, sl in self.input_slices.items():
+                cols = arr[b, :, sl]
+                if self._input_kinds[name] == "spikes":
+                    feed[name] = cols if cols.dtype == np.bool_ else cols != 0
+                else:
+                    feed[name] = cols
+            per_copy.append(feed)
+        self.last_results = self._copies.run(T, per_copy)
+        np_dtype = _NUMPY_FLOAT.get(self._dtype, np.float32)
+        out = np.empty((B, T // self.window_steps, self.n_out), np_dtype)
+        for b, result in enumerate(self.last_results):
+            _rates_into(result, self.readout_names, self.window_ms, np_dtype, out[b])
+        y = torch.from_numpy(out if batched else out[0])
+        return _as_dtype(y, self._dtype).to(self._device)
+
+    def _check(self, x):
+        """``x`` as a numpy array ``[B, T, n_in]`` (a view where it can be), and whether it
+        was batched; every check before anything runs."""
+        what = "BrainModule.forward"
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{what}: x must be a torch.Tensor, got {type(x).__name__}")
+        if x.requires_grad:
+            raise TypeError(
+                f"{what}: the brain is not differentiable (no gradient flows "
+                "through spikes): pass x.detach(), or run under torch.no_grad()"
+            )
+        if x.device.type != self._device.type:
+            raise TypeError(
+                f"{what}: x is on {x.device} but the module is on {self._device} "
+                f"(backend {self.backend!r}); move one of them with .to()"
+            )
+        if x.dim() not in (2, 3) or x.shape[-1] != self.n_in:
+            raise ValueError(
+                f"{what}: expected x of shape [T, {self.n_in}] or [B, T, "
+                f"{self.n_in}] ({self._columns()}), got {list(x.shape)}"
+            )
+        batched = x.dim() == 3
+        B, T = (x.shape[0], x.shape[1]) if batched else (1, x.shape[0])
+        if B < 1:
+            raise ValueError(f"{what}: a batch needs at least one copy, got B={B}")
+        fixed = self._batch
+        if fixed is not None and B != fixed:
+            raise ValueError(
+                f"{what}: the batch size is fixed at {fixed} (by the first call "
+                f"or reset(batch=...)), got {B}; call reset(batch={B}) to change "
+                "it (this resets the state)"
+            )
+        if T % self.window_steps:
+            raise ValueError(
+                f"{what}: T={T} steps is not a whole number of windows of "
+                f"{self.window_steps} steps ({self.window_ms:g} ms)"
+            )
+        dt = x.dtype
+        currents = [n for n, k in self._input_kinds.items() if k == "current"]
+        if dt.is_complex:
+            raise TypeError(f"{what}: x must be real (bool, integer or float), got {dt}")
+        if currents and not dt.is_floating_point:
+            raise TypeError(
+                f"{what}: x feeds currents (pA) to {currents}: it must be a float "
+                f"tensor, got {dt} (spikes of SpikeSource inputs are then 0.0 or "
+                "1.0)"
+            )
+        if self._device.type != "cpu":
+            x = x.cpu()
+        if dt == torch.bfloat16:
+            x = x.float()
+        arr = x.numpy()
+        if not batched:
+            arr = arr[None]
+        for name, sl in self.input_slices.items():
+            cols = arr[:, :, sl]
+            if self._input_kinds[name] == "spikes":
+                if cols.dtype != np.bool_ and not np.all((cols == 0) | (cols == 1)):
+                    raise ValueError(
+                        f"{what}: the columns of SpikeSource {name!r} "
+                        f"({sl.start}:{sl.stop}) must be spikes, 0 or 1"
+                    )
+            elif not np.all(np.isfinite(cols)):
+                raise ValueError(
+                    f"{what}: the current into {name!r} ({sl.start}:{sl.stop}) must "
+                    "be finite (no NaN or inf)"
+                )
+        return arr, batched
+
+    def _columns(self):
+        return (
+            ", ".join(f"{n} {s.start}:{s.stop}" for n, s in self.input_slices.items())
+            or "no inputs"
+        )
+
+    def reset(self, batch=None):
+        """Return every copy to its state right after build (t = 0). ``batch``: also set the
+        batch size (else it stays as it is, or unfixed if no forward ran yet)."""
+        if batch is not None:
+            if isinstance(batch, (bool, np.bool_)) or not isinstance(batch, (int, np.integer)):
+                raise TypeError(f"reset: batch must be an integer, got {batch!r}")
+            if batch < 1:
+                raise ValueError(f"reset: batch must be >= 1, got {batch}")
+            batch = int(batch)
+        self._copies.reset(batch)
+        if batch is not None:
+            self._batch = batch
+        self.last_results = []
+        return self
+
+    # ---- devices and dtypes -------------------------------------------------------------
+    def to(self, *args, **kwargs):
+        """As ``nn.Module.to``: a device moves the brain to that backend ("cpu" or "cuda"),
+        a float dtype sets the readout dtype; submodules move as usual."""
+        device, dtype, _, _ = torch._C._nn._parse_to(*args, **kwargs)
+        return self._move(device, dtype, lambda: nn.Module.to(self, *args, **kwargs))
+
+    def cuda(self, device=None):
+        dev = torch.device("cuda", device) if isinstance(device, int) else device
+        dev = torch.device("cuda") if dev is None else torch.device(dev)
+        return self._move(dev, None, lambda: nn.Module.cuda(self, device))
+
+    def cpu(self):
+        return self._move(torch.device("cpu"), None, lambda: nn.Module.cpu(self))
+
+    def _apply(self, fn, recurse=True):
+        if self._in_move:  # .to / .cuda / .cpu: the brain is handled in _move
+            return super()._apply(fn, recurse)
+        # .half(), .double(), .float(), .bfloat16(), .type(...): what fn makes of a tensor
+        probe = fn(torch.zeros(0, dtype=self._dtype))
+        dtype = probe.dtype if probe.dtype != self._dtype else None
+        device = probe.device if probe.device.type != self._device.type else None
+        return self._move(device, dtype, lambda: super(BrainModule, self)._apply(fn, recurse))
+
+    def _move(self, device, dtype, apply_to_children):
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError(f"BrainModule: the readout dtype must be a float dtype, got {dtype}")
+        new_device, copies = self._device, self._copies
+        if device is not None:
+            if device.type not in ("cpu", "cuda"):
+                raise ValueError(
+                    f"BrainModule runs on the 'cpu' or 'cuda' backend, not on {device}"
+                )
+            if device.type == "cuda" and device.index not in (None, 0):
+                raise ValueError(
+                    f"BrainModule: the CUDA backend runs on the first GPU "
+                    f"(cuda:0) for now, not {device}"
+                )
+            new_device = torch.device("cpu") if device.type == "cpu" else torch.device("cuda", 0)
+            if device.type != self.backend:
+                copies = self._copies.moved(device.type)  # builds: errors leave all as it was
+        self._in_move = True
+        try:
+            apply_to_children()
+        finally:
+            self._in_move = False
+        self._copies, self._device = copies, new_device
+        if dtype is not None:
+            self._dtype = dtype
+        return self
+
+    def extra_repr(self):
+        return (
+            f"inputs={self.input_names}, readouts={self.readout_names}, "
+            f"window_ms={self.window_ms:g}, n_in={self.n_in}, backend={self.backend!r}, "
+            f"batch={self._batch}, t_ms={self.t_ms:g}"
+        )
+
+
+def _names(items, what):
+    items = [items] if isinstance(items, str) else list(items)
+    out = []
+    for item in items:
+        name = getattr(item, "name", item)  # a Population or Region, or a name
+        if not isinstance(name, str):
+            raise TypeError(f"BrainModule: {what} must be names, got {item!r}")
+        if name in out:
+            raise ValueError(f"BrainModule: {what}: {name!r} is named twice")
+        out.append(name)
+    return out
