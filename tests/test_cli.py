@@ -17,10 +17,12 @@ def test_run_writes_summary_and_raster(tmp_path, capsys):
     assert "build" in capsys.readouterr().out
 
 
-def test_bench_prints_json(capsys):
-    assert main(["bench", "cuba", "--duration-ms", "20", "--repeat", "1", "--json"]) == 0
+@pytest.mark.parametrize("model, n", [("cuba", 4000), ("sensorimotor", 28912)])
+def test_bench_prints_json(model, n, capsys):
+    assert main(["bench", model, "--duration-ms", "20", "--repeat", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert out["n_neurons"] == 4000 and out["run_s"] > 0 and out["bytes_per_synapse"] <= 12
+    assert out["n_neurons"] == n and out["run_s"] > 0 and out["bytes_per_synapse"] <= 12
+    assert out["synaptic_events_per_s"] > 0
 
 
 def test_unknown_model_is_an_error(capsys):
