@@ -20,12 +20,14 @@ MODELS = {"coba": presets.coba, "cuba": presets.cuba, "sensorimotor": presets.se
 
 
 def _inputs(sim, n_steps, input_hz, seed):
-    """Random sensory spikes at ``input_hz`` for a brain with a ``sensory`` SpikeSource."""
+    """Random sensory spikes at ``input_hz`` for a brain with a ``sensory`` SpikeSource (a
+    batch: each copy its own)."""
     if "sensory" not in sim.net.names or input_hz <= 0:
         return {}
     n = sim._populations["sensory"].n
     rng = np.random.default_rng(seed)
-    return {"sensory": rng.random((n_steps, n)) < input_hz * sim.dt_ms * 1e-3}
+    shape = (n_steps, n) if sim.batch == 1 else (sim.batch, n_steps, n)
+    return {"sensory": rng.random(shape) < input_hz * sim.dt_ms * 1e-3}
 
 
 def _isi_cv(sim, name):
@@ -95,33 +97,36 @@ def _fresh_process(model, duration_ms, cache_dir):
 
 
 def _synaptic_events(sim, result):
-    """Synapses that carried a spike in ``result``'s run: exact for populations whose
-    spikes are recorded (each spike times its neuron's out-degree), the population's spike
-    count times its mean out-degree for the others."""
+    """Synapses that carried a spike in ``result``'s run (all copies of a batch): exact for
+    populations whose spikes are recorded (each spike times its neuron's out-degree), the
+    population's spike count times its mean out-degree for the others."""
     degree = np.diff(sim.net.indptr)
     events = 0.0
-    for k, name in enumerate(sim.net.names):
-        lo, hi = sim.net.lo[k], sim.net.hi[k]
-        if name in sim._spikes.names_recorded:
-            t_ms, idx = sim.spikes(name)
-            recent = t_ms >= result.t_start_ms
-            events += float(degree[lo + idx[recent]].sum())
-        else:
-            events += result.spike_counts[name] * float(degree[lo:hi].mean())
+    for c in range(sim.batch):
+        mine = result.copy(c)
+        for k, name in enumerate(sim.net.names):
+            lo, hi = sim.net.lo[k], sim.net.hi[k]
+            if name in sim._spikes.names_recorded:
+                t_ms, idx = sim.spikes(name, copy=c)
+                recent = t_ms >= result.t_start_ms
+                events += float(degree[lo + idx[recent]].sum())
+            else:
+                events += mine.spike_counts[name] * float(degree[lo:hi].mean())
     return events
 
 
 def cmd_bench(args):
-    """Speed figures of one model: build, run (best of ``--repeat``), fresh-process times."""
+    """Speed figures of one model: build, run (best of ``--repeat``), fresh-process times;
+    with ``--batch`` B, B copies at once (throughput: copies x timesteps per second)."""
     brain = MODELS[args.model](seed=args.seed)
     best, sim = None, None
     for _ in range(args.repeat):
-        trial = brain.build(threads=args.threads)
+        trial = brain.build(threads=args.threads, batch=args.batch)
         n_steps = trial._n_steps(args.duration_ms, None)
         res = trial.run(n_steps=n_steps, inputs=_inputs(trial, n_steps, args.input_hz, 0))
         if best is None or res.wall_s < best.wall_s:
             best, sim = res, trial
-    n_spikes = sum(best.spike_counts[n] for n in sim.net.names)
+    n_spikes = float(sum(np.sum(best.spike_counts[n]) for n in sim.net.names)) / sim.batch
     events = _synaptic_events(sim, best)
     mem = sim.memory()
     out = {
@@ -132,10 +137,12 @@ def cmd_bench(args):
         "duration_ms": args.duration_ms,
         "dt_ms": sim.dt_ms,
         "threads": args.threads,
+        "batch": sim.batch,
         "build_s": round(sim.build_s, 3),
         "run_s": round(best.wall_s, 4),
         "realtime_factor": round(best.realtime_factor, 4),
         "steps_per_s": round(best.steps_per_s),
+        "copy_steps_per_s": round(best.copy_steps_per_s),
         "synaptic_events_per_s": float(f"{events / best.wall_s:.3g}"),
         "mean_rate_hz": round(n_spikes / sim.net.n / (args.duration_ms * 1e-3), 2),
     }
@@ -174,6 +181,9 @@ def main(argv=None):
         "--fresh",
         action="store_true",
         help="also time a new process with an empty and a warm numba cache",
+    )
+    bench.add_argument(
+        "--batch", type=int, default=1, help="copies of the brain run at once (default 1)"
     )
     bench.add_argument("--json", action="store_true", help="one line of JSON")
     bench.set_defaults(func=cmd_bench)

@@ -63,14 +63,15 @@ def to_tensor(array) -> torch.Tensor:
 
 def step_counts(result) -> tuple[torch.Tensor, list[str]]:
     """Spikes per step of each population in one run: (int32 tensor ``[n_steps,
-    populations]``, the population names of its columns). The tensor **shares** memory with
-    the RunResult's counts: do not write to it."""
+    populations]``, ``[B, n_steps, populations]`` for a batch; the population names of its
+    columns). The tensor **shares** memory with the RunResult's counts: do not write to it."""
     return torch.from_numpy(result.step_counts), list(result.populations)
 
 
 def rates(result, names, bin_ms: float, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Population rates (Hz) of ``names`` (populations or regions; a name or a list) in
-    consecutive bins of ``bin_ms`` of one run: ``[n_bins, len(names)]``, from the per-step
+    consecutive bins of ``bin_ms`` of one run: ``[n_bins, len(names)]`` (``[B, n_bins,
+    len(names)]`` for a batch's run), from the per-step
     counts (no spike monitor needed). A last partial bin is dropped (``RunResult.rates_hz``).
     Computed once into a new array that the tensor owns."""
     names = [names] if isinstance(names, str) else list(names)
@@ -82,7 +83,8 @@ def spikes(sim, name, *, b: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Recorded spikes of population ``name`` so far, as ``sim.spikes`` gives them: (times in
     ms, float64; local indices, integers). ``sim`` is a Simulation or a BrainModule (then its
     copy ``b``). The tensors own the arrays the simulation assembled: no further copy."""
-    t_ms, idx = _sim(sim, b).spikes(name)
+    s, b = _sim(sim, b)
+    t_ms, idx = s.spikes(name, copy=b)
     return torch.from_numpy(np.ascontiguousarray(t_ms)), torch.from_numpy(idx)
 
 
@@ -94,30 +96,34 @@ def state(sim, name, var, *, copy: bool = False, b: int = 0) -> torch.Tensor:
     state, so it shows the state after later runs without a copy. It is for reading: writing
     to it bypasses ``sim.set_state``'s checks. ``copy=True``, or the CUDA backend (whose state
     lives on the GPU; the host copy would go stale): a copy of the values now."""
-    s = _sim(sim, b)
+    s, b = _sim(sim, b)
     view = s._state_view(name, var)  # checks the names; CUDA: fetches the state first
+    if s.batch > 1:
+        view = view[s._check_copy(b, "state")]
     if copy or s.backend != "cpu":
         view = view.copy()
     return torch.from_numpy(view)
 
 
 def _sim(sim, b):
+    """The Simulation and the copy ``b`` of it to read."""
     if isinstance(sim, BrainModule):
-        sims = sim.simulations
-        if not isinstance(b, int) or not 0 <= b < len(sims):
-            raise ValueError(f"b={b!r}: the module holds {len(sims)} copies of the brain")
-        return sims[b]
-    return sim
+        B = sim.simulation.batch
+        if not isinstance(b, int) or not 0 <= b < B:
+            raise ValueError(f"b={b!r}: the module holds {B} copies of the brain")
+        return sim.simulation, b
+    return sim, b
 
 
 def _rates_into(result, names, bin_ms, np_dtype, out):
-    """``[n_bins, len(names)]`` rates of one run, written into ``out`` (or a new array)."""
-    cols = [result.rates_hz(name, bin_ms) for name in names]
+    """``[n_bins, len(names)]`` rates of one run (``[B, n_bins, len(names)]`` for a batch),
+    written into ``out`` (or a new array)."""
+    cols = [np.asarray(result.rates_hz(name, bin_ms)) for name in names]
     if out is None:
-        n_bins = cols[0].shape[0] if cols else 0
-        out = np.empty((n_bins, len(names)), np_dtype)
+        shape = cols[0].shape if cols else ((0,) if result.batch == 1 else (result.batch, 0))
+        out = np.empty(shape + (len(names),), np_dtype)
     for j, col in enumerate(cols):
-        out[:, j] = col
+        out[..., j] = col
     return out
 
 
@@ -127,23 +133,18 @@ def _as_dtype(t, dtype):
 
 # ---- the brain as a module ----------------------------------------------------------------
 class _Copies:
-    """B independent simulations of one brain, each with its own state and inputs.
+    """B independent copies of one brain: one batched Simulation (``brain.build(batch=B)``:
+    state ``[B, N]``, the connectivity shared, a seed per copy), behind the methods
+    ``batch``, ``resize``, ``run``, ``reset``, ``moved``."""
 
-    A stand-in for a batched Simulation (state ``[B, N]``, shared connectivity), which will
-    replace it behind the same methods: ``batch``, ``resize``, ``run``, ``reset``, ``moved``.
-    Until then every copy is built from the same Brain, so copies share the seed (their
-    connectivity, initial state and Poisson noise are identical): they differ only through
-    their inputs. Each holds its own connectivity in memory.
-    """
-
-    def __init__(self, brain, backend, threads, sims=None):
+    def __init__(self, brain, backend, threads, batch=1, sim=None):
         self.brain, self.backend, self.threads = brain, backend, threads
-        self.sims = sims if sims is not None else [self._build()]
-        self.initial = self._checkpoint(self.sims[0]) if sims is None else None
+        self.sim = sim if sim is not None else self._build(batch)
+        self.initial = self._checkpoint(self.sim)
 
-    def _build(self):
+    def _build(self, batch):
         threads = self.threads if self.backend == "cpu" else 1
-        return self.brain.build(backend=self.backend, threads=threads)
+        return self.brain.build(backend=self.backend, threads=threads, batch=batch)
 
     @staticmethod
     def _checkpoint(sim):
@@ -153,55 +154,50 @@ class _Copies:
             return None
 
     @property
+    def sims(self):
+        return [self.sim]
+
+    @property
     def batch(self):
-        return len(self.sims)
+        return self.sim.batch
 
     def resize(self, batch):
-        """Make it ``batch`` copies; new copies start where copy 0 is."""
-        extra = [self._build() for _ in range(batch - len(self.sims))]  # may raise: nothing changed
-        if extra and self.sims[0].step > 0:
-            now = self._checkpoint(self.sims[0])
-            for sim in extra:
-                if now is None:
-                    raise NotImplementedError(
-                        f"cannot add copies on the {self.backend!r} backend after it has run "
-                        "(checkpoint/restore is not available there): call reset(batch=...)"
-                    )
-                sim.restore(now)
-        self.sims = self.sims[:batch] + extra
+        """Make it ``batch`` copies (built again: only before the first run)."""
+        if batch == self.batch:
+            return
+        if self.sim.step > 0:
+            raise RuntimeError("cannot change the batch after a run: call reset(batch=...)")
+        sim = self._build(batch)  # may raise: nothing changed
+        self.sim, self.initial = sim, self._checkpoint(sim)
 
     def run(self, n_steps, inputs):
-        """Run copy b with ``inputs[b]`` for ``n_steps``; the RunResults."""
-        return [sim.run(n_steps=n_steps, inputs=x) for sim, x in zip(self.sims, inputs)]
+        """Run every copy for ``n_steps``, ``inputs`` per copy (``[B, n_steps, n]``); the
+        batch's RunResult."""
+        return self.sim.run(n_steps=n_steps, inputs=inputs)
 
     def reset(self, batch=None):
         """Every copy (``batch`` of them) back to its state right after build."""
         batch = self.batch if batch is None else batch
-        if self.initial is None:  # no checkpoint on this backend: build again
-            self.sims = [self._build() for _ in range(batch)]
+        if self.initial is None or batch != self.batch:  # build again
+            sim = self._build(batch)
+            self.sim, self.initial = sim, self._checkpoint(sim)
             return
-        extra = [self._build() for _ in range(batch - len(self.sims))]
-        self.sims = self.sims[:batch] + extra
-        for sim in self.sims:
-            sim.restore(self.initial)
+        self.sim.restore(self.initial)
 
     def moved(self, backend):
         """The same copies on ``backend``, built there; their state carried over where both
         backends can checkpoint and restore (else they start again from the state right
         after build, with a warning if they had run)."""
-        out = _Copies(self.brain, backend, self.threads, sims=[])
-        out.sims = [out._build() for _ in self.sims]
-        out.initial = self._checkpoint(out.sims[0])
+        out = _Copies(self.brain, backend, self.threads, self.batch)
         try:
-            if any(sim.step > 0 for sim in self.sims):
-                for old, new in zip(self.sims, out.sims):
-                    new.restore(old.checkpoint())
+            if self.sim.step > 0:
+                out.sim.restore(self.sim.checkpoint())
         except NotImplementedError:  # raised before anything changed
             warnings.warn(
                 f"BrainModule moved from {self.backend!r} to {backend!r}: the state cannot be "
                 f"carried between these backends (checkpoint/restore); the brain starts "
                 f"again from its state right after build (t = 0 ms, was "
-                f"{self.sims[0].t_ms:g} ms)",
+                f"{self.sim.t_ms:g} ms)",
                 stacklevel=4,
             )
         return out
@@ -233,10 +229,10 @@ class BrainModule(nn.Module):
     ``reset()`` returns to the state right after build.
 
     Batches: ``[B, T, n_in]`` runs B independent copies of the brain, each with its own state
-    and input. Until batched builds land, the copies share the seed: the same connectivity,
-    initial state and Poisson noise; they differ only through their inputs. B is fixed by
-    the first call (``[T, n_in]`` counts as B = 1); another B raises a ValueError until
-    ``reset(batch=B)``.
+    and input, as one batched Simulation (``brain.build(batch=B)``): the connectivity is
+    shared, and each copy has its own seed (its own initial values and Poisson noise; copy
+    0 is the unbatched brain, bit for bit). B is fixed by the first call (``[T, n_in]``
+    counts as B = 1); another B raises a ValueError until ``reset(batch=B)``.
 
     Devices: ``.to("cuda")`` / ``.cuda()`` rebuilds the brain on the CUDA backend (a clear
     error if it cannot run here; the module is then unchanged), ``.to("cpu")`` / ``.cpu()``
@@ -309,7 +305,8 @@ class BrainModule(nn.Module):
         self._device = torch.device("cpu") if backend == "cpu" else torch.device("cuda", 0)
         self._dtype = torch.float32
         self._in_move = False
-        self.last_results = []  #: the RunResult of each copy from the last forward
+        #: the RunResult of each copy from the last forward (``RunResult.copy``)
+        self.last_results = []
 
     # ---- properties ---------------------------------------------------------------------
     @property
@@ -337,8 +334,13 @@ class BrainModule(nn.Module):
         return self._batch
 
     @property
+    def simulation(self):
+        """The (batched) Simulation that runs the copies."""
+        return self._copies.sim
+
+    @property
     def simulations(self) -> list:
-        """The Simulation of each copy (one until a batch is fixed)."""
+        """``[simulation]``: one Simulation runs every copy (``simulation.batch`` of them)."""
         return list(self._copies.sims)
 
     @property
@@ -348,7 +350,7 @@ class BrainModule(nn.Module):
     @property
     def t_ms(self) -> float:
         """Simulated time since build or the last reset (ms)."""
-        return self._copies.sims[0].t_ms
+        return self._copies.sim.t_ms
 
     # ---- running ------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -357,21 +359,19 @@ class BrainModule(nn.Module):
         if self._batch is None and B != self._copies.batch:
             self._copies.resize(B)  # builds copies: an error here leaves everything as it was
         self._batch = B
-        per_copy = []
-        for b in range(B):
-            feed = {}
-            for name, sl in self.input_slices.items():
-                cols = arr[b, :, sl]
-                if self._input_kinds[name] == "spikes":
-                    feed[name] = cols if cols.dtype == np.bool_ else cols != 0
-                else:
-                    feed[name] = cols
-            per_copy.append(feed)
-        self.last_results = self._copies.run(T, per_copy)
+        feed = {}
+        for name, sl in self.input_slices.items():
+            cols = arr[:, :, sl]  # [B, T, n]: each copy its own
+            if self._input_kinds[name] == "spikes":
+                feed[name] = cols if cols.dtype == np.bool_ else cols != 0
+            else:
+                feed[name] = cols
+        result = self._copies.run(T, feed)
+        self.last_results = [result.copy(b) for b in range(B)] if B > 1 else [result]
         np_dtype = _NUMPY_FLOAT.get(self._dtype, np.float32)
         out = np.empty((B, T // self.window_steps, self.n_out), np_dtype)
-        for b, result in enumerate(self.last_results):
-            _rates_into(result, self.readout_names, self.window_ms, np_dtype, out[b])
+        for j, name in enumerate(self.readout_names):
+            out[:, :, j] = result.rates_hz(name, self.window_ms).reshape(B, -1)
         y = torch.from_numpy(out if batched else out[0])
         return _as_dtype(y, self._dtype).to(self._device)
 

@@ -29,3 +29,13 @@ def test_unknown_model_is_an_error(capsys):
     with pytest.raises(SystemExit):
         main(["run", "nope"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_bench_batch_reports_copy_steps(capsys):
+    assert main(["bench", "cuba", "--duration-ms", "10", "--repeat", "1", "--batch", "2",
+                 "--threads", "2", "--json"]) == 0  # fmt: skip
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["batch"] == 2 and out["copy_steps_per_s"] == pytest.approx(
+        2 * out["steps_per_s"], rel=0.01, abs=2
+    )
+    assert out["synaptic_events_per_s"] > 0

@@ -294,3 +294,45 @@ def test_checkpoint_restore_on_the_device():
     cpu.restore(cp)
     on_cpu = cpu.run(n_steps=20)
     np.testing.assert_array_equal(on_cpu.step_counts, first.step_counts)
+
+
+def test_batch_gives_the_cpu_batchs_spikes(monkeypatch):
+    """batch=2 on the one-block path (a block per copy), with per-copy inputs, a state
+    monitor and record buffers that grow: the CPU batch's spikes, counts and samples."""
+    monkeypatch.setattr(config, "CHUNK_STEPS", 25)
+
+    def make():
+        brain = nb.Brain(dt_ms=0.1, seed=4)
+        brain.add_population("src", 12, nb.SpikeSource())
+        brain.add_population("p", 10, nb.PoissonSource(nb.Uniform(100.0, 900.0)))
+        exc = brain.add_population("exc", 16, nb.ConductanceLIF())
+        exc.init(v=nb.Uniform(-65.0, -52.0))
+        brain.connect(["src", "p"], "exc", nb.FixedIndegree(5), weight_ns=6.0,
+                      receptor="ampa", delay_ms=nb.Uniform(0.1, 0.5))  # fmt: skip
+        brain.record_spikes(["src", "p", "exc"])
+        brain.record_state("exc", "v", every_ms=0.3, indices=[1, 2])
+        return brain
+
+    spikes = np.random.default_rng(1).random((2, 60, 12)) < 0.2
+    sims = make().build(batch=2), make().build(backend="cuda", batch=2)
+    results = [sim.run(n_steps=60, inputs={"src": spikes}) for sim in sims]
+    cpu, gpu = sims
+    for c in range(2):
+        for name in ("src", "p", "exc"):
+            for a, b in zip(cpu.spikes(name, copy=c), gpu.spikes(name, copy=c)):
+                np.testing.assert_array_equal(a, b)
+        for a, b in zip(cpu.recorded_state("exc", "v", c), gpu.recorded_state("exc", "v", c)):
+            np.testing.assert_allclose(a, b, atol=1e-3)
+    assert cpu.spikes("exc", copy=0)[0].size > 0
+    assert cpu.spikes("p", copy=0)[1].tolist() != cpu.spikes("p", copy=1)[1].tolist()
+    np.testing.assert_array_equal(results[1].step_counts, results[0].step_counts)
+    np.testing.assert_allclose(gpu.state("exc", "v"), cpu.state("exc", "v"), atol=1e-3)
+    ck = gpu.checkpoint()
+    assert ck["v"].shape == (2, 38) and ck["ring"].shape[0] == 2
+    gpu.restore(ck)
+
+
+def test_batch_on_the_grid_path_is_refused(monkeypatch):
+    monkeypatch.setattr(cuda_backend, "PATH", "grid")
+    with pytest.raises(NotImplementedError, match="batch=2 on the cuda backend's"):
+        cur_brain(1).build(backend="cuda", batch=2)

@@ -76,3 +76,28 @@ class Sensorimotor:
 
     def track_synapses(self, threads):
         return self.sim.net.n_synapses
+
+
+class SensorimotorBatch:
+    """Batched sensorimotor brains (``brain.build(batch=B)``, ``nbbrain bench sensorimotor
+    --batch B``): throughput in copies x timesteps per second, one thread. Short runs
+    (fewer steps for larger batches) keep the whole class under two minutes."""
+
+    params = [1, 8, 64]
+    param_names = ["batch"]
+    timeout = 300
+    number = 1
+    repeat = 1
+    _STEPS = {1: 400, 8: 100, 64: 20}
+
+    def setup(self, batch):
+        self.sim = nb.presets.sensorimotor(seed=0, record=False).build(batch=batch)
+        self.sim.run(n_steps=10)  # compiled, past the first steps
+
+    def time_run(self, batch):
+        self.sim.run(n_steps=self._STEPS[batch])
+
+    def track_copy_steps_per_s(self, batch):
+        return self.sim.run(n_steps=self._STEPS[batch]).copy_steps_per_s
+
+    track_copy_steps_per_s.unit = "copies x steps/s"

@@ -274,7 +274,7 @@ def build_network(brain) -> Network:
         f, i = p.model.kernel_params(brain.dt_ms, channels_used.get(p.name, set()))
         fpar[k], ipar[k] = f, i
         ipar[k, L.I_RECORD] = int(p.name in brain.spike_monitors)
-    pop_key = np.array([stable_key(brain.seed, "neurons", p.name) for p in pops], np.uint64)
+    pop_key = pop_keys(brain.seed, names)
 
     net = Network(
         dt_ms=brain.dt_ms, names=names, lo=lo, hi=hi, fpar=fpar, ipar=ipar, pop_key=pop_key,
@@ -308,32 +308,49 @@ def _rhythms(net, brain):
             net.mod_depth[k], net.mod_thr[k] = depth, thr
 
 
-def update_slow_flags(net):
+def update_slow_flags(net, g=None):
     """Conductance populations whose NMDA or GABA_B state is nonzero must integrate those
-    channels even without a projection onto them (``I_SLOW``; it is never cleared)."""
+    channels even without a projection onto them (``I_SLOW``; it is never cleared).
+    ``g``: the channel state to look at, ``[4, N]`` or, for a batch, ``[B, 4, N]`` (all
+    copies share the flags); by default ``net.g``."""
+    g = net.g if g is None else g
     for k in range(len(net.names)):
         if net.ipar[k, L.I_KIND] == L.COND_LIF:
-            if np.any(net.g[2:, net.lo[k] : net.hi[k]] != 0):
+            if np.any(g[..., 2:, net.lo[k] : net.hi[k]] != 0):
                 net.ipar[k, L.I_SLOW] = 1
 
 
-def init_state(net, seed, pop):
-    """Write a population's initial state (defaults, then the user's ``init`` values)."""
+def copy_parts(copy):
+    """What copy ``copy`` of a batch adds to the parts of its random keys: nothing for copy
+    0 (which so equals the unbatched build bit for bit), ``("copy", c)`` for the others."""
+    return () if copy == 0 else ("copy", int(copy))
+
+
+def pop_keys(seed, names, copy=0):
+    """The Poisson keys (one per population) of copy ``copy`` of a batch."""
+    return np.array([stable_key(seed, "neurons", n, *copy_parts(copy)) for n in names], np.uint64)
+
+
+def init_state(net, seed, pop, copy=0, out=None):
+    """Write a population's initial state (defaults, then the user's ``init`` values) into
+    ``out`` = (v, g, rate) (by default the network's own arrays); distributions are drawn
+    from (seed, population, variable) and, for copy ``copy`` > 0 of a batch, the copy."""
     k = net.index(pop.name)
     lo, hi = net.lo[k], net.hi[k]
+    v, g, rate = (net.v, net.g, net.rate) if out is None else out
     for var, (array, row, _unit) in pop.model.state_vars.items():
         value = pop.initial.get(var, pop.model.default_state(var))
-        rng = numpy_rng(seed, "init", pop.name, var)
+        rng = numpy_rng(seed, "init", pop.name, var, *copy_parts(copy))
         x = resolve(value, pop.n, rng, f"population {pop.name!r}: {var}")
         if array == "v":
-            net.v[lo:hi] = x
+            v[lo:hi] = x
         elif array == "g":
-            net.g[row, lo:hi] = x
+            g[row, lo:hi] = x
         else:
             if np.any(x < 0):
                 raise ValueError(f"population {pop.name!r}: rate_hz must be >= 0")
-            net.rate[lo:hi] = x
-    if pop.model.kind == L.POISSON and np.any(net.rate[lo:hi] * net.dt_ms * 1e-3 > 1):
+            rate[lo:hi] = x
+    if pop.model.kind == L.POISSON and np.any(rate[lo:hi] * net.dt_ms * 1e-3 > 1):
         raise ValueError(
             f"population {pop.name!r}: rate_hz above {1e3 / net.dt_ms:g} Hz "
             f"(one spike per step at dt_ms={net.dt_ms}) cannot be represented"

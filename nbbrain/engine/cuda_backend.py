@@ -106,17 +106,17 @@ def _record_capacity(max_per_step, n_steps, dt_ms):
 def device_bytes(sim, chunk_steps) -> dict:
     """Device memory (bytes) a simulation needs, with chunks of ``chunk_steps``: network,
     state, ring, and the buffers of a chunk (per-step counts, spike records, samples)."""
-    net, max_per_step = sim.net, sim._spikes.max_per_step
+    net, max_per_step, B = sim.net, sim._spikes.max_per_step, sim.batch
     n, n_pop = net.n, len(net.names)
     samples = sum((chunk_steps // r.spec.every_steps + 1) * r.global_idx.size
                   for r in sim._states)  # fmt: skip
     return {
         "synapses": net.target.nbytes + net.weight.nbytes + net.delay.nbytes
         + net.indptr.nbytes,
-        "ring": net.n_slots * net.n_channels * n * 4,
-        "state": net.v.nbytes + net.g.nbytes + net.ref.nbytes + net.rate.nbytes + n * 4,
-        "per_chunk": chunk_steps * n_pop * 4
-        + _record_capacity(max_per_step, chunk_steps, net.dt_ms) * 12 + samples * 4,
+        "ring": B * net.n_slots * net.n_channels * n * 4,
+        "state": B * (net.v.nbytes + net.g.nbytes + net.ref.nbytes + net.rate.nbytes + n * 4),
+        "per_chunk": B * (chunk_steps * n_pop * 4
+        + _record_capacity(max_per_step, chunk_steps, net.dt_ms) * 12 + samples * 4),
     }  # fmt: skip
 
 
@@ -149,21 +149,29 @@ class CudaBackend:
             raise ValueError(f"NBBRAIN_CUDA_PATH must be 'auto', 'block' or 'grid', got {PATH!r}")
         #: the cooperative-grid kernel (else one block), chosen once, by size
         self.grid_path = PATH == "grid" or (PATH == "auto" and net.n > BLOCK_MAX_NEURONS)
+        B = self.batch = sim.batch
+        if self.grid_path and B > 1:
+            raise NotImplementedError(
+                f"batch={B} on the cuda backend's cooperative-grid path (brains of more than "
+                f"{BLOCK_MAX_NEURONS} neurons, or NBBRAIN_CUDA_PATH=grid) is not implemented: "
+                "batches run on the one-block path (one thread block per copy); use "
+                "batch=1, or backend='cpu'"
+            )
         check_device_memory(cuda, sim, chunk_steps)
         to = cuda.to_device
         self.d = {
             "lo": to(net.lo), "hi": to(net.hi), "fpar": to(net.fpar), "ipar": to(net.ipar),
-            "pop_key": to(net.pop_key), "v": to(net.v), "g": to(net.g.reshape(-1)),
-            "ref": to(net.ref), "rate": to(net.rate), "indptr": to(net.indptr),
+            "pop_key": to(sim._pop_key), "v": to(sim._v), "g": to(sim._g.reshape(B, -1)),
+            "ref": to(sim._ref), "rate": to(sim._rate), "indptr": to(net.indptr),
             "target": to(_at_least_one(net.target)), "weight": to(_at_least_one(net.weight)),
             "delay": to(_at_least_one(net.delay)),
-            "ring": to(np.zeros(net.n_slots * net.n_channels * net.n, np.float32)),
+            "ring": to(np.zeros((B, net.n_slots * net.n_channels * net.n), np.float32)),
             "osc_freq": to(_at_least_one(net.osc_freq)),
             "osc_phase": to(_at_least_one(net.osc_phase)),
             "mod_osc": to(net.mod_osc), "mod_depth": to(net.mod_depth),
             "mod_thr": to(net.mod_thr),
-            "spikes": cuda.device_array(net.n, np.int32),
-            "ctr": cuda.device_array(4, np.int64),
+            "spikes": cuda.device_array((B, net.n), np.int32),
+            "ctr": cuda.device_array((B, 4), np.int64),
         }  # fmt: skip
         mon = StateRecorder.pack(sim._states, 0, 0)
         for name in ("var", "every", "ptr", "idx"):
@@ -178,31 +186,33 @@ class CudaBackend:
     def pull(self):
         """Copy the state to the host arrays of ``sim.net`` if a run has changed it."""
         if self.host_stale:
-            net, d = self.sim.net, self.d
-            d["v"].copy_to_host(net.v)
-            d["g"].copy_to_host(net.g.reshape(-1))
-            d["ref"].copy_to_host(net.ref)
-            d["rate"].copy_to_host(net.rate)
+            sim, d = self.sim, self.d
+            d["v"].copy_to_host(sim._v)
+            d["g"].copy_to_host(sim._g.reshape(self.batch, -1))
+            d["ref"].copy_to_host(sim._ref)
+            d["rate"].copy_to_host(sim._rate)
             self.host_stale = False
 
     def push(self):
         """Copy the host state (and the parameter flags it may have changed) to the device."""
-        net, d = self.sim.net, self.d
-        d["v"].copy_to_device(net.v)
-        d["g"].copy_to_device(net.g.reshape(-1))
-        d["ref"].copy_to_device(net.ref)
-        d["rate"].copy_to_device(net.rate)
-        d["ipar"].copy_to_device(net.ipar)
+        sim, d = self.sim, self.d
+        d["v"].copy_to_device(sim._v)
+        d["g"].copy_to_device(sim._g.reshape(self.batch, -1))
+        d["ref"].copy_to_device(sim._ref)
+        d["rate"].copy_to_device(sim._rate)
+        d["ipar"].copy_to_device(sim.net.ipar)
 
     def read_ring(self):
         """The spikes in flight: a host copy of the ring, shaped as the CPU's
         ``[n_slots, channels * N]`` (for a checkpoint)."""
         net = self.sim.net
-        return self.d["ring"].copy_to_host().reshape(net.n_slots, net.n_channels * net.n)
+        return self.d["ring"].copy_to_host().reshape(-1, net.n_slots, net.n_channels * net.n)
 
     def write_ring(self, ring):
-        """Replace the spikes in flight by ``ring`` (shaped as ``read_ring`` returns it)."""
-        self.d["ring"].copy_to_device(np.ascontiguousarray(ring, np.float32).reshape(-1))
+        """Replace the spikes in flight by ``ring`` (shaped as ``read_ring`` returns it:
+        ``[B, n_slots, channels * N]``)."""
+        ring = np.ascontiguousarray(ring, np.float32).reshape(self.batch, -1)
+        self.d["ring"].copy_to_device(ring)
 
     def _buffer(self, name, shape, dtype):
         """A device array of at least ``shape[0]`` rows, reused while large enough."""
@@ -223,30 +233,33 @@ class CudaBackend:
     def advance(self, n_steps, packed, counts):
         """As ``Simulation._advance``: ``n_steps`` steps in one launch (more when the spike
         records outgrow their buffers); returns the per-step counts [n_steps, n_pop]."""
-        sim, net, d = self.sim, self.sim.net, self.d
+        sim, net, d, B = self.sim, self.sim.net, self.d, self.batch
         n_pop = len(net.names)
         if counts is None:
-            counts = np.zeros(n_pop, np.int64)
-        no_input = (np.zeros((1, 1), np.float32), np.zeros(n_pop, np.int64),
+            counts = np.zeros((B, n_pop), np.int64)
+        no_input = (np.zeros((B, 1, 1), np.float32), np.zeros(n_pop, np.int64),
                     np.full(n_pop, -1, np.int64))  # fmt: skip
         cur = packed.get("current") or no_input
         spk = packed.get("spikes") or (no_input[0].astype(np.uint8),) + no_input[1:]
+        cur_in, spk_in = cur[0].reshape((B,) + cur[0].shape[-2:]), spk[0].reshape(
+            (B,) + spk[0].shape[-2:])  # fmt: skip
         mon = StateRecorder.pack(sim._states, sim.step, n_steps)
-        chunk = (self._upload("cur_in", cur[0]), self._upload("cur_tmul", cur[1]),
-                 self._upload("cur_off", cur[2]), self._upload("spk_in", spk[0]),
+        chunk = (self._upload("cur_in", cur_in), self._upload("cur_tmul", cur[1]),
+                 self._upload("cur_off", cur[2]), self._upload("spk_in", spk_in),
                  self._upload("spk_tmul", spk[1]), self._upload("spk_off", spk[2]))  # fmt: skip
-        step_counts = self._buffer("step_counts", (n_steps, n_pop), np.int32)
-        mon_out = self._buffer("mon_out", mon.out.shape, np.float32)
+        step_counts = self._buffer("step_counts", (B, n_steps, n_pop), np.int32)
+        mon_out = self._buffer("mon_out", (B, max(mon.out.size, 1)), np.float32)
         mon_start = self._upload("mon_start", _at_least_one(mon.start.astype(np.int64)))
         max_per_step = sim._spikes.max_per_step
         want = _record_capacity(max_per_step, n_steps, sim.dt_ms)
         self._rec_capacity = max(self._rec_capacity, want)
-        done = 0
+        done = np.zeros(B, np.int64)
         while True:
-            rec_step = self._buffer("rec_step", (self._rec_capacity,), np.int64)
-            rec_idx = self._buffer("rec_idx", (self._rec_capacity,), np.int32)
+            rec_step = self._buffer("rec_step", (B, self._rec_capacity), np.int64)
+            rec_idx = self._buffer("rec_idx", (B, self._rec_capacity), np.int32)
             args = (
-                sim.step, n_steps - done, done, net.n_slots, net.dt_ms, d["lo"], d["hi"],
+                sim.step, n_steps, self.cuda.to_device(done), net.n_slots, net.dt_ms, d["lo"],
+                d["hi"],
                 d["fpar"], d["ipar"], d["pop_key"], d["v"], d["g"], d["ref"], d["rate"],
                 d["indptr"], d["target"], d["weight"], d["delay"], d["ring"], *chunk,
                 step_counts, rec_step, rec_idx, max_per_step,
@@ -255,24 +268,29 @@ class CudaBackend:
                 mon.first_step, d["spikes"], d["ctr"],
             )  # fmt: skip
             self._launch(sim._features(), args)
-            _, _, n_rec, steps = (int(x) for x in d["ctr"].copy_to_host())
-            if n_rec:
-                st, idx = rec_step[:n_rec].copy_to_host(), rec_idx[:n_rec].copy_to_host()
-                order = np.lexsort((idx, st))  # as the CPU lists them: by step, then neuron
-                sim._spikes.collect(st[order], idx[order])
-            sim.step += steps
-            done += steps
-            if done >= n_steps:
+            ctr = d["ctr"].copy_to_host()
+            for c in range(B):
+                n_rec = int(ctr[c, 2])
+                if n_rec:
+                    st = rec_step[c, :n_rec].copy_to_host()
+                    idx = rec_idx[c, :n_rec].copy_to_host()
+                    order = np.lexsort((idx, st))  # as the CPU lists them: by step, then neuron
+                    sim._spike_recs[c].collect(st[order], idx[order])
+            done += ctr[:, 3]
+            if done.min() >= n_steps:
                 break
             self._rec_capacity *= 2
+        sim.step += n_steps
         self.host_stale = True
-        per_step = np.zeros((0, n_pop), np.int32)
+        per_step = np.zeros((B, 0, n_pop), np.int32)
         if n_steps:
-            per_step = step_counts[:n_steps].copy_to_host()
-        counts += per_step.sum(axis=0)
-        if mon.out.size:
-            mon_out[: mon.out.size].copy_to_host(mon.out)
-        StateRecorder.unpack(sim._states, mon)
+            per_step = step_counts.copy_to_host()[:, :n_steps]
+        counts += per_step.sum(axis=1)
+        out = mon_out.copy_to_host() if mon.out.size else None
+        for c in range(B):
+            if out is not None:
+                mon.out[...] = out[c, : mon.out.size]
+            StateRecorder.unpack(sim._state_recs[c], mon)
         return per_step
 
     def _launch(self, features, args):
@@ -286,14 +304,14 @@ class CudaBackend:
             warnings.filterwarnings("ignore", message=".*(occupancy|overflow encountered)")
             if key not in self._kernels:
                 kernel = make_run_chunk(*features, grid_sync=grid_path)
-                if self.simulated:  # every thread a Python thread; one block
-                    self._kernels[key] = (kernel, 1, SIM_THREADS)
+                if self.simulated:  # every thread a Python thread; one block per copy
+                    self._kernels[key] = (kernel, self.batch, SIM_THREADS)
                 else:
                     kernel = kernel.specialize(*args)  # compiles now
                     limit = kernel.get_max_threads_per_block()
                     tpb = min(GRID_THREADS if grid_path else THREADS, limit)
                     tpb = max(32, tpb // 32 * 32)
-                    blocks = 1
+                    blocks = self.batch  # block path: one block per copy
                     if grid_path:
                         compiled = next(iter(kernel.overloads.values()))
                         most = compiled.max_cooperative_grid_blocks(tpb)

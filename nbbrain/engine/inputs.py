@@ -27,7 +27,9 @@ def _as_numpy(x, what):
 
 
 def check_inputs(sim, inputs, n_steps):
-    """name -> (kind, array, time_varying) for a run of ``n_steps``; raises on bad input."""
+    """name -> (kind, array, time_varying) for a run of ``n_steps``; raises on bad input.
+    The array is ``[copies, rows, n]``: copies 1 (the same for every copy of a batch) or
+    B, rows ``n_steps`` (time-varying) or 1."""
     if not isinstance(inputs, dict):
         raise TypeError(f"run: inputs must be a dict of population name -> array, got "
                         f"{type(inputs).__name__}")  # fmt: skip
@@ -44,13 +46,23 @@ def check_inputs(sim, inputs, n_steps):
                 "SpikeSource takes spikes, LIF populations a current in pA"
             )
         x = _as_numpy(x, what)
+        B = sim.batch
         if x.shape == (pop.n,):
-            varying = False
+            varying, x = False, x[None, None]
         elif x.shape == (n_steps, pop.n):
+            varying, x = True, x[None]
+        elif x.shape == (B, pop.n):
+            varying, x = False, x[:, None]
+        elif x.shape == (B, n_steps, pop.n):
             varying = True
+        elif B > 1 and x.ndim == 3 and x.shape[1:] == (n_steps, pop.n):
+            raise ValueError(f"{what}: the simulation has batch={B} copies, got inputs for "
+                             f"{x.shape[0]} (shape {x.shape})")  # fmt: skip
         else:
+            also = (f", or per copy ({B}, {n_steps}, {pop.n}) or ({B}, {pop.n})"
+                    if B > 1 else "")  # fmt: skip
             raise ValueError(f"{what}: expected shape ({pop.n},) or ({n_steps}, {pop.n}) "
-                             f"(n_steps, neurons), got {x.shape}")  # fmt: skip
+                             f"(n_steps, neurons){also}, got {x.shape}")  # fmt: skip
         if kind == L.SPIKE_SOURCE:
             if x.dtype != np.bool_ and not (np.issubdtype(x.dtype, np.integer)
                                             and np.isin(x, (0, 1)).all()):  # fmt: skip
@@ -69,7 +81,9 @@ def check_inputs(sim, inputs, n_steps):
 
 def pack_inputs(sim, inputs, start, chunk):
     """The kernel's (array, per-population time multiplier, per-population column offset)
-    for steps ``start .. start + chunk`` of the run, per kind of input."""
+    for steps ``start .. start + chunk`` of the run, per kind of input; the array is
+    ``[rows, width]``, or ``[B, rows, width]`` for a batch (an input given once goes to
+    every copy)."""
     net = sim.net
     packed = {}
     for kind, dtype in ((_SPIKES, np.uint8), (_CURRENT, np.float32)):
@@ -79,14 +93,14 @@ def pack_inputs(sim, inputs, start, chunk):
         mine.sort()
         varying = any(var for _, _, var in mine)
         width = sum(x.shape[-1] for _, x, _ in mine)
-        arr = np.empty((chunk if varying else 1, width), dtype)
+        arr = np.empty((sim.batch, chunk if varying else 1, width), dtype)
         tmul = np.zeros(len(net.names), np.int64)
         off = np.full(len(net.names), -1, np.int64)
         col = 0
         for k, x, var in mine:
             n = x.shape[-1]
-            arr[:, col : col + n] = x[start : start + chunk] if var else x
+            arr[:, :, col : col + n] = x[:, start : start + chunk] if var else x
             tmul[k], off[k] = int(varying), col
             col += n
-        packed[kind] = (arr, tmul, off)
+        packed[kind] = (arr[0] if sim.batch == 1 else arr, tmul, off)
     return packed

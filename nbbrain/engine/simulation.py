@@ -6,15 +6,16 @@ never per step or per neuron.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numba
 import numpy as np
 
 from .. import config
-from ..build.network import build_network, update_slow_flags
+from ..build.network import build_network, init_state, pop_keys, update_slow_flags
 from ..kernels import layout as L
-from ..kernels.cpu.run import make_run_chunk
+from ..kernels.cpu.run import make_run_batch, make_run_chunk
 from ..monitors.recorders import SpikeRecorder, StateRecorder
 from .inputs import check_inputs, pack_inputs
 from .result import RunResult
@@ -23,12 +24,20 @@ BACKENDS = ("cpu", "cuda")
 
 
 class Simulation:
-    """A built brain, ready to run. Made by ``Brain.build``."""
+    """A built brain, ready to run. Made by ``Brain.build``.
 
-    def __init__(self, brain, backend="cpu", threads=1):
+    ``batch`` B > 1: B independent copies of the brain (DESIGN.md section 2, "Batches"):
+    the connectivity shared, each copy with its own state, noise and inputs. The state
+    arrays have a leading copy axis (``[B, N]``; ``net.v`` etc. are copy 0's rows); copy 0
+    equals the unbatched build bit for bit, copy c > 0 draws its initial values and
+    Poisson spikes from keys that add the copy to copy 0's.
+    """
+
+    def __init__(self, brain, backend="cpu", threads=1, batch=1):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; available: {list(BACKENDS)}")
         self.threads = _check_threads(threads)
+        self.batch = _check_batch(batch)
         cuda = None
         if backend == "cuda":  # cuda: fail here, before any work, if no GPU can be used
             from .cuda_backend import check_available
@@ -40,26 +49,68 @@ class Simulation:
         self._populations = {p.name: p for p in brain.populations.values()}
         self._display_order = list(brain.populations)
         self.step = 0
-        net = self.net
+        net, B = self.net, self.batch
+        self._batch_state(brain)
         self._record_rows = np.flatnonzero(net.ipar[:, L.I_RECORD])
-        self._spikes = SpikeRecorder(net.names, net.lo, net.hi, self._record_rows)
-        self._states = [StateRecorder(s, net, self._populations[s.population].model)
-                        for s in brain.state_monitors]  # fmt: skip
+        self._spike_recs = [SpikeRecorder(net.names, net.lo, net.hi, self._record_rows)
+                            for _ in range(B)]  # fmt: skip
+        self._spikes = self._spike_recs[0]
+        self._rec_capacity, self._rec_buf = 0, None  # batch: record buffers [B, capacity]
+        self._state_recs = [[StateRecorder(s, net, self._populations[s.population].model)
+                             for s in brain.state_monitors] for _ in range(B)]  # fmt: skip
+        self._states = self._state_recs[0]
         self._device = None  # cuda: the state lives on the GPU (engine/cuda_backend.py)
         if cuda is not None:
             from .cuda_backend import CudaBackend
 
             self._device = CudaBackend(self, cuda, config.CHUNK_STEPS)
-            self._ring = np.zeros((0, net.n_channels * net.n), np.float32)  # on the device
+            self._ring = np.zeros((B, 0, net.n_channels * net.n), np.float32)  # on the device
         else:
-            self._ring = np.zeros((net.n_slots, net.n_channels * net.n), np.float32)
-        self._scratch = np.empty(net.n, np.int32)
+            self._ring = np.zeros((B, net.n_slots, net.n_channels * net.n), np.float32)
+        self._scratch = np.empty((B, net.n), np.int32)
         self._zeros = (np.zeros(net.n, np.float32), np.zeros(net.n, np.float32))
-        self._blocks = _blocks(net, self.threads)
+        self._blocks = _blocks(net, self.threads, B)
         self.build_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         self._advance(0, {}, None)  # compiles the kernel (or loads it from the cache)
         self.compile_s = time.perf_counter() - t0
+
+    def _batch_state(self, brain):
+        """The state with a leading copy axis (``_v`` [B, N], ``_g`` [B, 4, N], ``_ref``,
+        ``_rate``; Poisson keys ``_pop_key`` [B, P]); ``net.v`` etc. become copy 0's rows.
+        B = 1: views of the network's own arrays (nothing is copied)."""
+        net, B = self.net, self.batch
+        if B == 1:
+            self._v, self._g, self._ref = net.v[None], net.g[None], net.ref[None]
+            self._rate, self._pop_key = net.rate[None], net.pop_key[None]
+            return
+        self._v = np.empty((B,) + net.v.shape, net.v.dtype)
+        self._g = np.empty((B,) + net.g.shape, net.g.dtype)
+        self._ref = np.zeros((B,) + net.ref.shape, net.ref.dtype)
+        self._rate = np.empty((B,) + net.rate.shape, net.rate.dtype)
+        self._v[0], self._g[0], self._ref[0], self._rate[0] = net.v, net.g, net.ref, net.rate
+        self._pop_key = np.empty((B, len(net.names)), np.uint64)
+        self._pop_key[0] = net.pop_key
+        pops = sorted(brain.populations.values(), key=lambda p: p.name)
+        for c in range(1, B):
+            for p in pops:
+                init_state(net, brain.seed, p, c, out=(self._v[c], self._g[c], self._rate[c]))
+            self._pop_key[c] = pop_keys(brain.seed, net.names, c)
+        net.v, net.g, net.ref, net.rate = self._v[0], self._g[0], self._ref[0], self._rate[0]
+        update_slow_flags(net, self._g)
+
+    def _one(self, a):
+        """``a`` (with a leading copy axis) as the caller sees it: B = 1 without the axis."""
+        return a[0] if self.batch == 1 else a
+
+    def _check_copy(self, copy, what):
+        if isinstance(copy, (bool, np.bool_)) or not isinstance(copy, (int, np.integer)):
+            raise TypeError(f"{what}: copy must be an integer, got {copy!r}")
+        if not 0 <= copy < self.batch:
+            raise ValueError(f"{what}: copy={copy} is out of range: the simulation has "
+                             f"{self.batch} cop{'y' if self.batch == 1 else 'ies'} "
+                             f"(0 .. {self.batch - 1})")  # fmt: skip
+        return int(copy)
 
     # ---- running ------------------------------------------------------------------------
     @property
@@ -72,12 +123,15 @@ class Simulation:
 
         ``inputs`` maps population names to arrays: for a SpikeSource, spikes as booleans
         ``[n_steps, n]`` (one row per step) or ``[n]`` (every step); for an LIF population,
-        an injected current in pA, ``[n_steps, n]`` or ``[n]``. Returns a RunResult with the
-        spike counts of this call. May be called again to continue.
+        an injected current in pA, ``[n_steps, n]`` or ``[n]``. With a batch, these go to
+        every copy; ``[B, n_steps, n]`` or ``[B, n]`` give each copy its own (a 2-D array
+        whose first axis could be either, ``B == n_steps``, is read as ``[n_steps, n]``).
+        Returns a RunResult with the spike counts of this call. May be called again to
+        continue.
         """
         n_steps = self._n_steps(duration_ms, n_steps)
         inputs = check_inputs(self, inputs or {}, n_steps)
-        counts, per_step = np.zeros(len(self.net.names), np.int64), []
+        counts, per_step = np.zeros((self.batch, len(self.net.names)), np.int64), []
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -97,8 +151,10 @@ class Simulation:
             if bar is not None:
                 bar.close()
         wall = time.perf_counter() - t0
-        per_step = np.concatenate(per_step) if per_step else np.zeros((0, len(counts)), np.int32)
-        return RunResult(self, n_steps, counts, per_step, wall)
+        n_pop = len(self.net.names)
+        per_step = (np.concatenate(per_step, axis=1) if per_step
+                    else np.zeros((self.batch, 0, n_pop), np.int32))  # fmt: skip
+        return RunResult(self, n_steps, self._one(counts), self._one(per_step), wall)
 
     def _n_steps(self, duration_ms, n_steps):
         if (duration_ms is None) == (n_steps is None):
@@ -124,12 +180,16 @@ class Simulation:
         return int(n_steps)
 
     def _advance(self, n_steps, packed, counts):
-        """Run ``n_steps`` in as many kernel calls as the spike buffers need."""
+        """Run ``n_steps`` in as many kernel calls as the spike buffers need; ``counts``
+        [B, P] accumulates the spikes; returns the per-step counts [B, n_steps, P]."""
+        if counts is None:
+            counts = np.zeros((self.batch, len(self.net.names)), np.int64)
         if self._device is not None:  # cuda: one launch per chunk, on the device
             return self._device.advance(n_steps, packed, counts)
+        if self.batch > 1:
+            return self._advance_batch(n_steps, packed, counts)
         net = self.net
-        if counts is None:
-            counts = np.zeros(len(net.names), np.int64)
+        counts = counts[0]
         cur, spk = packed.get("current"), packed.get("spikes")
         cur = cur or _no_input(len(net.names), np.float32)
         spk = spk or _no_input(len(net.names), np.uint8)
@@ -143,14 +203,15 @@ class Simulation:
             rec_step, rec_idx = self._spikes.buffers(n_steps - done, self.dt_ms)
             steps, n_rec = run_chunk(
                 self.step, n_steps - done, net.n_slots, net.dt_ms, net.lo, net.fpar,
-                net.ipar, net.pop_key, *self._blocks, net.v, net.g.reshape(-1), net.ref, net.rate,
-                net.indptr, net.target, net.weight, net.delay, self._ring.reshape(-1),
+                net.ipar, net.pop_key, *self._blocks[:3], self._blocks[3][0], net.v,
+                net.g.reshape(-1), net.ref, net.rate,
+                net.indptr, net.target, net.weight, net.delay, self._ring[0].reshape(-1),
                 cur[0][done:] if cur[1].any() else cur[0], cur[1], cur[2],
                 spk[0][done:] if spk[1].any() else spk[0], spk[1], spk[2],
                 counts, step_counts[done:], rec_step, rec_idx, 0, self._spikes.max_per_step,
                 net.osc_freq, net.osc_phase, net.mod_osc, net.mod_depth, net.mod_thr,
 
-                mon.var, mon.every, mon.ptr, mon.idx, mon.out, mon.pos, self._scratch,
+                mon.var, mon.every, mon.ptr, mon.idx, mon.out, mon.pos, self._scratch[0],
                 *self._zeros,
             )  # fmt: skip
             self._spikes.collect(rec_step[:n_rec], rec_idx[:n_rec])
@@ -160,7 +221,57 @@ class Simulation:
                 break
             self._spikes.grow()
         StateRecorder.unpack(self._states, mon)
+        return step_counts[None]
+
+    def _advance_batch(self, n_steps, packed, counts):
+        """``_advance`` for B > 1: one call of the batch kernel runs all copies (a copy
+        whose record buffer fills stops early; the next call continues it)."""
+        net, B = self.net, self.batch
+        n_pop = len(net.names)
+        cur = packed.get("current") or _no_input(n_pop, np.float32, B)
+        spk = packed.get("spikes") or _no_input(n_pop, np.uint8, B)
+        mon = StateRecorder.pack(self._states, self.step, n_steps)
+        mon_out = np.empty((B,) + mon.out.shape, np.float32)
+        mon_pos = np.repeat(mon.pos[None], B, axis=0)
+        step_counts = np.zeros((B, n_steps, n_pop), np.int32)
+        run_batch = make_run_batch(self._features())
+        numba.set_num_threads(self.threads)
+        done = np.zeros(B, np.int64)
+        max_per_step = self._spikes.max_per_step
+        while True:
+            rec_step, rec_idx = self._rec_buffers(n_steps - int(done.min()))
+            n_rec = np.zeros(B, np.int64)
+            run_batch(
+                self.step, n_steps, done, net.n_slots, net.dt_ms, net.lo, net.fpar, net.ipar,
+                self._pop_key, *self._blocks, self._v, self._g.reshape(B, -1), self._ref,
+                self._rate, net.indptr, net.target, net.weight, net.delay,
+                self._ring.reshape(B, -1), cur[0], cur[1], cur[2], int(cur[1].any()),
+                spk[0], spk[1], spk[2], int(spk[1].any()),
+                counts, step_counts, rec_step, rec_idx, n_rec, max_per_step,
+                net.osc_freq, net.osc_phase, net.mod_osc, net.mod_depth, net.mod_thr,
+                mon.var, mon.every, mon.ptr, mon.idx, mon_out, mon_pos, self._scratch,
+                *self._zeros,
+            )  # fmt: skip
+            for c in range(B):
+                self._spike_recs[c].collect(rec_step[c, : n_rec[c]], rec_idx[c, : n_rec[c]])
+            if done.min() >= n_steps:
+                break
+            self._rec_capacity *= 2
+            self._rec_buf = None
+        self.step += n_steps
+        for c in range(B):
+            StateRecorder.unpack(self._state_recs[c], dataclasses.replace(mon, out=mon_out[c]))
         return step_counts
+
+    def _rec_buffers(self, n_steps):
+        """Spike record buffers [B, capacity] for ``n_steps`` (``SpikeRecorder``'s rule)."""
+        m = self._spikes.max_per_step
+        want = m * (1 + int(n_steps * self.dt_ms * 1e-3 * 50)) + m
+        if want > self._rec_capacity or self._rec_buf is None:
+            self._rec_capacity = max(want, self._rec_capacity)
+            shape = (self.batch, self._rec_capacity)
+            self._rec_buf = (np.empty(shape, np.int64), np.empty(shape, np.int32))
+        return self._rec_buf
 
     def _features(self):
         """Which parts of the kernel this brain uses (see ``make_run_chunk``)."""
@@ -184,18 +295,22 @@ class Simulation:
             raise ValueError(f"unknown population {name!r}; known: {sorted(self._populations)}")
         return self._populations[name]
 
-    def spikes(self, name):
-        """All recorded spikes of population ``name`` so far: (times in ms, local indices)."""
+    def spikes(self, name, copy=0):
+        """All recorded spikes of population ``name`` so far: (times in ms, local indices);
+        of copy ``copy`` of a batch."""
         self._pop(name)
+        copy = self._check_copy(copy, f"spikes({name!r})")
         if name not in self._spikes.names_recorded:
             raise ValueError(f"spikes of {name!r} are not recorded: call "
                              f"brain.record_spikes({name!r}) before build")  # fmt: skip
-        steps, idx = self._spikes.get(name)
+        steps, idx = self._spike_recs[copy].get(name)
         return steps * self.dt_ms, idx
 
-    def recorded_state(self, name, var):
-        """Samples of ``var`` of ``name``: (times in ms [n_samples], values [n_samples, k])."""
-        for rec in self._states:
+    def recorded_state(self, name, var, copy=0):
+        """Samples of ``var`` of ``name``: (times in ms [n_samples], values [n_samples, k]);
+        of copy ``copy`` of a batch."""
+        copy = self._check_copy(copy, f"recorded_state({name!r}, {var!r})")
+        for rec in self._state_recs[copy]:
             if rec.spec.population == name and rec.spec.var == var:
                 return rec.get(self.dt_ms)
         self._pop(name)
@@ -215,19 +330,20 @@ class Simulation:
         lo, hi = self.net.lo[k], self.net.hi[k]
         array, row, _unit = pop.model.state_vars[var]
         if array == "g":
-            return self.net.g[row, lo:hi]
-        return getattr(self.net, array)[lo:hi]
+            return self._one(self._g[:, row, lo:hi])
+        return self._one(getattr(self, "_" + array)[:, lo:hi])
 
     def state(self, name, var) -> np.ndarray:
-        """A copy of the current values of state variable ``var`` of population ``name``."""
+        """A copy of the current values of state variable ``var`` of population ``name``:
+        ``[n]``, or ``[B, n]`` for a batch."""
         return self._state_view(name, var).copy()
 
     def set_state(self, name, var, value) -> None:
         """Set state variable ``var`` of population ``name`` (a scalar or an array of its
-        size) between runs."""
+        size; for a batch also ``[B, n]``, one row per copy) between runs."""
         view = self._state_view(name, var)
         value = np.asarray(value, dtype=np.float64)
-        if value.shape not in ((), view.shape):
+        if value.shape not in ((), view.shape, view.shape[-1:]):
             raise ValueError(f"set_state({name!r}, {var!r}): expected a scalar or shape "
                              f"{view.shape}, got {value.shape}")  # fmt: skip
         if not np.all(np.isfinite(value)):
@@ -236,7 +352,7 @@ class Simulation:
             raise ValueError(f"set_state({name!r}, 'rate_hz'): rates must lie in "
                              f"[0, {1e3 / self.dt_ms:g}] Hz")  # fmt: skip
         view[...] = value
-        update_slow_flags(self.net)
+        update_slow_flags(self.net, self._g)
         if self._device is not None:  # cuda: and back to the device
             self._device.push()
 
@@ -244,18 +360,19 @@ class Simulation:
         """Everything that determines the simulation's future, copied: the step, the state
         of every neuron and the spikes still in flight (the ring buffer). ``restore`` it
         later, into this simulation or another built from the same brain, to continue
-        bit for bit. Recorded spikes and samples are not part of it."""
+        bit for bit. Recorded spikes and samples are not part of it. A batch's arrays have
+        a leading copy axis: all copies are saved (and restored) together."""
         net = self.net
         if self._device is not None:  # cuda: state and ring from the device
             self._device.pull()
         ring = self._ring.copy() if self._device is None else self._device.read_ring()
         return {
             "step": self.step,
-            "v": net.v.copy(),
-            "g": net.g.copy(),
-            "ref": net.ref.copy(),
-            "rate": net.rate.copy(),
-            "ring": ring,
+            "v": self._one(self._v).copy(),
+            "g": self._one(self._g).copy(),
+            "ref": self._one(self._ref).copy(),
+            "rate": self._one(self._rate).copy(),
+            "ring": self._one(ring),
             "n_synapses": net.n_synapses,
         }
 
@@ -264,8 +381,12 @@ class Simulation:
         net = self.net
         if self._device is not None:  # cuda: the host copy is refreshed, then pushed
             self._device.pull()
-        ring_shape = (net.n_slots, net.n_channels * net.n)
-        mine = {"v": net.v, "g": net.g, "ref": net.ref, "rate": net.rate}
+        ring_shape = ((self.batch,) if self.batch > 1 else ()) + (
+            net.n_slots,
+            net.n_channels * net.n,
+        )
+        mine = {"v": self._one(self._v), "g": self._one(self._g), "ref": self._one(self._ref),
+                "rate": self._one(self._rate)}  # fmt: skip
         missing = sorted((set(mine) | {"ring", "step", "n_synapses"}) - set(checkpoint))
         if missing:
             raise ValueError(f"restore: not a checkpoint of this simulation (missing {missing})")
@@ -277,35 +398,47 @@ class Simulation:
         for k, a in mine.items():
             a[...] = checkpoint[k]
         self.step = int(checkpoint["step"])
-        update_slow_flags(net)
+        update_slow_flags(net, self._g)
         if self._device is None:
-            self._ring[...] = checkpoint["ring"]
+            self._ring.reshape(ring_shape)[...] = checkpoint["ring"]
         else:
-            self._device.write_ring(checkpoint["ring"])
+            self._device.write_ring(np.reshape(checkpoint["ring"], (self.batch,) + ring_shape[-2:]))
             self._device.push()
 
     def memory(self) -> dict:
         """Bytes held by the simulation, and bytes per synapse of connectivity."""
         net = self.net
         syn = net.target.nbytes + net.weight.nbytes + net.delay.nbytes + net.indptr.nbytes
-        state = net.v.nbytes + net.g.nbytes + net.ref.nbytes + net.rate.nbytes
+        state = self._v.nbytes + self._g.nbytes + self._ref.nbytes + self._rate.nbytes
         return {
+            "batch": self.batch,
             "n_neurons": net.n,
             "n_synapses": net.n_synapses,
             "connectivity_bytes": syn,
             "bytes_per_synapse": syn / max(1, net.n_synapses),
             "ring_bytes": self._ring.nbytes if self._device is None else self._device.ring_bytes,
             "state_bytes": state,
-            "recorded_bytes": self._spikes.nbytes + sum(r.nbytes for r in self._states),
+            "recorded_bytes": sum(r.nbytes for r in self._spike_recs)
+            + sum(r.nbytes for recs in self._state_recs for r in recs),
         }
 
     def __repr__(self):
-        return (f"Simulation(backend={self.backend!r}, n_neurons={self.net.n}, "
+        batch = f", batch={self.batch}" if self.batch > 1 else ""
+        return (f"Simulation(backend={self.backend!r}{batch}, n_neurons={self.net.n}, "
                 f"n_synapses={self.net.n_synapses}, t_ms={self.t_ms:g})")  # fmt: skip
 
 
-def _no_input(n_pop, dtype):
-    return np.zeros((1, 1), dtype), np.zeros(n_pop, np.int64), np.full(n_pop, -1, np.int64)
+def _no_input(n_pop, dtype, batch=None):
+    rows = np.zeros((1, 1) if batch is None else (batch, 1, 1), dtype)
+    return rows, np.zeros(n_pop, np.int64), np.full(n_pop, -1, np.int64)
+
+
+def _check_batch(batch):
+    if isinstance(batch, (bool, np.bool_)) or not isinstance(batch, (int, np.integer)):
+        raise TypeError(f"batch must be an integer, got {batch!r}")
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1 (the number of copies of the brain), got {batch}")
+    return int(batch)
 
 
 def _check_threads(threads):
@@ -317,16 +450,17 @@ def _check_threads(threads):
     return int(threads)
 
 
-def _blocks(net, threads):
-    """Blocks of neurons for the kernel (population, first, end, spike count scratch): one
-    per population on one thread; on several, populations are cut into pieces of at most
-    ``config.BLOCK_NEURONS`` so that the threads share the work."""
+def _blocks(net, threads, batch=1):
+    """Blocks of neurons for the kernel (population, first, end, spike count scratch
+    [B, blocks]): one per population on one thread; on several, populations are cut into
+    pieces of at most ``config.BLOCK_NEURONS`` so that the threads share the work (a batch
+    shares its copies over the threads instead: one block per population)."""
     pop, lo, hi = [], [], []
     for k in range(len(net.names)):
-        size = config.BLOCK_NEURONS if threads > 1 else net.hi[k] - net.lo[k]
+        size = config.BLOCK_NEURONS if threads > 1 and batch == 1 else net.hi[k] - net.lo[k]
         for start in range(net.lo[k], net.hi[k], size):
             pop.append(k)
             lo.append(start)
             hi.append(min(start + size, net.hi[k]))
     return (np.array(pop, np.int64), np.array(lo, np.int64), np.array(hi, np.int64),
-            np.zeros(len(pop), np.int64))  # fmt: skip
+            np.zeros((batch, len(pop)), np.int64))  # fmt: skip

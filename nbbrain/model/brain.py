@@ -456,12 +456,15 @@ class Brain:
         return int(round(steps))
 
     # ---- build --------------------------------------------------------------------------
-    def build(self, backend: str = "cpu", threads: int = 1):
+    def build(self, backend: str = "cpu", threads: int = 1, batch: int = 1):
         """Check the description, generate connectivity and compile: returns a Simulation.
-        ``threads`` > 1 updates the neurons on that many CPU threads (same results)."""
+        ``threads`` > 1 updates the neurons on that many CPU threads (same results).
+        ``batch`` > 1 builds that many independent copies of the brain (the connectivity
+        shared; own state, noise and inputs; copy 0 equals the unbatched build), advanced
+        together (on several threads, the copies are shared among them)."""
         from ..engine.simulation import Simulation
 
-        return Simulation(self, backend=backend, threads=threads)
+        return Simulation(self, backend=backend, threads=threads, batch=batch)
 
     def __repr__(self):
         return (f"Brain(dt_ms={self.dt_ms}, seed={self.seed}, populations="

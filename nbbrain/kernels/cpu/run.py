@@ -11,6 +11,7 @@ Arrays only: the Python side (``nbbrain.engine``) validates and packs everything
 """
 
 import functools
+import types
 
 import numpy as np
 from numba import njit, prange
@@ -267,3 +268,59 @@ def _deliver(ring, slot, n_slots, stride, target, weight, delay):
         t = slot + delay[j]
         t = t - n_slots if t >= n_slots else t
         ring[t * stride + np.uint32(target[j])] += weight[j]
+
+
+@functools.cache
+def make_run_batch(features):
+    """The kernel for a batch of B copies of a brain: an outer ``prange`` over the copies
+    around the single-copy kernel (``make_run_chunk(*features)``, compiled serial), so that
+    the threads share the copies; the copies are independent (own state, ring, inputs,
+    counts, records and scratch; the connectivity shared), so they need no synchronisation.
+    Copy ``c`` advances ``n_steps - done[c]`` steps from ``step0 + done[c]``, its rows of the
+    chunk's inputs and per-step counts starting at ``done[c]``; it stops early, as the
+    single-copy kernel does, when its record buffer could overflow. ``done`` and ``n_rec``
+    (spikes recorded, per copy) are updated in place.
+
+    The single-copy kernel is reached as the global ``_chunk`` of a globals dict of its own,
+    not as a closure variable: numba keys its disk cache on the pickled closure variables,
+    and a pickled dispatcher differs from process to process (the cache would never hit);
+    the feature flags, the one closure variable, tell the cached kernels apart."""
+    features = tuple(bool(f) for f in features)
+
+    def run_batch(step0, n_steps, done, n_slots, dt_ms, pop_lo, fpar, ipar, pop_key,
+                  blk_pop, blk_lo, blk_hi, blk_n,
+                  v, g, ref, rate, indptr, target, weight, delay, ring,
+                  cur_in, cur_tmul, cur_off, cur_vary, spk_in, spk_tmul, spk_off, spk_vary,
+                  counts, step_counts, rec_step, rec_idx, n_rec, rec_max_per_step,
+                  osc_freq, osc_phase, mod_osc, mod_depth, mod_thr,
+                  mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos, spikes, zeros,
+                  no_ring):  # fmt: skip
+        """Per-copy arrays have a leading copy axis: ``pop_key`` [B, P], ``blk_n``,
+        ``v``, ``g`` (flat per copy), ``ref``, ``rate``, ``ring`` (flat per copy),
+        ``cur_in``/``spk_in`` [B, rows, width] (``*_vary``: 1 when one row per step),
+        ``counts`` [B, P], ``step_counts`` [B, n_steps, P], ``rec_*`` [B, capacity],
+        ``mon_out`` [B, size], ``mon_pos`` [B, monitors], ``spikes`` [B, N]."""
+        assert len(features) == 7  # the flags: a closure variable, for the cache key
+        for c in prange(v.shape[0]):
+            d = done[c]
+            if d >= n_steps:
+                continue
+            steps, nr = _chunk(  # noqa: F821 (a global of run_batch's own, see above)
+                step0 + d, n_steps - d, n_slots, dt_ms, pop_lo, fpar, ipar, pop_key[c],
+                blk_pop, blk_lo, blk_hi, blk_n[c], v[c], g[c], ref[c], rate[c],
+                indptr, target, weight, delay, ring[c],
+                cur_in[c, d * cur_vary :], cur_tmul, cur_off,
+                spk_in[c, d * spk_vary :], spk_tmul, spk_off,
+                counts[c], step_counts[c, d:], rec_step[c], rec_idx[c], n_rec[c],
+                rec_max_per_step, osc_freq, osc_phase, mod_osc, mod_depth, mod_thr,
+                mon_var, mon_every, mon_ptr, mon_idx, mon_out[c], mon_pos[c], spikes[c],
+                zeros, no_ring,
+            )  # fmt: skip
+            n_rec[c] = nr
+            done[c] = d + steps
+
+    glob = dict(run_batch.__globals__, _chunk=make_run_chunk(*features))
+    py = types.FunctionType(run_batch.__code__, glob, run_batch.__name__,
+                            run_batch.__defaults__, run_batch.__closure__)  # fmt: skip
+    py.__qualname__, py.__doc__ = run_batch.__qualname__, run_batch.__doc__
+    return kernel_parallel(py)

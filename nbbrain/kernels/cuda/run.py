@@ -23,6 +23,9 @@ the ring slot that B may have filled with delay-1 input). The barrier is one of 
     it runs under the CUDA simulator;
   - grid path (large brains): a cooperative grid of as many blocks as the GPU holds at
     once, ``cuda.cg.this_grid().sync()`` (the simulator runs it only with one block).
+Batches (B copies of the brain, DESIGN.md section 2): the per-copy arrays have a leading
+copy axis; on the block path block ``c`` of B runs copy ``c`` (the blocks never wait for
+each other: the copies are independent); the grid path runs one copy (B = 1).
 Everything the kernel reads and writes is on the device; the host copies the inputs of a
 chunk in before a launch, and the counts, records and samples out after it.
 
@@ -223,18 +226,20 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
     the barrier: a cooperative grid's (any number of blocks) or a block's (one block)."""
 
     @cuda.jit(cache=_CACHE)
-    def run_chunk(step0, n_steps, s_off, n_slots, dt_ms, pop_lo, pop_hi, fpar, ipar, pop_key,
-                  v, g, ref, rate, indptr, target, weight, delay, ring,
-                  cur_in, cur_tmul, cur_off, spk_in, spk_tmul, spk_off,
-                  step_counts, rec_step, rec_idx, rec_max_per_step,
+    def run_chunk(step0, n_chunk, done, n_slots, dt_ms, pop_lo, pop_hi, fpar, ipar, pop_keys,
+                  v_b, g_b, ref_b, rate_b, indptr, target, weight, delay, ring_b,
+                  cur_b, cur_tmul, cur_off, spk_b, spk_tmul, spk_off,
+                  step_counts_b, rec_step_b, rec_idx_b, rec_max_per_step,
                   osc_freq, osc_phase, mod_osc, mod_depth, mod_thr,
-                  mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_start, mon_step0,
-                  spikes, ctr):  # fmt: skip
-        """Advance ``n_steps`` steps from ``step0``; the steps are rows ``s_off + s`` of
-        this chunk's inputs (``*_in``, as on the CPU: ``*_tmul`` 1 for one row per step,
-        0 for one row for all steps; ``*_off`` -1 for none) and of ``step_counts``.
+                  mon_var, mon_every, mon_ptr, mon_idx, mon_out_b, mon_start, mon_step0,
+                  spikes_b, ctr_b):  # fmt: skip
+        """Advance copy ``c`` (the block on the block path; 0 on the grid path) by
+        ``n_steps = n_chunk - done[c]`` steps from ``step0 + done[c]``; the steps are rows
+        ``s_off + s`` (``s_off = done[c]``) of this chunk's inputs (``*_in``, as on the
+        CPU: ``*_tmul`` 1 for one row per step, 0 for one row for all steps; ``*_off`` -1
+        for none) and of ``step_counts``. The ``*_b`` arrays have a leading copy axis.
 
-        ``ctr`` (int64[4]) is the kernel's own bookkeeping: [0], [1] the lengths of the
+        ``ctr`` (int64[4] per copy) is the kernel's own bookkeeping: [0], [1] the lengths of the
         spike lists of even and odd steps (one is cleared while the other is read),
         [2] the spikes recorded, [3] the steps done, which is less than ``n_steps`` when
         the record buffers could overflow: then the kernel stops at a step boundary, the
@@ -242,7 +247,17 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
         chunking). All threads take that decision from the same value, read in phase B,
         so that none waits at a barrier that the others have left.
         """
-        tid, nth = cuda.grid(1), cuda.gridsize(1)
+        if grid_sync:
+            c, tid, nth = 0, cuda.grid(1), cuda.gridsize(1)
+        else:
+            c, tid, nth = cuda.blockIdx.x, cuda.threadIdx.x, cuda.blockDim.x
+        s_off = done[c]
+        n_steps = n_chunk - s_off
+        step0 = step0 + s_off
+        v, g, ref, rate, ring = v_b[c], g_b[c], ref_b[c], rate_b[c], ring_b[c]
+        cur_in, spk_in, pop_key = cur_b[c], spk_b[c], pop_keys[c]
+        step_counts, rec_step, rec_idx = step_counts_b[c], rec_step_b[c], rec_idx_b[c]
+        mon_out, spikes, ctr = mon_out_b[c], spikes_b[c], ctr_b[c]
         n = v.shape[0]
         n_pop = pop_lo.shape[0]
         stride = ring.shape[0] // n_slots  # channels * N: one slot
