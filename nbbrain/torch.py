@@ -39,6 +39,7 @@ from torch import nn
 
 from .kernels import layout as L
 from .model.brain import Brain
+from .model.values import whole_steps
 
 __all__ = ["BrainModule", "rates", "spikes", "state", "step_counts", "to_tensor"]
 
@@ -287,17 +288,9 @@ class BrainModule(nn.Module):
                     f"BrainModule: readouts: unknown population or region {name!r}; known: "
                     f"{sorted(brain.populations) + sorted(brain.regions)}"
                 )
-        try:
-            window_ms = float(window_ms)
-        except (TypeError, ValueError):
-            raise TypeError(f"BrainModule: window_ms must be a number, got {window_ms!r}") from None
-        steps = window_ms / brain.dt_ms
-        if not np.isfinite(steps) or steps < 1 - 1e-9 or abs(steps - round(steps)) > 1e-6 * steps:
-            raise ValueError(
-                f"BrainModule: window_ms={window_ms} must be a whole number (>= 1) "
-                f"of steps of dt_ms={brain.dt_ms}"
-            )
-        self.window_ms, self.window_steps = window_ms, int(round(steps))
+        steps = whole_steps(window_ms, brain.dt_ms, "BrainModule: window_ms")
+        window_ms = float(window_ms)
+        self.window_ms, self.window_steps = window_ms, steps
         if backend not in ("cpu", "cuda"):
             raise ValueError(f"BrainModule: unknown backend {backend!r}; available: cpu, cuda")
         self._copies = _Copies(brain, backend, threads)  # builds: errors propagate

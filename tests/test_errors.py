@@ -514,8 +514,8 @@ RUN_CASES = {
                           dict(duration_ms=-1)),
     "NaN duration": (ValueError, r"duration_ms must be a finite number >= 0, got nan",
                      dict(duration_ms=NAN)),
-    "duration off the grid": (ValueError, r"run: duration_ms=0.25 is not a whole number of "
-                              r"steps of dt_ms=0.1", dict(duration_ms=0.25)),
+    "duration off the grid": (ValueError, r"run: duration_ms=0.25 must be a whole number "
+                              r"\(>= 0\) of steps of dt_ms=0.1", dict(duration_ms=0.25)),
     "duration not a number": (TypeError, r"duration_ms must be a number, got 'long'",
                               dict(duration_ms="long")),
     "both duration and steps": (TypeError, r"run: give exactly one of duration_ms or n_steps",

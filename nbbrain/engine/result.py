@@ -6,6 +6,8 @@ import copy
 
 import numpy as np
 
+from ..model.values import whole_steps
+
 
 class RunResult:
     """Spike counts of one ``run`` call (accumulated inside the kernel), and its timing.
@@ -53,11 +55,7 @@ class RunResult:
         dropped. Counted inside the kernel: no spike monitor is needed."""
         if name not in self._members:
             raise ValueError(f"unknown population or region {name!r}")
-        steps = bin_ms / self.dt_ms
-        if not np.isfinite(steps) or steps < 1 or abs(steps - round(steps)) > 1e-6 * steps:
-            raise ValueError(f"bin_ms={bin_ms} must be a whole number (>= 1) of steps of "
-                             f"dt_ms={self.dt_ms}")  # fmt: skip
-        steps = int(round(steps))
+        steps = whole_steps(bin_ms, self.dt_ms, "bin_ms")
         n_bins = self.n_steps // steps
         counts = self.step_counts[..., : n_bins * steps, self._members[name]].sum(axis=-1)
         counts = counts.reshape(counts.shape[:-1] + (n_bins, steps)).sum(axis=-1)

@@ -16,6 +16,7 @@ from .. import config
 from ..build.network import build_network, init_state, pop_keys, update_slow_flags
 from ..kernels import layout as L
 from ..kernels.cpu.run import make_run_batch, make_run_chunk
+from ..model.values import whole_steps
 from ..monitors.recorders import SpikeRecorder, StateRecorder
 from .inputs import check_inputs, pack_inputs
 from .result import RunResult
@@ -168,11 +169,7 @@ class Simulation:
                 raise ValueError(
                     f"run: duration_ms must be a finite number >= 0, got {duration_ms}"
                 )
-            n_steps = duration_ms / self.dt_ms
-            if abs(n_steps - round(n_steps)) > 1e-6 * max(1.0, n_steps):
-                raise ValueError(f"run: duration_ms={duration_ms} is not a whole number of steps "
-                                 f"of dt_ms={self.dt_ms}")  # fmt: skip
-            return int(round(n_steps))
+            return whole_steps(duration_ms, self.dt_ms, "run: duration_ms", minimum=0)
         if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer)):
             raise TypeError(f"run: n_steps must be an integer, got {n_steps!r}")
         if n_steps < 0:

@@ -16,7 +16,7 @@ import numpy as np
 from ..kernels.layout import COND_LIF, CUR_LIF, POISSON
 from .connectivity import Rule
 from .neurons import NeuronModel, ref_steps
-from .values import Distribution, check_value
+from .values import Distribution, check_value, whole_steps
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 WEIGHT_UNITS = ("weight_ns", "weight_pa", "weight_mv")
@@ -445,15 +445,7 @@ class Brain:
         self.state_monitors.append(StateMonitorSpec(pop.name, var, every, idx.astype(np.int64)))
 
     def _steps(self, ms, what):
-        try:
-            ms = float(ms)
-        except (TypeError, ValueError):
-            raise TypeError(f"{what}: every_ms must be a number, got {ms!r}") from None
-        steps = ms / self.dt_ms
-        if not math.isfinite(steps) or steps < 1 - 1e-9 or abs(steps - round(steps)) > 1e-6 * steps:
-            raise ValueError(f"{what}: every_ms={ms} must be a whole number (>= 1) of steps "
-                             f"of dt_ms={self.dt_ms}")  # fmt: skip
-        return int(round(steps))
+        return whole_steps(ms, self.dt_ms, f"{what}: every_ms")
 
     # ---- build --------------------------------------------------------------------------
     def build(self, backend: str = "cpu", threads: int = 1, batch: int = 1):

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..kernels import layout as L
-from .values import _finite, check_value
+from .values import _finite, check_value, whole_steps
 
 
 class Receptor:
@@ -78,12 +78,12 @@ class NeuronModel:
 
 
 def ref_steps(t_ref_ms: float, dt_ms: float, who: str) -> int:
-    steps = t_ref_ms / dt_ms
-    if abs(steps - round(steps)) > 1e-6 * max(1.0, steps):
-        raise ValueError(
-            f"{who}: t_ref_ms={t_ref_ms} is not a whole number of steps of dt_ms={dt_ms}"
-        )
-    return int(round(steps))
+    return whole_steps(t_ref_ms, dt_ms, f"{who}: t_ref_ms", minimum=0)
+
+
+# The membrane parameters of both LIF models, with their defaults.
+_MEMBRANE = dict(c_m_pf=200.0, g_leak_ns=10.0, e_leak_mv=-60.0, v_thresh_mv=-50.0,
+                 v_reset_mv=-60.0, t_ref_ms=5.0, i_bias_pa=0.0)  # fmt: skip
 
 
 class _LIF(NeuronModel):
@@ -125,13 +125,7 @@ class ConductanceLIF(_LIF):
 
     kind = L.COND_LIF
     _defaults = dict(
-        c_m_pf=200.0,
-        g_leak_ns=10.0,
-        e_leak_mv=-60.0,
-        v_thresh_mv=-50.0,
-        v_reset_mv=-60.0,
-        t_ref_ms=5.0,
-        i_bias_pa=0.0,
+        _MEMBRANE,
         tau_ampa_ms=5.0,
         e_ampa_mv=0.0,
         tau_gaba_a_ms=10.0,
@@ -175,17 +169,7 @@ class CurrentLIF(_LIF):
     """
 
     kind = L.CUR_LIF
-    _defaults = dict(
-        c_m_pf=200.0,
-        g_leak_ns=10.0,
-        e_leak_mv=-60.0,
-        v_thresh_mv=-50.0,
-        v_reset_mv=-60.0,
-        t_ref_ms=5.0,
-        i_bias_pa=0.0,
-        tau_exc_ms=5.0,
-        tau_inh_ms=10.0,
-    )
+    _defaults = dict(_MEMBRANE, tau_exc_ms=5.0, tau_inh_ms=10.0)
     _positive = ("c_m_pf", "g_leak_ns", "tau_exc_ms", "tau_inh_ms")
     _non_negative = ("t_ref_ms",)
     state_vars = {"v": ("v", 0, "mV"), "i_exc": ("g", 0, "pA"), "i_inh": ("g", 1, "pA")}

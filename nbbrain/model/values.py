@@ -22,6 +22,23 @@ def _finite(x, what):
     return x
 
 
+def whole_steps(ms, dt_ms: float, what: str, minimum: int = 1) -> int:
+    """A duration in ms as a whole number of steps of ``dt_ms`` (within 1e-6 of one), at
+    least ``minimum``; otherwise a clear error naming ``what``."""
+    if isinstance(ms, (bool, np.bool_)):
+        raise TypeError(f"{what} must be a number, got {ms!r}")
+    try:
+        ms = float(ms)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a number, got {ms!r}") from None
+    steps = ms / dt_ms
+    n = round(steps) if math.isfinite(steps) else 0
+    if not math.isfinite(steps) or abs(steps - n) > 1e-6 * max(1.0, abs(steps)) or n < minimum:
+        raise ValueError(f"{what}={ms:g} must be a whole number (>= {minimum}) of steps of "
+                         f"dt_ms={dt_ms:g}")  # fmt: skip
+    return int(n)
+
+
 class Distribution:
     """A distribution to draw values from at build time (seeded by the brain's seed)."""
 
