@@ -178,3 +178,16 @@ def test_bad_rhythm_calls_change_nothing():
         brain.modulate("sensory", "theta", threshold_mv=1.0)
     assert (dict(brain.modulations), dict(brain.oscillators)) == before
     brain.build().run(n_steps=5)
+
+
+def test_rhythm_cannot_push_a_poisson_rate_past_one_spike_per_step():
+    brain = nb.Brain(dt_ms=1.0)
+    brain.add_population("p", 10, nb.PoissonSource(600.0))
+    brain.add_oscillator("theta")
+    brain.modulate("p", "theta", depth=0.8)  # peak 1080 Hz > 1000 Hz at dt 1 ms
+    with pytest.raises(ValueError, match="rate_hz up to 1080 Hz at the peak of its rhythm"):
+        brain.build()
+    brain.modulations["p"] = ("theta", 0.5, 0.0)
+    sim = brain.build()
+    with pytest.raises(ValueError, match=r"rates must lie in \[0, 666.667\] Hz"):
+        sim.set_state("p", "rate_hz", 700.0)

@@ -121,3 +121,23 @@ def test_restore_refuses_a_foreign_checkpoint():
     with pytest.raises(ValueError, match="missing"):
         sim.restore({"v": 1})
     sim.run(n_steps=5)
+
+
+@pytest.mark.parametrize("field, value, match", [
+    ("step", "x", "step must be an integer >= 0"),
+    ("step", -3, "step must be an integer >= 0"),
+    ("v", np.nan, "v holds non-finite values"),
+    ("ref", -1, "negative refractory counts"),
+])  # fmt: skip
+def test_restore_checks_every_field_before_writing(field, value, match):
+    sim = cond_brain(1).build()
+    sim.run(n_steps=20)
+    cp = sim.checkpoint()
+    sim.run(n_steps=20)
+    before, step = sim.state("exc", "v"), sim.step
+    bad = dict(cp)
+    bad[field] = np.full_like(cp[field], value) if isinstance(cp[field], np.ndarray) else value
+    with pytest.raises(ValueError, match=match):
+        sim.restore(bad)
+    np.testing.assert_array_equal(sim.state("exc", "v"), before)
+    assert sim.step == step

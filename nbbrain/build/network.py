@@ -355,3 +355,18 @@ def init_state(net, seed, pop, copy=0, out=None):
             f"population {pop.name!r}: rate_hz above {1e3 / net.dt_ms:g} Hz "
             f"(one spike per step at dt_ms={net.dt_ms}) cannot be represented"
         )
+
+
+def check_modulated_rates(net, rate):
+    """A rhythm scales a Poisson rate by up to ``1 + depth``: refuse a rate whose peak would
+    exceed one spike per step (it would be clipped there, silently)."""
+    for k in np.flatnonzero(net.mod_osc >= 0):
+        if net.ipar[k, L.I_KIND] != L.POISSON:
+            continue
+        peak = float(rate[..., net.lo[k] : net.hi[k]].max()) * (1.0 + float(net.mod_depth[k]))
+        if peak * net.dt_ms * 1e-3 > 1:
+            raise ValueError(
+                f"population {net.names[k]!r}: rate_hz up to {peak:g} Hz at the peak of its "
+                f"rhythm exceeds one spike per step ({1e3 / net.dt_ms:g} Hz at "
+                f"dt_ms={net.dt_ms:g}); lower the rate or the depth"
+            )

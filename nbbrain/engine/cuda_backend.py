@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from ..monitors.recorders import StateRecorder
+from ..monitors.recorders import StateRecorder, record_capacity
 
 # One block runs a step's phase A on one multiprocessor, a grid on all of them but pays
 # about 1.6 us per grid barrier (two per step): the block path is the faster for small
@@ -98,11 +98,6 @@ def _free_device_bytes(cuda) -> float:
     return float(cuda.current_context().get_memory_info()[0])
 
 
-def _record_capacity(max_per_step, n_steps, dt_ms):
-    """Spikes the record buffers hold for ``n_steps`` at 50 Hz (``SpikeRecorder``'s rule)."""
-    return max_per_step * (1 + int(n_steps * dt_ms * 1e-3 * 50)) + max_per_step
-
-
 def device_bytes(sim, chunk_steps) -> dict:
     """Device memory (bytes) a simulation needs, with chunks of ``chunk_steps``: network,
     state, ring, and the buffers of a chunk (per-step counts, spike records, samples)."""
@@ -116,7 +111,7 @@ def device_bytes(sim, chunk_steps) -> dict:
         "ring": B * net.n_slots * net.n_channels * n * 4,
         "state": B * (net.v.nbytes + net.g.nbytes + net.ref.nbytes + net.rate.nbytes + n * 4),
         "per_chunk": B * (chunk_steps * n_pop * 4
-        + _record_capacity(max_per_step, chunk_steps, net.dt_ms) * 12 + samples * 4),
+        + record_capacity(max_per_step, chunk_steps, net.dt_ms) * 12 + samples * 4),
     }  # fmt: skip
 
 
@@ -251,7 +246,7 @@ class CudaBackend:
         mon_out = self._buffer("mon_out", (B, max(mon.out.size, 1)), np.float32)
         mon_start = self._upload("mon_start", _at_least_one(mon.start.astype(np.int64)))
         max_per_step = sim._spikes.max_per_step
-        want = _record_capacity(max_per_step, n_steps, sim.dt_ms)
+        want = record_capacity(max_per_step, n_steps, sim.dt_ms)
         self._rec_capacity = max(self._rec_capacity, want)
         done = np.zeros(B, np.int64)
         while True:

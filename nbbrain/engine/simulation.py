@@ -13,11 +13,18 @@ import numba
 import numpy as np
 
 from .. import config
-from ..build.network import build_network, init_state, pop_keys, update_slow_flags
+from ..build.network import (
+    build_network,
+    check_modulated_rates,
+    init_state,
+    pop_keys,
+    update_slow_flags,
+)
 from ..kernels import layout as L
 from ..kernels.cpu.run import make_run_batch, make_run_chunk
+from ..kernels.equations import oscillator_cycles
 from ..model.values import whole_steps
-from ..monitors.recorders import SpikeRecorder, StateRecorder
+from ..monitors.recorders import SpikeRecorder, StateRecorder, record_capacity
 from .inputs import check_inputs, pack_inputs
 from .result import RunResult
 
@@ -52,6 +59,7 @@ class Simulation:
         self.step = 0
         net, B = self.net, self.batch
         self._batch_state(brain)
+        check_modulated_rates(self.net, self._rate)
         self._record_rows = np.flatnonzero(net.ipar[:, L.I_RECORD])
         self._spike_recs = [SpikeRecorder(net.names, net.lo, net.hi, self._record_rows)
                             for _ in range(B)]  # fmt: skip
@@ -85,10 +93,12 @@ class Simulation:
             self._v, self._g, self._ref = net.v[None], net.g[None], net.ref[None]
             self._rate, self._pop_key = net.rate[None], net.pop_key[None]
             return
-        self._v = np.empty((B,) + net.v.shape, net.v.dtype)
-        self._g = np.empty((B,) + net.g.shape, net.g.dtype)
+        # zeros: init_state writes only the variables each model has (a Poisson source has
+        # no v or g), and the rest must be what an unbatched build holds there
+        self._v = np.zeros((B,) + net.v.shape, net.v.dtype)
+        self._g = np.zeros((B,) + net.g.shape, net.g.dtype)
         self._ref = np.zeros((B,) + net.ref.shape, net.ref.dtype)
-        self._rate = np.empty((B,) + net.rate.shape, net.rate.dtype)
+        self._rate = np.zeros((B,) + net.rate.shape, net.rate.dtype)
         self._v[0], self._g[0], self._ref[0], self._rate[0] = net.v, net.g, net.ref, net.rate
         self._pop_key = np.empty((B, len(net.names)), np.uint64)
         self._pop_key[0] = net.pop_key
@@ -262,8 +272,7 @@ class Simulation:
 
     def _rec_buffers(self, n_steps):
         """Spike record buffers [B, capacity] for ``n_steps`` (``SpikeRecorder``'s rule)."""
-        m = self._spikes.max_per_step
-        want = m * (1 + int(n_steps * self.dt_ms * 1e-3 * 50)) + m
+        want = record_capacity(self._spikes.max_per_step, n_steps, self.dt_ms)
         if want > self._rec_capacity or self._rec_buf is None:
             self._rec_capacity = max(want, self._rec_capacity)
             shape = (self.batch, self._rec_capacity)
@@ -283,8 +292,8 @@ class Simulation:
         if name not in net.osc_names:
             raise ValueError(f"unknown oscillator {name!r}; known: {net.osc_names}")
         k = net.osc_names.index(name)
-        cycles = net.osc_freq[k] * (self.step * self.dt_ms * 1e-3) + net.osc_phase[k] / (2 * np.pi)
-        return float(2 * np.pi * (cycles - np.floor(cycles)))
+        cycles = oscillator_cycles(net.osc_freq[k], net.osc_phase[k], self.step, self.dt_ms)
+        return float(2 * np.pi * cycles)
 
     # ---- reading back -------------------------------------------------------------------
     def _pop(self, name):
@@ -339,15 +348,28 @@ class Simulation:
         """Set state variable ``var`` of population ``name`` (a scalar or an array of its
         size; for a batch also ``[B, n]``, one row per copy) between runs."""
         view = self._state_view(name, var)
-        value = np.asarray(value, dtype=np.float64)
+        try:
+            value = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"set_state({name!r}, {var!r}): expected numbers, got {type(value).__name__}"
+            ) from None
         if value.shape not in ((), view.shape, view.shape[-1:]):
             raise ValueError(f"set_state({name!r}, {var!r}): expected a scalar or shape "
                              f"{view.shape}, got {value.shape}")  # fmt: skip
         if not np.all(np.isfinite(value)):
             raise ValueError(f"set_state({name!r}, {var!r}): values must be finite")
-        if var == "rate_hz" and (np.any(value < 0) or np.any(value * self.dt_ms > 1e3)):
-            raise ValueError(f"set_state({name!r}, 'rate_hz'): rates must lie in "
-                             f"[0, {1e3 / self.dt_ms:g}] Hz")  # fmt: skip
+        if var == "rate_hz":
+            k = self.net.index(name)
+            depth = float(self.net.mod_depth[k]) if self.net.mod_osc[k] >= 0 else 0.0
+            top = 1e3 / self.dt_ms / (1.0 + depth)
+            if np.any(value < 0) or np.any(value > top):
+                raise ValueError(
+                    f"set_state({name!r}, 'rate_hz'): rates must lie in [0, "
+                    f"{top:g}] Hz (one spike per step at the rhythm's peak)"
+                )
+        if self._populations[name].model.state_vars[var][2] == "nS" and np.any(value < 0):
+            raise ValueError(f"set_state({name!r}, {var!r}): a conductance must be >= 0")
         view[...] = value
         update_slow_flags(self.net, self._g)
         if self._device is not None:  # cuda: and back to the device
@@ -392,14 +414,32 @@ class Simulation:
         if bad or checkpoint["n_synapses"] != net.n_synapses:
             raise ValueError(f"restore: the checkpoint is of another brain (shapes of {bad} or "
                              "the synapse count differ)")  # fmt: skip
+        # every value is converted and checked before anything is written
+        new = {k: np.asarray(checkpoint[k], a.dtype) for k, a in mine.items()}
+        new["ring"] = np.asarray(checkpoint["ring"], np.float32)
+        step = checkpoint["step"]
+        if (
+            isinstance(step, (bool, np.bool_))
+            or not isinstance(step, (int, np.integer))
+            or step < 0
+        ):
+            raise ValueError(f"restore: step must be an integer >= 0, got {step!r}")
+        for k in ("v", "g", "rate", "ring"):
+            if not np.all(np.isfinite(new[k])):
+                raise ValueError(f"restore: {k} holds non-finite values")
+        cond = np.zeros(net.n, bool)  # neurons whose channel state is conductances
+        for k in np.flatnonzero(net.ipar[:, L.I_KIND] == L.COND_LIF):
+            cond[net.lo[k] : net.hi[k]] = True
+        if np.any(new["ref"] < 0) or np.any(new["rate"] < 0) or np.any(new["g"][..., cond] < 0):
+            raise ValueError("restore: negative refractory counts, rates or conductances")
         for k, a in mine.items():
-            a[...] = checkpoint[k]
-        self.step = int(checkpoint["step"])
+            a[...] = new[k]
+        self.step = int(step)
         update_slow_flags(net, self._g)
         if self._device is None:
-            self._ring.reshape(ring_shape)[...] = checkpoint["ring"]
+            self._ring.reshape(ring_shape)[...] = new["ring"]
         else:
-            self._device.write_ring(np.reshape(checkpoint["ring"], (self.batch,) + ring_shape[-2:]))
+            self._device.write_ring(np.reshape(new["ring"], (self.batch,) + ring_shape[-2:]))
             self._device.push()
 
     def memory(self) -> dict:

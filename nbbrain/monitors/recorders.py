@@ -16,6 +16,12 @@ from ..kernels import layout as L
 _VAR_CODE = {"v": 0, "g": 1, "rate": 1 + L.N_CHANNELS}
 
 
+def record_capacity(max_per_step, n_steps, dt_ms):
+    """Spikes a record buffer holds for ``n_steps``: every recorded neuron at 50 Hz, plus
+    one step's worth (the kernels stop early, and the buffers grow, when that is short)."""
+    return max_per_step * (1 + int(n_steps * dt_ms * 1e-3 * 50)) + max_per_step
+
+
 class SpikeRecorder:
     """Spikes of the recorded populations."""
 
@@ -29,7 +35,7 @@ class SpikeRecorder:
 
     def buffers(self, n_steps, dt_ms):
         """Record buffers large enough for ``n_steps`` at 50 Hz (grown when exceeded)."""
-        want = self.max_per_step * (1 + int(n_steps * dt_ms * 1e-3 * 50)) + self.max_per_step
+        want = record_capacity(self.max_per_step, n_steps, dt_ms)
         if want > self._capacity:
             self._capacity = want
             self._buf = (np.empty(want, np.int64), np.empty(want, np.int32))
