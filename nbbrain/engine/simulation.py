@@ -23,7 +23,7 @@ from ..build.network import (
 from ..kernels import layout as L
 from ..kernels.cpu.run import make_run_batch, make_run_chunk
 from ..kernels.equations import oscillator_cycles
-from ..model.values import whole_steps
+from ..model.values import check_int, whole_steps
 from ..monitors.recorders import SpikeRecorder, StateRecorder, record_capacity
 from .inputs import check_inputs, pack_inputs
 from .result import RunResult
@@ -115,13 +115,8 @@ class Simulation:
         return a[0] if self.batch == 1 else a
 
     def _check_copy(self, copy, what):
-        if isinstance(copy, (bool, np.bool_)) or not isinstance(copy, (int, np.integer)):
-            raise TypeError(f"{what}: copy must be an integer, got {copy!r}")
-        if not 0 <= copy < self.batch:
-            raise ValueError(f"{what}: copy={copy} is out of range: the simulation has "
-                             f"{self.batch} cop{'y' if self.batch == 1 else 'ies'} "
-                             f"(0 .. {self.batch - 1})")  # fmt: skip
-        return int(copy)
+        return check_int(copy, f"{what}: copy", 0, self.batch - 1,
+                         why=f" (the simulation has {self.batch} copies)")  # fmt: skip
 
     # ---- running ------------------------------------------------------------------------
     @property
@@ -471,20 +466,12 @@ def _no_input(n_pop, dtype, batch=None):
 
 
 def _check_batch(batch):
-    if isinstance(batch, (bool, np.bool_)) or not isinstance(batch, (int, np.integer)):
-        raise TypeError(f"batch must be an integer, got {batch!r}")
-    if batch < 1:
-        raise ValueError(f"batch must be >= 1 (the number of copies of the brain), got {batch}")
-    return int(batch)
+    return check_int(batch, "batch", 1, why=" (the number of copies of the brain)")
 
 
 def _check_threads(threads):
-    if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (int, np.integer)):
-        raise TypeError(f"threads must be an integer, got {threads!r}")
-    if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
-        raise ValueError(f"threads must be in [1, {numba.config.NUMBA_NUM_THREADS}] (the "
-                         f"cores numba may use), got {threads}")  # fmt: skip
-    return int(threads)
+    n = numba.config.NUMBA_NUM_THREADS
+    return check_int(threads, "threads", 1, n, why=" (the cores numba may use)")
 
 
 def _blocks(net, threads, batch=1):

@@ -16,7 +16,7 @@ import numpy as np
 from ..kernels.layout import COND_LIF, CUR_LIF, POISSON
 from .connectivity import Rule
 from .neurons import NeuronModel, ref_steps
-from .values import Distribution, check_value, whole_steps
+from .values import Distribution, _finite, check_value, whole_steps
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 WEIGHT_UNITS = ("weight_ns", "weight_pa", "weight_mv")
@@ -48,14 +48,6 @@ def check_rate(rate, n, dt_ms, what):
     if hi is not None and hi * dt_ms * 1e-3 > 1:
         raise ValueError(f"{what}={hi} exceeds one spike per step ({1e3 / dt_ms:g} Hz at "
                          f"dt_ms={dt_ms})")  # fmt: skip
-
-
-def _finite_number(x, what):
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.number)):
-        raise TypeError(f"{what} must be a number, got {x!r}")
-    if not math.isfinite(x):
-        raise ValueError(f"{what} must be finite, got {x}")
-    return float(x)
 
 
 def _check_name(name, what):
@@ -384,8 +376,8 @@ class Brain:
                 raise ValueError(f"oscillator {name!r}: give freq_hz (named bands with a "
                                  f"default: {sorted(BANDS_HZ)})")  # fmt: skip
             freq_hz = BANDS_HZ[name]
-        freq_hz = _finite_number(freq_hz, f"oscillator {name!r}: freq_hz")
-        phase_rad = _finite_number(phase_rad, f"oscillator {name!r}: phase_rad")
+        freq_hz = _finite(freq_hz, f"oscillator {name!r}: freq_hz")
+        phase_rad = _finite(phase_rad, f"oscillator {name!r}: phase_rad")
         if freq_hz < 0:
             raise ValueError(f"oscillator {name!r}: freq_hz must be >= 0, got {freq_hz}")
         self.oscillators[name] = Oscillator(name, freq_hz, phase_rad)
@@ -403,8 +395,8 @@ class Brain:
             raise ValueError(
                 f"unknown oscillator {oscillator!r}; known: {sorted(self.oscillators)}"
             )
-        depth = _finite_number(depth, f"modulate({oscillator!r}): depth")
-        threshold_mv = _finite_number(threshold_mv, f"modulate({oscillator!r}): threshold_mv")
+        depth = _finite(depth, f"modulate({oscillator!r}): depth")
+        threshold_mv = _finite(threshold_mv, f"modulate({oscillator!r}): threshold_mv")
         if not 0 <= depth <= 1:
             raise ValueError(f"modulate({oscillator!r}): depth must be in [0, 1], got {depth}")
         for p in pops:

@@ -13,13 +13,22 @@ import numpy as np
 
 
 def _finite(x, what):
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        raise TypeError(f"{what} must be a number, got {x!r}") from None
+    """A finite number (not a bool, not a string), as a float."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.number)):
+        raise TypeError(f"{what} must be a number, got {x!r}")
     if not math.isfinite(x):
         raise ValueError(f"{what} must be finite, got {x}")
-    return x
+    return float(x)
+
+
+def check_int(x, what: str, lo: int, hi: int | None = None, why: str = "") -> int:
+    """An integer (not a bool) in ``[lo, hi]``; ``why`` explains the range in the error."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, np.integer)):
+        raise TypeError(f"{what} must be an integer, got {x!r}")
+    if x < lo or (hi is not None and x > hi):
+        bounds = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise ValueError(f"{what} must be {bounds}{why}, got {x}")
+    return int(x)
 
 
 def whole_steps(ms, dt_ms: float, what: str, minimum: int = 1) -> int:
