@@ -18,6 +18,7 @@ from .model.connectivity import (
     FixedIndegree,
     FixedOutdegree,
     FixedProbability,
+    FixedTotalNumber,
     FromArrays,
     OneToOne,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "FixedIndegree",
     "FixedOutdegree",
     "FixedProbability",
+    "FixedTotalNumber",
     "FromArrays",
     "LogNormal",
     "Normal",

@@ -670,3 +670,32 @@ def test_distribution_weights(seed):
     assert np.unique(net.weight).size > 800  # drawn per synapse
     net2 = one_pop(30, nb.AllToAll(), seed=seed, weight_ns=nb.Normal(1.0, 5.0, low=0.0))
     assert net2.weight.min() == 0.0 and np.all(net2.weight >= 0.0)
+
+
+@given(SIZES, st.integers(0, 400), st.booleans())
+def test_fixed_total_number_self_projection(n, total, autapses):
+    """Exactly ``total`` synapses, all in bounds, autapses only when allowed."""
+    if n == 1 and not autapses and total:
+        with pytest.raises(ValueError, match="no pair to draw"):
+            one_pop(n, nb.FixedTotalNumber(total, allow_autapses=False))
+        return
+    net = one_pop(n, nb.FixedTotalNumber(total, allow_autapses=autapses))
+    pairs = pairs_of(net)
+    assert sum(pairs.values()) == total == net.n_synapses
+    assert all(0 <= a < n and 0 <= b < n for a, b in pairs)
+    if not autapses:
+        assert all(a != b for a, b in pairs)
+
+
+def test_fixed_total_number_is_uniform_and_seeded():
+    """Each of 40 x 50 pairs is hit with probability 1/2000: in- and out-degrees are
+    multinomial around 20000/50 and 20000/40; the same seed gives the same synapses."""
+    net = two_pops(40, 50, nb.FixedTotalNumber(20_000))
+    pre, post, _, _, _ = csr(net)
+    out_deg = np.bincount(pre - net.lo[net.index("a")], minlength=40)
+    in_deg = np.bincount(post - net.lo[net.index("b")], minlength=50)
+    for deg, mean in ((out_deg, 500), (in_deg, 400)):
+        assert np.all(np.abs(deg - mean) < 6 * np.sqrt(mean))  # multinomial, 6 sd
+    again = two_pops(40, 50, nb.FixedTotalNumber(20_000))
+    assert pairs_of(again) == pairs_of(net)
+    assert pairs_of(two_pops(40, 50, nb.FixedTotalNumber(20_000), seed=2)) != pairs_of(net)

@@ -82,6 +82,22 @@ def fixed_degree(key, n_rows, n_other, k, self_other, autapses, multapses):
     return rows, other
 
 
+def fixed_total_number(key, n_pre, n_post, n, self_post, autapses):
+    """``n`` (pre, post) pairs drawn uniformly with replacement (numpy's generator seeded by
+    ``key``); pairs that are autapses are drawn again when ``autapses`` is False. Sorted by
+    row later, like every projection."""
+    rng = np.random.default_rng(int(key))
+    pre = rng.integers(0, n_pre, n)
+    post = rng.integers(0, n_post, n)
+    if not autapses:
+        bad = np.flatnonzero(post == self_post[pre])
+        while bad.size:  # each redraw is an autapse with probability n_shared / pairs < 1
+            pre[bad] = rng.integers(0, n_pre, bad.size)
+            post[bad] = rng.integers(0, n_post, bad.size)
+            bad = bad[post[bad] == self_post[pre[bad]]]
+    return pre.astype(np.int32), post.astype(np.int32)
+
+
 def all_to_all(n_pre, n_post, self_post, autapses):
     pre = np.repeat(np.arange(n_pre, dtype=np.int32), n_post)
     post = np.tile(np.arange(n_post, dtype=np.int32), n_pre)

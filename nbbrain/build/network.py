@@ -25,6 +25,7 @@ from ..model.connectivity import (
     FixedIndegree,
     FixedOutdegree,
     FixedProbability,
+    FixedTotalNumber,
     FromArrays,
     OneToOne,
 )
@@ -167,6 +168,8 @@ def generate(rule, key, n_pre, n_post, self_post):
     if isinstance(rule, FixedOutdegree):
         return C.fixed_degree(key, n_pre, n_post, rule.k, self_post, rule.allow_autapses,
                               rule.allow_multapses)  # fmt: skip
+    if isinstance(rule, FixedTotalNumber):
+        return C.fixed_total_number(key, n_pre, n_post, rule.n, self_post, rule.allow_autapses)
     if isinstance(rule, FixedIndegree):
         self_pre = np.full(n_post, -1, np.int64)
         has = self_post >= 0

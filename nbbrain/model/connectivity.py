@@ -115,6 +115,26 @@ class FixedOutdegree(_Fixed):
         return self.k * n_pre
 
 
+class FixedTotalNumber(Rule):
+    """Exactly ``n`` synapses, each between a pre and a post neuron drawn uniformly at random
+    (NEST's ``fixed_total_number``; the rule of the Potjans & Diesmann microcircuit). Pairs
+    may repeat (multapses); autapses are redrawn when ``allow_autapses`` is False."""
+
+    def __init__(self, n: int, allow_autapses: bool = True):
+        self.n = _check_count(n, "FixedTotalNumber: n")
+        self.allow_autapses = bool(allow_autapses)
+
+    def check(self, n_pre, n_post, n_shared, where):
+        if self.n and not self.allow_autapses and n_pre * n_post == n_shared:
+            raise ValueError(f"{where}: FixedTotalNumber without autapses has no pair to draw")
+
+    def expected_synapses(self, n_pre, n_post, n_shared):
+        return self.n
+
+    def __repr__(self):
+        return f"FixedTotalNumber({self.n}, allow_autapses={self.allow_autapses})"
+
+
 class FromArrays(Rule):
     """Explicit synapses: ``pre[k] -> post[k]``, indices local to each population."""
 
