@@ -1,6 +1,7 @@
 """Ready-made brains. Each function returns a ``Brain`` (a description: change it, then build)."""
 
 from .benchmarks import coba, cuba
+from .microcircuit import microcircuit
 from .sensorimotor import MOTOR_POPULATIONS, SENSORY, sensorimotor
 
-__all__ = ["MOTOR_POPULATIONS", "SENSORY", "coba", "cuba", "sensorimotor"]
+__all__ = ["MOTOR_POPULATIONS", "SENSORY", "coba", "cuba", "microcircuit", "sensorimotor"]
