@@ -130,11 +130,6 @@ class LogNormal(Distribution):
         return rng.lognormal(self.mu, self.sigma, n)
 
 
-def is_value(x) -> bool:
-    """True where ``x`` is something :func:`resolve` accepts."""
-    return isinstance(x, (int, float, np.number, Distribution, np.ndarray, list, tuple))
-
-
 def check_value(x, n: int | None, what: str):
     """Validate a user's value before anything is built: finite scalars, arrays of length
     ``n`` (where ``n`` is known) without NaN, or a distribution. Returns a normalised value."""
