@@ -93,6 +93,6 @@ def run_reference(net, n_steps, *, currents=None, given=None):
             spiking.extend(int(i) for i in fired)
         for i in spiking:
             out.append((step, i))
-            for s in range(net.indptr[i], net.indptr[i + 1]):
+            for s in range(net.row_ptr[i], net.row_ptr[i + 1]):
                 ring[(slot + int(net.delay[s])) % net.n_slots, chan[s], post[s]] += net.weight[s]
     return sorted(out), v

@@ -2,7 +2,8 @@
 
 Two levels: the generators in ``nbbrain.build.connect`` (local (pre, post) pairs, cheap, many
 examples), and whole brains through the public API, read back from ``sim.net``'s CSR
-(``indptr``, ``target = channel * N + post``, ``weight``, ``delay`` in steps).
+(``indptr``, ``syn`` = ``delay << shift | target``, unpacked as ``target = channel * N +
+post`` and ``delay`` in steps; ``weight``).
 """
 
 from collections import Counter
@@ -29,24 +30,35 @@ def csr(net):
     """Every synapse of the CSR: global pre (from the row), global post, channel, weight,
     delay (steps)."""
     n = net.n
-    pre = np.repeat(np.arange(n, dtype=np.int64), np.diff(net.indptr))
+    pre = np.repeat(np.arange(n, dtype=np.int64), np.diff(net.row_ptr))
     channel, post = np.divmod(net.target.astype(np.int64), n)
     return pre, post, channel, net.weight, net.delay.astype(np.int64)
 
 
 def check_csr(net):
     """The invariants of the packed CSR."""
-    ip = net.indptr
-    assert ip.dtype == np.int64 and ip.shape == (net.n + 1,)
+    ip = net.row_ptr
+    assert net.indptr.dtype == np.int64 and net.indptr.shape == (net.n * net.n_parts + 1,)
+    assert ip.shape == (net.n + 1,)
     assert ip[0] == 0 and ip[-1] == net.n_synapses
     assert np.all(np.diff(ip) >= 0)
     m = net.n_synapses
-    assert net.target.shape == net.weight.shape == net.delay.shape == (m,)
+    assert net.syn.shape == net.weight.shape == (m,)
     assert net.weight.dtype == np.float32
+    # 8 bytes per synapse: delay and target packed in 32 bits while they fit
+    assert net.shift == max(1, (net.n_channels * net.n - 1).bit_length())
+    wide = net.shift + (net.n_slots - 1).bit_length() > 32
+    assert net.syn.dtype == (np.uint64 if wide else np.uint32)
     if m:
         assert net.target.min() >= 0 and net.target.max() < net.n_channels * net.n
         assert net.delay.min() >= 1 and int(net.delay.max()) < net.n_slots
         assert np.all(np.isfinite(net.weight))
+        # each part of a row holds its part's targets, ordered by delay: a spike's
+        # synapses arrive as one run per step and part
+        d, segs = net.delay, np.repeat(np.arange(net.n * net.n_parts), np.diff(net.indptr))
+        assert np.all((np.diff(d) >= 0) | (np.diff(segs) != 0))
+        part = (net.target % net.n) * net.n_parts // net.n
+        assert np.array_equal(part, segs % net.n_parts)
 
 
 def local(net, g):
@@ -330,7 +342,7 @@ def test_fixed_outdegree(n_pre, n_post, data):
     net = one_pop(n_pre, rule) if self_proj else two_pops(n_pre, n_post, rule)
     post_lo = 0 if self_proj else n_pre
     pre, post, _, _, _ = csr(net)
-    rows = np.diff(net.indptr)
+    rows = np.diff(net.row_ptr)
     assert np.array_equal(rows[:n_pre], np.full(n_pre, k))
     assert not rows[n_pre:].any()
     assert np.all((post_lo <= post) & (post < post_lo + n_post))
@@ -618,12 +630,14 @@ def test_floor_and_ceil_keep_delays_on_the_grid(rounding, dt_ms, ms, steps):
 def test_scalar_delay_in_steps(steps):
     net = two_pops(4, 4, nb.AllToAll(), delay_ms=steps * DT)
     assert np.all(net.delay == steps) and net.n_slots == steps + 1
-    assert net.delay.dtype == np.uint8
+    assert net.syn.dtype == np.uint32
 
 
-def test_long_delays_use_uint16():
-    net = two_pops(2, 2, nb.AllToAll(), delay_ms=300 * DT)
-    assert net.delay.dtype == np.uint16 and np.all(net.delay == 300)
+def test_delay_and_target_beyond_32_bits_use_uint64():
+    """17 bits of target (70,000 neurons) and 16 of delay (40,000 steps) need 64 bits."""
+    net = two_pops(1, 70_000, nb.FromArrays([0, 0], [5, 69_999]), delay_ms=40_000 * DT)
+    assert net.syn.dtype == np.uint64 and net.shift == 18
+    assert np.all(net.delay == 40_000) and sorted(net.target % net.n) == [6, 70_000]
 
 
 @given(st.floats(-5.0, 3.0), st.floats(0.0, 2.0), st.integers(0, 1000))
@@ -699,3 +713,44 @@ def test_fixed_total_number_is_uniform_and_seeded():
     again = two_pops(40, 50, nb.FixedTotalNumber(20_000))
     assert pairs_of(again) == pairs_of(net)
     assert pairs_of(two_pops(40, 50, nb.FixedTotalNumber(20_000), seed=2)) != pairs_of(net)
+
+
+def test_fixed_total_number_weights_and_delays_follow_their_distributions():
+    """Row-wise generation draws weights (ziggurat normals) and delays (their exact
+    distribution on steps) per synapse: a KS test of the weights against the normal CDF,
+    and each delay step's count against its binomial, 5 sd."""
+    import math
+
+    from nbbrain.build.rows import delay_cdf
+
+    n, w, delay = 50_000, nb.Normal(2.0, 0.5), nb.Normal(1.5, 0.75, low=DT)
+    net = two_pops(100, 100, nb.FixedTotalNumber(n), weight_ns=w, delay_ms=delay)
+    x = np.sort(net.weight.astype(np.float64))
+    cdf = 0.5 * (1 + np.vectorize(math.erf)((x - 2.0) / (0.5 * math.sqrt(2))))
+    ks = max(np.max(np.arange(1, n + 1) / n - cdf), np.max(cdf - np.arange(n) / n))
+    assert ks < 1.95 / math.sqrt(n) + 1e-6  # float32 rounding of the weights: tiny
+    p = np.diff(delay_cdf(delay, DT, "round", 65535))
+    hist = np.bincount(net.delay, minlength=p.size + 1)
+    assert hist.size == p.size + 1 and hist[0] == 0  # at least one step
+    counts, expected = hist[1:], n * p
+    assert np.all(np.abs(counts - expected) <= 5 * np.sqrt(expected * (1 - p)) + 1)
+
+
+@given(st.floats(-2.0, 4.0), st.floats(0.0, 2.0), st.sampled_from(list(ROUNDING)),
+       st.sampled_from([None, 0.05, 0.3]), st.sampled_from([None, 2.0]))  # fmt: skip
+def test_delay_table_is_the_rounded_distribution(mean, sd, rounding, low, high):
+    """``delay_cdf`` (the row-wise generator's delays) against numpy draws in ms rounded
+    as the pair generators round them: the same probability of each step, 6 sd."""
+    from nbbrain.build.rows import delay_cdf
+    from nbbrain.model.brain import delay_steps
+
+    assume(low is None or high is None or low <= high)
+    dist = nb.Normal(mean, sd, low=low, high=high)
+    draws = dist.sample(np.random.default_rng(0), 20_000)
+    steps = np.maximum(delay_steps(draws, DT, rounding), 1).astype(np.int64)
+    cdf = delay_cdf(dist, DT, rounding, 65535)
+    assert cdf[0] == 0 and cdf[-1] == 1 and np.all(np.diff(cdf) >= 0)
+    p = np.diff(cdf)
+    assert steps.max() <= p.size
+    got = np.bincount(steps, minlength=p.size + 1)[1:] / draws.size
+    assert np.all(np.abs(got - p) <= 6 * np.sqrt(p * (1 - p) / draws.size) + 1e-3)

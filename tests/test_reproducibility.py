@@ -84,10 +84,35 @@ def test_threads_give_the_same_spikes(monkeypatch):
     one = cond_brain(4).build(threads=1)
     two = cond_brain(4).build(threads=2)
     assert len(two._blocks[0]) > len(one._blocks[0])
+    assert (one.net.n_parts, two.net.n_parts) == (1, 2)  # a part of the targets per thread
     one.run(n_steps=300)
     two.run(n_steps=300)
     assert all_spikes(one) == all_spikes(two)
     np.testing.assert_array_equal(one.net.v, two.net.v)
+    np.testing.assert_array_equal(one.checkpoint()["ring"], two.checkpoint()["ring"])
+
+
+def test_spikes_in_flight_list_grows_without_changing_the_run():
+    """300 sources firing every step with delays up to 50 steps keep ~15,000 spikes in
+    flight, more than the list first holds: the kernel stops, the list doubles, and the
+    run goes on as if in one piece (against a step-by-step run of the same brain)."""
+    brain = nb.Brain(dt_ms=0.1, seed=3)
+    brain.add_population("src", 300, nb.SpikeSource())
+    brain.add_population("dst", 50, nb.ConductanceLIF())
+    brain.connect("src", "dst", nb.FixedIndegree(30), receptor="ampa", weight_ns=0.5,
+                  delay_ms=nb.Uniform(0.1, 5.0))  # fmt: skip
+    brain.record_spikes(["dst"])
+    fire = {"src": np.ones(300, bool)}
+    whole = brain.build()
+    first = whole._act.shape[1]
+    whole.run(n_steps=120, inputs=fire)
+    assert whole._act.shape[1] > first
+    steps = brain.build()
+    for _ in range(120):
+        steps.run(n_steps=1, inputs=fire)
+    assert all_spikes(whole) == all_spikes(steps) and len(all_spikes(whole)) > 0
+    np.testing.assert_array_equal(whole.net.g, steps.net.g)
+    np.testing.assert_array_equal(whole.checkpoint()["ring"], steps.checkpoint()["ring"])
 
 
 @given(first=st.integers(0, 150), second=st.integers(1, 150), seed=st.integers(0, 3))

@@ -163,7 +163,7 @@ def scaling(sizes, duration_ms):
             lambda n=n: nb.presets.coba(n_neurons=n, seed=1, record=False, connectivity="indegree"),
             duration_ms,
         )
-        degree = np.diff(sim.net.indptr)
+        degree = np.diff(sim.net.row_ptr)
         events = sum(
             res.spike_counts[name] * degree[sim.net.lo[k] : sim.net.hi[k]].mean()
             for k, name in enumerate(sim.net.names)

@@ -4,9 +4,14 @@
   layout does not depend on the order in which they were added).
 - State is a struct of arrays: ``v[N]``, channel state ``g[4, N]``, refractory counts
   ``ref[N]``, Poisson rates ``rate[N]``; parameters are one row per population.
-- All synapses of all projections form one CSR by presynaptic neuron: ``indptr`` (int64),
-  ``target`` (int32, ``channel * N + post``), ``weight`` (float32), ``delay`` (uint8, or
-  uint16 beyond 255 steps): 9 bytes per synapse.
+- All synapses of all projections form one CSR by presynaptic neuron: ``indptr`` (int64;
+  with ``n_parts`` > 1, each row is cut into that many parts by target neuron range, one per
+  propagation thread, and ``indptr`` points at the parts),
+  ``syn`` (the delay in steps and the target ``channel * N + post`` packed into one
+  unsigned integer, ``delay << shift | target``: uint32 while they fit in 32 bits, as they
+  do up to millions of neurons, else uint64) and ``weight`` (float32): 8 bytes per
+  synapse. A float16 weight would save two more but keeps only 11 bits of a weight drawn
+  with a 10 % spread; a 16-bit target would not reach beyond 16,384 neurons in 4 channels.
 - Delayed input goes to one ring ``float32[D, C * N]`` (D = max delay + 1, C channels used).
 """
 
@@ -16,6 +21,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from ..kernels import layout as L
@@ -29,8 +35,9 @@ from ..model.connectivity import (
     FromArrays,
     OneToOne,
 )
-from ..model.values import Distribution, Normal, resolve
+from ..model.values import resolve
 from . import connect as C
+from . import rows as rows_mod
 
 
 def stable_key(*parts) -> np.uint64:
@@ -58,10 +65,11 @@ class Network:
     g: np.ndarray
     ref: np.ndarray
     rate: np.ndarray
-    indptr: np.ndarray
-    target: np.ndarray
+    indptr: np.ndarray  # [N * n_parts + 1]: part p of row r is indptr[r*n_parts + p] on
+    syn: np.ndarray  # delay << shift | target, uint32 or uint64
     weight: np.ndarray
-    delay: np.ndarray
+    shift: int
+    n_parts: int
     n_slots: int
     n_channels: int
     osc_names: list = field(default_factory=list)
@@ -78,7 +86,27 @@ class Network:
 
     @property
     def n_synapses(self) -> int:
-        return self.target.shape[0]
+        return self.syn.shape[0]
+
+    @property
+    def row_ptr(self) -> np.ndarray:
+        """``[N + 1]``: row r (all its parts) is ``syn[row_ptr[r]:row_ptr[r + 1]]``."""
+        return self.indptr[:: self.n_parts]
+
+    def syn_codes(self):
+        """``(shift, mask)`` to unpack ``syn``, as scalars of its dtype (for the kernels)."""
+        t = self.syn.dtype.type
+        return t(self.shift), t((1 << self.shift) - 1)
+
+    @property
+    def target(self) -> np.ndarray:
+        """Targets ``channel * N + post`` (int64; unpacked from ``syn``: a new array)."""
+        return (self.syn & self.syn.dtype.type((1 << self.shift) - 1)).astype(np.int64)
+
+    @property
+    def delay(self) -> np.ndarray:
+        """Delays in steps (int64; unpacked from ``syn``: a new array)."""
+        return (self.syn >> self.syn.dtype.type(self.shift)).astype(np.int64)
 
     def index(self, name: str) -> int:
         return self.names.index(name)
@@ -100,29 +128,19 @@ def _available_bytes() -> int:
         return 1 << 62
 
 
-def _max_ms(d) -> float:
-    """A value no draw of ``d`` exceeds in practice (its bound, else 6 sd above)."""
-    if not isinstance(d, Distribution):
-        return float(np.max(d))
-    if d.high is not None:
-        return d.high
-    if isinstance(d, Normal):
-        return d.mean + 6 * d.sd
-    return float(np.exp(d.mu + 6 * d.sigma))  # LogNormal
-
-
 def estimate_bytes(brain) -> dict:
-    """Memory the build will need (bytes), from sizes and expected synapse counts."""
+    """Memory the build will need (bytes), from sizes and expected synapse counts: the
+    CSR (8 bytes per synapse), and temporaries for projections drawn as pairs (pair
+    indices, drawn values, sort keys and order); ``FixedTotalNumber`` rows need none."""
     n = sum(p.n for p in brain.populations.values())
     n_syn = int(sum(p.n_expected for p in brain.projections))
-    max_delay = 1
-    for proj in brain.projections:
-        for d in proj.delay.values():
-            max_delay = max(max_delay, int(round(_max_ms(d) / brain.dt_ms)))
+    n_pairs = int(sum(p.n_expected for p in brain.projections if not _row_wise(p)))
     return {
-        "synapses": n_syn * 9,
-        "build_temporaries": n_syn * 28,  # local pairs, global rows, order, drawn values
-        "ring": (max_delay + 1) * L.N_CHANNELS * n * 4,
+        "synapses": n_syn * 8 + (n + 1) * 8,
+        "build_temporaries": n_pairs * 64,
+        # the inbox (one step's input) and the list of spikes in flight; the delays cost
+        # no memory on the CPU (the cuda backend estimates its ring buffer itself)
+        "in_flight": L.N_CHANNELS * n * 4 + (n + 1024) * 4 * 8,
         "state": n * (4 + 4 * L.N_CHANNELS + 4 + 4),
     }
 
@@ -208,31 +226,123 @@ def _weights(proj, posts_model_scale, rng, n_syn):
     return w * posts_model_scale
 
 
-def _projection_arrays(brain, proj, copy, start_of, n_total):
-    """Global (pre, target, weight, delay-steps) of one projection; ``copy`` counts earlier
-    projections of the same name and receptor, so that repeated ones differ."""
+def _projection_arrays(brain, proj, key, copy, start_of, n_total):
+    """Global (pre, target, weight, delay-steps) of one projection drawn as pairs."""
     pres, posts = proj.pre, proj.post
     n_pre, n_post = sum(p.n for p in pres), sum(p.n for p in posts)
-    key = stable_key(brain.seed, "connect", proj.name, proj.receptor, copy)
     rng = numpy_rng(brain.seed, "values", proj.name, proj.receptor, copy)
     pre, post = generate(proj.rule, key, n_pre, n_post, _self_map(pres, posts))
     pre_global = np.concatenate([start_of[p.name] + np.arange(p.n) for p in pres])
     post_global = np.concatenate([start_of[p.name] + np.arange(p.n) for p in posts])
     pre_pop = np.repeat(np.arange(len(pres)), [p.n for p in pres])[pre]
-    # weight_mv of a current-based target is a jump of i / g_leak: convert to pA
-    scale = np.ones(len(posts))
-    if proj.weight_unit == "weight_mv":
-        scale = np.array([p.model.params["g_leak_ns"] for p in posts])
-    post_pop = np.repeat(np.arange(len(posts)), [p.n for p in posts])[post]
-    weight = _weights(proj, scale[post_pop], rng, pre.size)
+    weight = _weights(proj, _post_scale(proj)[post], rng, pre.size)
     delay = _delays_steps(proj, pre_pop, rng, brain.dt_ms, pre.size)
-    channel = posts[0].model.receptors[proj.receptor].channel
-    target = channel * n_total + post_global[post]
-    return pre_global[pre], target, weight, delay, channel
+    target = _channel(proj) * n_total + post_global[post]
+    return pre_global[pre], target, weight, delay
 
 
-def build_network(brain) -> Network:
-    """Generate connectivity and pack the brain into a Network."""
+def _post_scale(proj):
+    """Per post neuron, the factor of the weight: ``weight_mv`` onto a current-based target
+    is a jump of ``i / g_leak``, so pA = mV * g_leak (nS); otherwise 1."""
+    if proj.weight_unit != "weight_mv":
+        return np.ones(sum(p.n for p in proj.post))
+    return np.concatenate([np.full(p.n, p.model.params["g_leak_ns"]) for p in proj.post])
+
+
+def _channel(proj) -> int:
+    return proj.post[0].model.receptors[proj.receptor].channel
+
+
+def _row_wise(proj) -> bool:
+    """Projections generated row by row in compiled code (``rows.py``): the
+    ``FixedTotalNumber`` rule with scalar or distributed weights and delays."""
+    values = [proj.weight, *proj.delay.values()]
+    return isinstance(proj.rule, FixedTotalNumber) and not any(
+        isinstance(v, np.ndarray) for v in values
+    )
+
+
+class _Pairs:
+    """A projection drawn as (pre, post) pairs, sorted by (pre, delay, target)."""
+
+    def __init__(self, brain, proj, key, copy, start_of, n):
+        pre, target, weight, delay = _projection_arrays(brain, proj, key, copy, start_of, n)
+        rows, perm = C.sort_synapses(pre.astype(np.int64), delay, target, n)
+        self.first = rows[:-1]
+        self.counts = np.diff(rows)
+        self.pre = pre[perm].astype(np.int64)
+        self.target, self.weight, self.delay = target[perm], weight[perm], delay[perm]
+        self.max_delay = int(delay.max()) if delay.size else 1
+
+    def fill(self, cursor, shift, syn, weight):
+        pos = cursor[self.pre] + (np.arange(self.pre.size) - self.first[self.pre])
+        syn[pos] = (self.delay.astype(syn.dtype) << shift) | self.target.astype(syn.dtype)
+        weight[pos] = self.weight
+        cursor += self.counts
+
+
+class _Rows:
+    """A ``FixedTotalNumber`` projection: multinomial row sizes now, rows drawn in ``fill``."""
+
+    def __init__(self, brain, proj, key, copy, start_of, n):
+        pres, posts = proj.pre, proj.post
+        self.proj, self.n = proj, n
+        self.pre_global = np.concatenate([start_of[p.name] + np.arange(p.n) for p in pres])
+        self.post_global = np.concatenate([start_of[p.name] + np.arange(p.n) for p in posts])
+        self.self_post = _self_map(pres, posts)
+        # the pairs are uniform over the allowed ones: a row's share is its allowed targets
+        allowed = np.full(self.pre_global.size, float(self.post_global.size))
+        if not proj.rule.allow_autapses:
+            allowed -= self.self_post >= 0
+        rng = np.random.default_rng(int(key))
+        if proj.rule.n:  # (no synapses, perhaps nothing allowed: no shares to draw)
+            self.counts = rng.multinomial(proj.rule.n, allowed / allowed.sum())
+        else:
+            self.counts = np.zeros(allowed.size, np.int64)
+        self.keys = np.array([stable_key(key, s) for s in ("synapse", "weight")])
+        rounding = proj.delay_rounding or "round"
+        tables = [rows_mod.delay_cdf(v, brain.dt_ms, rounding, 65535) for v in proj.delay.values()]
+        self.max_delay = max(t.size - 1 for t in tables)
+        cdf = np.ones((len(tables), self.max_delay + 1))
+        for k, t in enumerate(tables):
+            cdf[k, : t.size] = t
+        guides = [rows_mod.delay_guide(c) for c in cdf]
+        self.thr = np.array([g[0] for g in guides])
+        self.guide = np.array([g[1] for g in guides])
+        self.src = np.repeat(np.arange(len(pres)), [p.n for p in pres])
+
+    def fill(self, cursor, shift, syn, weight):
+        proj = self.proj
+        bad = np.zeros(self.counts.size)
+        sign = proj.post[0].model.receptors[proj.receptor].sign
+        rows_mod.fill_rows(
+            self.keys, self.counts, cursor[self.pre_global], self.post_global,
+            _post_scale(proj), self.self_post, proj.rule.allow_autapses,
+            _channel(proj) * self.n, rows_mod.weight_params(proj.weight), float(sign),
+            self.thr, self.guide, self.src, shift, syn, weight, bad,
+        )  # fmt: skip
+        if np.any(bad != 0):
+            _bad_weight(proj, bad[bad != 0][0])
+        cursor[self.pre_global] += self.counts
+
+
+def _bad_weight(proj, w):
+    where = f"connection {proj.name}: {proj.weight_unit}"
+    if not np.isfinite(w):
+        raise ValueError(f"{where}: {proj.weight} drew non-finite values")
+    sign = proj.post[0].model.receptors[proj.receptor].sign
+    want = ">= 0" if sign > 0 else "<= 0"
+    raise ValueError(
+        f"{where} for receptor {proj.receptor!r} must be {want}; the "
+        f"distribution {proj.weight} drew {w:g} (clip it)"
+    )
+
+
+def build_network(brain, parts: int = 1) -> Network:
+    """Generate connectivity and pack the brain into a Network: each projection first
+    says how many synapses each of its pre neurons has, then writes them into their rows
+    of the one CSR (projections in name order within a row); rows are then ordered by
+    target part (``parts``: one per propagation thread) and delay."""
     if not brain.populations:
         raise ValueError("the brain has no populations: add some with brain.add_population")
     check_memory(brain)
@@ -244,32 +354,35 @@ def build_network(brain) -> Network:
     n = int(hi[-1])
     start_of = {p.name: int(s) for p, s in zip(pops, lo)}
 
-    parts, channels_used, copies = [], {}, {}
-    order = sorted(
-        range(len(brain.projections)),
-        key=lambda k: (brain.projections[k].name, brain.projections[k].receptor),
-    )
-    for k in order:
-        proj = brain.projections[k]
+    order = sorted(brain.projections, key=lambda q: (q.name, q.receptor))
+    channels_used, copies, plans = {}, {}, []
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)  # the build uses every core
+    for proj in order:
         copy = copies[proj.name, proj.receptor] = copies.get((proj.name, proj.receptor), -1) + 1
-        pre, target, weight, delay, ch = _projection_arrays(brain, proj, copy, start_of, n)
-        parts.append((pre, target, weight, delay))
+        key = stable_key(brain.seed, "connect", proj.name, proj.receptor, copy)
+        plan = (_Rows if _row_wise(proj) else _Pairs)(brain, proj, key, copy, start_of, n)
+        plans.append(plan)
         for p in proj.post:
-            channels_used.setdefault(p.name, set()).add(ch)
-    if parts:
-        pre = np.concatenate([q[0] for q in parts])
-        target = np.concatenate([q[1] for q in parts]).astype(np.int32)
-        weight = np.concatenate([q[2] for q in parts]).astype(np.float32)
-        delay = np.concatenate([q[3] for q in parts])
-    else:
-        pre = target = np.zeros(0, np.int32)
-        weight, delay = np.zeros(0, np.float32), np.zeros(0, np.int64)
-    max_delay = int(delay.max()) if delay.size else 1
+            channels_used.setdefault(p.name, set()).add(_channel(proj))
+    n_channels = 1 + max((c for s in channels_used.values() for c in s), default=0)
+    max_delay = max((q.max_delay for q in plans), default=1)
     if max_delay > 65535:
         raise ValueError(f"a delay of {max_delay} steps exceeds the 65535 steps supported")
-    indptr, perm = C.sort_synapses(pre.astype(np.int64), delay, target, n)
-    delay_dtype = np.uint8 if max_delay <= 255 else np.uint16
-    n_channels = 1 + max((c for s in channels_used.values() for c in s), default=0)
+    shift = max(1, (n_channels * n - 1).bit_length())
+    syn_dtype = np.uint32 if shift + max_delay.bit_length() <= 32 else np.uint64
+    per_row = np.zeros(n, np.int64)
+    for q in plans:
+        per_row[q.pre_global if isinstance(q, _Rows) else slice(None)] += q.counts
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(per_row, out=indptr[1:])
+    syn = np.empty(indptr[-1], syn_dtype)
+    weight = np.empty(indptr[-1], np.float32)
+    cursor = indptr[:-1].copy()
+    for q in plans:
+        q.fill(cursor, syn_dtype(shift), syn, weight)
+    seg = np.empty(n * parts + 1, np.int64)
+    mask = syn_dtype((1 << shift) - 1)
+    rows_mod.sort_rows(indptr, syn, weight, syn_dtype(shift), mask, max_delay + 1, n, parts, seg)
 
     fpar = np.zeros((len(pops), L.N_FPAR), np.float32)
     ipar = np.zeros((len(pops), L.N_IPAR), np.int32)
@@ -283,10 +396,10 @@ def build_network(brain) -> Network:
         dt_ms=brain.dt_ms, names=names, lo=lo, hi=hi, fpar=fpar, ipar=ipar, pop_key=pop_key,
         v=np.zeros(n, np.float32), g=np.zeros((L.N_CHANNELS, n), np.float32),
         ref=np.zeros(n, np.int32), rate=np.zeros(n, np.float32),
-        indptr=indptr, target=target[perm], weight=weight[perm],
-        delay=delay[perm].astype(delay_dtype), n_slots=max_delay + 1, n_channels=n_channels,
-        projection_sizes={(brain.projections[k].name, brain.projections[k].receptor):
-                          parts[j][0].size for j, k in enumerate(order)},
+        indptr=seg, syn=syn, weight=weight, shift=shift, n_parts=parts,
+        n_slots=max_delay + 1, n_channels=n_channels,
+        projection_sizes={(q.name, q.receptor): int(p.counts.sum())
+                          for q, p in zip(order, plans)},
     )  # fmt: skip
     for p in pops:
         init_state(net, brain.seed, p)

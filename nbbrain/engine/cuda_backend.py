@@ -106,8 +106,7 @@ def device_bytes(sim, chunk_steps) -> dict:
     samples = sum((chunk_steps // r.spec.every_steps + 1) * r.global_idx.size
                   for r in sim._states)  # fmt: skip
     return {
-        "synapses": net.target.nbytes + net.weight.nbytes + net.delay.nbytes
-        + net.indptr.nbytes,
+        "synapses": net.syn.nbytes + net.weight.nbytes + net.indptr.nbytes,
         "ring": B * net.n_slots * net.n_channels * n * 4,
         "state": B * (net.v.nbytes + net.g.nbytes + net.ref.nbytes + net.rate.nbytes + n * 4),
         "per_chunk": B * (chunk_steps * n_pop * 4
@@ -157,9 +156,8 @@ class CudaBackend:
         self.d = {
             "lo": to(net.lo), "hi": to(net.hi), "fpar": to(net.fpar), "ipar": to(net.ipar),
             "pop_key": to(sim._pop_key), "v": to(sim._v), "g": to(sim._g.reshape(B, -1)),
-            "ref": to(sim._ref), "rate": to(sim._rate), "indptr": to(net.indptr),
-            "target": to(_at_least_one(net.target)), "weight": to(_at_least_one(net.weight)),
-            "delay": to(_at_least_one(net.delay)),
+            "ref": to(sim._ref), "rate": to(sim._rate), "indptr": to(net.row_ptr),
+            "syn": to(_at_least_one(net.syn)), "weight": to(_at_least_one(net.weight)),
             "ring": to(np.zeros((B, net.n_slots * net.n_channels * net.n), np.float32)),
             "osc_freq": to(_at_least_one(net.osc_freq)),
             "osc_phase": to(_at_least_one(net.osc_phase)),
@@ -256,7 +254,7 @@ class CudaBackend:
                 sim.step, n_steps, self.cuda.to_device(done), net.n_slots, net.dt_ms, d["lo"],
                 d["hi"],
                 d["fpar"], d["ipar"], d["pop_key"], d["v"], d["g"], d["ref"], d["rate"],
-                d["indptr"], d["target"], d["weight"], d["delay"], d["ring"], *chunk,
+                d["indptr"], d["syn"], d["weight"], *net.syn_codes(), d["ring"], *chunk,
                 step_counts, rec_step, rec_idx, max_per_step,
                 d["osc_freq"], d["osc_phase"], d["mod_osc"], d["mod_depth"], d["mod_thr"],
                 d["mon_var"], d["mon_every"], d["mon_ptr"], d["mon_idx"], mon_out, mon_start,

@@ -21,7 +21,7 @@ from ..build.network import (
     update_slow_flags,
 )
 from ..kernels import layout as L
-from ..kernels.cpu.run import make_run_batch, make_run_chunk
+from ..kernels.cpu.run import in_flight_ring, make_run_batch, make_run_chunk
 from ..kernels.equations import oscillator_cycles
 from ..model.values import check_int, whole_steps
 from ..monitors.recorders import SpikeRecorder, StateRecorder, record_capacity
@@ -53,7 +53,8 @@ class Simulation:
             cuda = check_available(self.threads)
         t0 = time.perf_counter()
         self.backend, self.dt_ms = backend, brain.dt_ms
-        self.net = build_network(brain)
+        # one part of the targets per thread, except where copies share the threads
+        self.net = build_network(brain, self.threads if batch == 1 and cuda is None else 1)
         self._populations = {p.name: p for p in brain.populations.values()}
         self._display_order = list(brain.populations)
         self.step = 0
@@ -73,9 +74,7 @@ class Simulation:
             from .cuda_backend import CudaBackend
 
             self._device = CudaBackend(self, cuda, config.CHUNK_STEPS)
-            self._ring = np.zeros((B, 0, net.n_channels * net.n), np.float32)  # on the device
-        else:
-            self._ring = np.zeros((B, net.n_slots, net.n_channels * net.n), np.float32)
+        self._in_flight(np.zeros((B, 0, net.n_channels * net.n), np.float32), 0)
         self._scratch = np.empty((B, net.n), np.int32)
         self._zeros = (np.zeros(net.n, np.float32), np.zeros(net.n, np.float32))
         self._blocks = _blocks(net, self.threads, B)
@@ -109,6 +108,49 @@ class Simulation:
             self._pop_key[c] = pop_keys(brain.seed, net.names, c)
         net.v, net.g, net.ref, net.rate = self._v[0], self._g[0], self._ref[0], self._rate[0]
         update_slow_flags(net, self._g)
+
+    def _in_flight(self, ring, step):
+        """Set the spikes in flight (CPU): the input of ``ring`` [B, D, C * N] (slot ``t %
+        D``: what arrives at step t; or no slots, for none) and no spikes in the list
+        (``_act``, ``_n_act``; see ``make_run_chunk``)."""
+        net, B = self.net, self.batch
+        cn = net.n_channels * net.n
+        self._inbox = np.zeros((B, cn), np.float32)
+        self._act_max_new = int(np.count_nonzero(np.diff(net.row_ptr)))
+        self._act = np.zeros((B, self._act_max_new + 1024, 2 + net.n_parts), np.int64)
+        self._n_act = np.zeros(B, np.int64)
+        self._pending, self._pend_until = np.zeros((B, 0, cn), np.float32), 0
+        if ring.shape[1] and ring.any():
+            slot = step % net.n_slots
+            self._inbox[...] = ring[:, slot]
+            self._pending = ring.copy()
+            self._pending[:, slot] = 0
+            self._pend_until = step + net.n_slots
+
+    def _ring(self):
+        """The spikes in flight as a ring [B, D, C * N] (what a checkpoint holds): the input
+        of the next step, the pending input, the spikes in the list, summed in the order
+        the kernel would sum them."""
+        net = self.net
+        if self._device is not None:
+            return self._device.read_ring()
+        ring = np.zeros((self.batch, net.n_slots, net.n_channels * net.n), np.float32)
+        if self._pending.shape[1]:
+            ring += self._pending
+        ring[:, self.step % net.n_slots] = self._inbox
+        for c in range(self.batch):
+            in_flight_ring(net.n_slots, self._act[c], self._n_act[c], net.indptr, net.syn,
+                           net.weight, *net.syn_codes(), ring[c])  # fmt: skip
+        return ring
+
+    def _grow_in_flight(self):
+        """Double the list of spikes in flight where the kernel stopped for room."""
+        if int(self._n_act.max()) + self._act_max_new > self._act.shape[1]:
+            act = np.zeros((self.batch, 2 * self._act.shape[1], self._act.shape[2]), np.int64)
+            act[:, : self._act.shape[1]] = self._act
+            self._act = act
+            return True
+        return False
 
     def _one(self, a):
         """``a`` (with a leading copy axis) as the caller sees it: B = 1 without the axis."""
@@ -203,11 +245,13 @@ class Simulation:
         done = 0
         while True:
             rec_step, rec_idx = self._spikes.buffers(n_steps - done, self.dt_ms)
-            steps, n_rec = run_chunk(
+            steps, n_rec, n_act = run_chunk(
                 self.step, n_steps - done, net.n_slots, net.dt_ms, net.lo, net.fpar,
                 net.ipar, net.pop_key, *self._blocks[:3], self._blocks[3][0], net.v,
                 net.g.reshape(-1), net.ref, net.rate,
-                net.indptr, net.target, net.weight, net.delay, self._ring[0].reshape(-1),
+                net.indptr, net.syn, net.weight, *net.syn_codes(), self._inbox[0],
+                self._act[0], self._n_act[0], self._act_max_new, self._pending[0],
+                self._pend_until,
                 cur[0][done:] if cur[1].any() else cur[0], cur[1], cur[2],
                 spk[0][done:] if spk[1].any() else spk[0], spk[1], spk[2],
                 counts, step_counts[done:], rec_step, rec_idx, 0, self._spikes.max_per_step,
@@ -216,14 +260,21 @@ class Simulation:
                 mon.var, mon.every, mon.ptr, mon.idx, mon.out, mon.pos, self._scratch[0],
                 *self._zeros,
             )  # fmt: skip
+            self._n_act[0] = n_act
             self._spikes.collect(rec_step[:n_rec], rec_idx[:n_rec])
             self.step += steps
             done += steps
             if done >= n_steps:
                 break
-            self._spikes.grow()
+            if not self._grow_in_flight():
+                self._spikes.grow()
+        self._drop_pending()
         StateRecorder.unpack(self._states, mon)
         return step_counts[None]
+
+    def _drop_pending(self):
+        if self._pending.shape[1] and self.step + 1 >= self._pend_until:
+            self._pending = self._pending[:, :0]
 
     def _advance_batch(self, n_steps, packed, counts):
         """``_advance`` for B > 1: one call of the batch kernel runs all copies (a copy
@@ -246,8 +297,9 @@ class Simulation:
             run_batch(
                 self.step, n_steps, done, net.n_slots, net.dt_ms, net.lo, net.fpar, net.ipar,
                 self._pop_key, *self._blocks, self._v, self._g.reshape(B, -1), self._ref,
-                self._rate, net.indptr, net.target, net.weight, net.delay,
-                self._ring.reshape(B, -1), cur[0], cur[1], cur[2], int(cur[1].any()),
+                self._rate, net.indptr, net.syn, net.weight, *net.syn_codes(),
+                self._inbox, self._act, self._n_act, self._act_max_new, self._pending,
+                self._pend_until, cur[0], cur[1], cur[2], int(cur[1].any()),
                 spk[0], spk[1], spk[2], int(spk[1].any()),
                 counts, step_counts, rec_step, rec_idx, n_rec, max_per_step,
                 net.osc_freq, net.osc_phase, net.mod_osc, net.mod_depth, net.mod_thr,
@@ -258,9 +310,11 @@ class Simulation:
                 self._spike_recs[c].collect(rec_step[c, : n_rec[c]], rec_idx[c, : n_rec[c]])
             if done.min() >= n_steps:
                 break
-            self._rec_capacity *= 2
-            self._rec_buf = None
+            if not self._grow_in_flight():
+                self._rec_capacity *= 2
+                self._rec_buf = None
         self.step += n_steps
+        self._drop_pending()
         for c in range(B):
             StateRecorder.unpack(self._state_recs[c], dataclasses.replace(mon, out=mon_out[c]))
         return step_counts
@@ -379,7 +433,7 @@ class Simulation:
         net = self.net
         if self._device is not None:  # cuda: state and ring from the device
             self._device.pull()
-        ring = self._ring.copy() if self._device is None else self._device.read_ring()
+        ring = self._ring()
         return {
             "step": self.step,
             "v": self._one(self._v).copy(),
@@ -432,7 +486,7 @@ class Simulation:
         self.step = int(step)
         update_slow_flags(net, self._g)
         if self._device is None:
-            self._ring.reshape(ring_shape)[...] = new["ring"]
+            self._in_flight(np.reshape(new["ring"], (self.batch,) + ring_shape[-2:]), self.step)
         else:
             self._device.write_ring(np.reshape(new["ring"], (self.batch,) + ring_shape[-2:]))
             self._device.push()
@@ -440,7 +494,7 @@ class Simulation:
     def memory(self) -> dict:
         """Bytes held by the simulation, and bytes per synapse of connectivity."""
         net = self.net
-        syn = net.target.nbytes + net.weight.nbytes + net.delay.nbytes + net.indptr.nbytes
+        syn = net.syn.nbytes + net.weight.nbytes + net.indptr.nbytes
         state = self._v.nbytes + self._g.nbytes + self._ref.nbytes + self._rate.nbytes
         return {
             "batch": self.batch,
@@ -448,7 +502,11 @@ class Simulation:
             "n_synapses": net.n_synapses,
             "connectivity_bytes": syn,
             "bytes_per_synapse": syn / max(1, net.n_synapses),
-            "ring_bytes": self._ring.nbytes if self._device is None else self._device.ring_bytes,
+            "ring_bytes": (
+                self._inbox.nbytes + self._act.nbytes + self._pending.nbytes
+                if self._device is None
+                else self._device.ring_bytes
+            ),
             "state_bytes": state,
             "recorded_bytes": sum(r.nbytes for r in self._spike_recs)
             + sum(r.nbytes for recs in self._state_recs for r in recs),

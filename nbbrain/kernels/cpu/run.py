@@ -2,11 +2,13 @@
 
 One step (DESIGN.md section 1):
   0. state monitors sample the state at the start of the step;
-  1. synaptic input that arrives now (ring slot ``step % D``) is added to the channel
-     state and the slot is cleared; every neuron integrates (``equations``);
+  1. synaptic input that arrives now (the inbox, filled at the end of the last step) is
+     added to the channel state and cleared; every neuron integrates (``equations``);
   2. threshold, reset, refractoriness; Poisson and user-given sources emit;
-  3. each spike adds its synapses' weights into ring slot ``(step + delay) % D`` of their
-     targets; spike counts and spike monitors accumulate.
+  3. spike counts and spike monitors accumulate; each spike joins the spikes in flight,
+     and the synapses of spikes in flight whose delay ends at the next step add their
+     weights into the inbox (DESIGN.md's ring buffer, read the other way round: see
+     ``run_chunk``).
 Arrays only: the Python side (``nbbrain.engine``) validates and packs everything.
 """
 
@@ -44,7 +46,7 @@ kernel_parallel = njit(cache=True, nogil=True, error_model="numpy", fastmath={"c
 @inner
 def _cond_lif(f, drive, v, ga, gg, ra, rg, ref, i_ext):
     """Integrate one population of conductance LIF neurons with AMPA and GABA_A input over
-    one step: add the input arriving now (``r*``: this step's ring slot, cleared here),
+    one step: add the input arriving now (``r*``: the inbox, cleared here),
     integrate, decay."""
     gl, el, ib, dt_cm = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DT_CM]
     ea, eg, da, dg = f[L.F_E0], f[L.F_E0 + 1], f[L.F_DEC0], f[L.F_DEC0 + 1]
@@ -161,24 +163,40 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
     @jit
     def run_chunk(step0, n_steps, n_slots, dt_ms, pop_lo, fpar, ipar, pop_key,
                   blk_pop, blk_lo, blk_hi, blk_n,
-                  v, g, ref, rate, indptr, target, weight, delay, ring,
+                  v, g, ref, rate, indptr, syn, weight, shift, mask,
+                  inbox, act, n_act, act_max_new, pending, pend_until,
                   cur_in, cur_tmul, cur_off, spk_in, spk_tmul, spk_off,
                   counts, step_counts, rec_step, rec_idx, n_rec, rec_max_per_step,
                   osc_freq, osc_phase, mod_osc, mod_depth, mod_thr,
                   mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos, spikes, zeros,
                   no_ring):  # fmt: skip
-        """Advance ``n_steps`` steps from ``step0``. Returns (steps done, spikes recorded).
+        """Advance ``n_steps`` steps from ``step0``. Returns (steps done, spikes recorded,
+        spikes in flight).
 
-        Stops early, at a step boundary, when the spike record buffers could overflow; the
-        caller grows them and calls again (a run is the same whatever its chunking).
+        Stops early, at a step boundary, when the spike record buffers or the list of
+        spikes in flight could overflow; the caller grows them and calls again (a run is
+        the same whatever its chunking).
+        Spikes in flight: ``act[q] = (neuron, step fired, next synapse of each part of
+        its row)`` for the ``n_act`` spikes whose rows are not yet delivered, in firing
+        order (``act_max_new``: the most a step can add); ``indptr`` points at the parts
+        of the rows (``make_run_chunk``'s ``parallel`` delivers the parts on threads).
+        Rows are ordered by delay, so that what arrives at step t is, for each spike, the
+        run of synapses whose delay is t minus its firing step: at the end of each step,
+        those runs are added into ``inbox`` (the next step's input, ``float32[C * N]``,
+        which the neurons clear as they read it). Each target so receives its inputs in
+        the order a ring buffer of D slots would (by firing step, then spike, then
+        synapse), but the writes go to C * N floats instead of D * C * N: for the
+        cortical microcircuit, 0.6 MB instead of 37 MB, in cache.
+        ``pending[D, C * N]`` (or no rows): input restored from a checkpoint, added into the
+        inbox slot by slot until step ``pend_until``.
         Neurons are updated in blocks (``blk_*``: population, first and last neuron; a
         population is one block or several), each independent of the others, so they may
         run on several threads; block b lists its spikes in ``spikes[blk_lo[b]:]`` and
         their number in ``blk_n[b]``, and the propagation then walks the blocks in order:
         the same order, so the same sums, whatever the threads.
-        ``g`` is the channel state ``float32[4 * N]`` (channel-major), ``ring`` the delayed
-        input ``float32[D * C * N]`` (slot-major: one step's input for all channels is
-        contiguous); ``target = channel * N + post``. Both are passed flat: 1-D slices
+        ``g`` is the channel state ``float32[4 * N]`` (channel-major);
+        ``syn = delay << shift | target`` with ``target = channel * N + post``
+        (``mask`` keeps the target bits). ``g`` is passed flat: 1-D slices
         compile faster than 2-D ones. ``cur_in``/``spk_in`` hold external
         currents (pA) / given spikes, one row per step (``*_tmul = 1``) or one row for all
         steps (``*_tmul = 0``); a population without input has ``*_off = -1``.
@@ -188,21 +206,20 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
         threshold lowered by ``mod_thr cos(phase)`` (mV).
         """
         n = v.shape[0]
-        n_ch = ring.shape[0] // (n_slots * n)
+        n_ch = inbox.shape[0] // n
+        parts = act.shape[1] - 2
         # ``zeros`` (float32[N]) stands in for an absent current, ``no_ring`` for a channel
         # no projection targets (arrivals "clear" it, which keeps it zero); two arrays, so
         # that no loop reads and writes the same memory through two names (no vectorising)
         p_scale = np.float32(dt_ms) * _MS_TO_S
         cap = rec_step.shape[0]
         for s in range(n_steps):
-            if n_rec + rec_max_per_step > cap:
-                return s, n_rec
+            if n_rec + rec_max_per_step > cap or n_act + act_max_new > act.shape[0]:
+                return s, n_rec, n_act
             step = step0 + s
             if monitors:
                 _sample(step, v, g, rate, mon_var, mon_every, mon_ptr, mon_idx, mon_out,
                         mon_pos)  # fmt: skip
-            slot = step % n_slots
-            base = slot * n_ch * n
             for b in prange(blk_pop.shape[0]):
                 p, lo, hi = blk_pop[b], blk_lo[b], blk_hi[b]
                 kind, f, off = ipar[p, L.I_KIND], fpar[p], lo - pop_lo[p]
@@ -221,13 +238,13 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
                     # 1. input arriving now (absent channels read zeros), integration
                     vp, rp, z = v[lo:hi], ref[lo:hi], no_ring[lo:hi]
                     g0, g1 = g[lo:hi], g[n + lo : n + hi]
-                    r0 = ring[base + lo : base + hi]
-                    r1 = ring[base + n + lo : base + n + hi] if n_ch > 1 else z
+                    r0 = inbox[lo:hi]
+                    r1 = inbox[n + lo : n + hi] if n_ch > 1 else z
                     if kind == L.COND_LIF:
                         if cond_slow:
                             if ipar[p, L.I_SLOW]:
-                                r2 = ring[base + 2 * n + lo : base + 2 * n + hi] if n_ch > 2 else z
-                                r3 = ring[base + 3 * n + lo : base + 3 * n + hi] if n_ch > 3 else z
+                                r2 = inbox[2 * n + lo : 2 * n + hi] if n_ch > 2 else z
+                                r3 = inbox[3 * n + lo : 3 * n + hi] if n_ch > 3 else z
                                 g2, g3 = g[2 * n + lo : 2 * n + hi], g[3 * n + lo : 3 * n + hi]
                                 _cond_lif_slow(f, drive, vp, g0, g1, g2, g3, r0, r1, r2, r3, rp,
                                                i_ext)  # fmt: skip
@@ -246,7 +263,7 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
                     c0 = spk_off[p] + off
                     m = _given(lo, spk_in[s * spk_tmul[p], c0 : c0 + hi - lo], spikes, lo)
                 blk_n[b] = m - lo
-            # counts, records and 3. propagation into the ring, block by block in order
+            # counts, records, the new spikes in flight, block by block in order
             for b in range(blk_pop.shape[0]):
                 p, lo, m = blk_pop[b], blk_lo[b], blk_n[b]
                 counts[p] += m
@@ -257,21 +274,70 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
                         rec_idx[n_rec] = spikes[k]
                         n_rec += 1
                 for k in range(lo, lo + m):
-                    a, e = indptr[spikes[k]], indptr[spikes[k] + 1]
-                    _deliver(ring, slot, n_slots, n_ch * n, target[a:e], weight[a:e],
-                             delay[a:e])  # fmt: skip
-        return n_steps, n_rec
+                    r = spikes[k]
+                    if indptr[r * parts] < indptr[(r + 1) * parts]:
+                        act[n_act, 0], act[n_act, 1] = r, step
+                        act[n_act, 2:] = indptr[r * parts : (r + 1) * parts]
+                        n_act += 1
+            # 3. propagation: what arrives at the next step, into the inbox (a thread per
+            # part of the targets: each writes its own neurons' inputs)
+            if pending.shape[0] > 0 and step + 1 < pend_until:
+                inbox += pending[(step + 1) % n_slots]
+                pending[(step + 1) % n_slots] = _F0
+            for part in prange(parts):
+                _deliver(step + 1, part, parts, act, n_act, indptr, syn, weight, shift, mask,
+                         inbox)  # fmt: skip
+            n_act = _drop_delivered(act, n_act, indptr, parts)
+        return n_steps, n_rec, n_act
 
     return run_chunk
 
 
 @inner
-def _deliver(ring, slot, n_slots, stride, target, weight, delay):
-    """Add one spike's synaptic weights into the flat ring, ``delay`` slots ahead."""
-    for j in range(target.shape[0]):
-        t = slot + delay[j]
-        t = t - n_slots if t >= n_slots else t
-        ring[t * stride + np.uint32(target[j])] += weight[j]
+def _deliver(step, part, parts, act, n_act, indptr, syn, weight, shift, mask, inbox):
+    """Add into ``inbox`` the synapses in ``part`` of the spikes in flight that arrive at
+    ``step`` (``syn = delay << shift | target``), in firing order."""
+    col = 2 + part
+    for q in range(n_act):
+        r, fired, j = act[q, 0], act[q, 1], act[q, col]
+        e = indptr[r * parts + part + 1]
+        d = step - fired
+        while j < e:
+            x = syn[j]
+            if np.int64(x >> shift) != d:
+                break
+            inbox[np.int64(x & mask)] += weight[j]
+            j += 1
+        act[q, col] = j
+
+
+@inner
+def _drop_delivered(act, n_act, indptr, parts):
+    """Drop the spikes whose synapses have all arrived, keeping the others in firing
+    order; returns how many are left."""
+    kept = 0
+    for q in range(n_act):
+        r = act[q, 0]
+        for part in range(parts):
+            if act[q, 2 + part] < indptr[r * parts + part + 1]:
+                act[kept] = act[q]
+                kept += 1
+                break
+    return kept
+
+
+@njit(cache=True, nogil=True)
+def in_flight_ring(n_slots, act, n_act, indptr, syn, weight, shift, mask, ring):
+    """Add the spikes in flight into ``ring[D, C * N]`` (slot ``t % D``: what arrives at
+    step t), in the order the kernel would deliver them: the ring of a checkpoint."""
+    parts = act.shape[1] - 2
+    for q in range(n_act):
+        r, fired = act[q, 0], act[q, 1]
+        for part in range(parts):
+            for k in range(act[q, 2 + part], indptr[r * parts + part + 1]):
+                x = syn[k]
+                slot = (fired + np.int64(x >> shift)) % n_slots
+                ring[slot, np.int64(x & mask)] += weight[k]
 
 
 @functools.cache
@@ -282,7 +348,8 @@ def make_run_batch(features):
     counts, records and scratch; the connectivity shared), so they need no synchronisation.
     Copy ``c`` advances ``n_steps - done[c]`` steps from ``step0 + done[c]``, its rows of the
     chunk's inputs and per-step counts starting at ``done[c]``; it stops early, as the
-    single-copy kernel does, when its record buffer could overflow. ``done`` and ``n_rec``
+    single-copy kernel does, when its record buffer or its list of spikes in flight could
+    overflow. ``done`` and ``n_rec``
     (spikes recorded, per copy) are updated in place.
 
     The single-copy kernel is reached as the global ``_chunk`` of a globals dict of its own,
@@ -293,14 +360,16 @@ def make_run_batch(features):
 
     def run_batch(step0, n_steps, done, n_slots, dt_ms, pop_lo, fpar, ipar, pop_key,
                   blk_pop, blk_lo, blk_hi, blk_n,
-                  v, g, ref, rate, indptr, target, weight, delay, ring,
+                  v, g, ref, rate, indptr, syn, weight, shift, mask,
+                  inbox, act, n_act, act_max_new, pending, pend_until,
                   cur_in, cur_tmul, cur_off, cur_vary, spk_in, spk_tmul, spk_off, spk_vary,
                   counts, step_counts, rec_step, rec_idx, n_rec, rec_max_per_step,
                   osc_freq, osc_phase, mod_osc, mod_depth, mod_thr,
                   mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos, spikes, zeros,
                   no_ring):  # fmt: skip
         """Per-copy arrays have a leading copy axis: ``pop_key`` [B, P], ``blk_n``,
-        ``v``, ``g`` (flat per copy), ``ref``, ``rate``, ``ring`` (flat per copy),
+        ``v``, ``g`` (flat per copy), ``ref``, ``rate``, ``inbox``, ``act``, ``n_act``
+        (updated in place), ``pending``,
         ``cur_in``/``spk_in`` [B, rows, width] (``*_vary``: 1 when one row per step),
         ``counts`` [B, P], ``step_counts`` [B, n_steps, P], ``rec_*`` [B, capacity],
         ``mon_out`` [B, size], ``mon_pos`` [B, monitors], ``spikes`` [B, N]."""
@@ -309,10 +378,11 @@ def make_run_batch(features):
             d = done[c]
             if d >= n_steps:
                 continue
-            steps, nr = _chunk(  # noqa: F821 (a global of run_batch's own, see above)
+            steps, nr, na = _chunk(  # noqa: F821 (a global of run_batch's own, see above)
                 step0 + d, n_steps - d, n_slots, dt_ms, pop_lo, fpar, ipar, pop_key[c],
                 blk_pop, blk_lo, blk_hi, blk_n[c], v[c], g[c], ref[c], rate[c],
-                indptr, target, weight, delay, ring[c],
+                indptr, syn, weight, shift, mask, inbox[c], act[c], n_act[c], act_max_new,
+                pending[c], pend_until,
                 cur_in[c, d * cur_vary :], cur_tmul, cur_off,
                 spk_in[c, d * spk_vary :], spk_tmul, spk_off,
                 counts[c], step_counts[c, d:], rec_step[c], rec_idx[c], n_rec[c],
@@ -320,7 +390,7 @@ def make_run_batch(features):
                 mon_var, mon_every, mon_ptr, mon_idx, mon_out[c], mon_pos[c], spikes[c],
                 zeros, no_ring,
             )  # fmt: skip
-            n_rec[c] = nr
+            n_rec[c], n_act[c] = nr, na
             done[c] = d + steps
 
     glob = dict(run_batch.__globals__, _chunk=make_run_chunk(*features))

@@ -195,12 +195,13 @@ def _sample(step, tid, nth, n, v, g, rate, mon_var, mon_every, mon_ptr, mon_idx,
 
 
 @device
-def _deliver(tid, nth, spikes, n_spikes, indptr, target, weight, delay, ring, slot, n_slots,
-             stride):  # fmt: skip
+def _deliver(tid, nth, spikes, n_spikes, indptr, syn, weight, shift, mask, ring, slot,
+             n_slots, stride):  # fmt: skip
     """This thread's share of the step's spike propagation: groups of 32 threads take the
     spikes in turn, the threads of a group the spike's synapses (consecutive, so that the
     loads coalesce). Each weight is added into the ring ``delay`` slots ahead with an
-    atomic add: several spikes may reach one target in the same step."""
+    atomic add: several spikes may reach one target in the same step (``syn = delay <<
+    shift | target``, as on the CPU)."""
     width = min(_WARP, nth)
     group, lane, n_groups = tid // width, tid % width, nth // width
     if group >= n_groups:  # a last, partial group (threads per block not a multiple of 32)
@@ -208,9 +209,10 @@ def _deliver(tid, nth, spikes, n_spikes, indptr, target, weight, delay, ring, sl
     for k in range(group, n_spikes, n_groups):
         pre = spikes[k]
         for j in range(indptr[pre] + lane, indptr[pre + 1], width):
-            t = slot + np.int64(delay[j])
+            sj = syn[j]
+            t = slot + np.int64(sj >> shift)
             t = t - n_slots if t >= n_slots else t
-            cuda.atomic.add(ring, t * stride + np.int64(target[j]), weight[j])
+            cuda.atomic.add(ring, t * stride + np.int64(sj & mask), weight[j])
 
 
 @device
@@ -227,7 +229,7 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
 
     @cuda.jit(cache=_CACHE)
     def run_chunk(step0, n_chunk, done, n_slots, dt_ms, pop_lo, pop_hi, fpar, ipar, pop_keys,
-                  v_b, g_b, ref_b, rate_b, indptr, target, weight, delay, ring_b,
+                  v_b, g_b, ref_b, rate_b, indptr, syn, weight, shift, mask, ring_b,
                   cur_b, cur_tmul, cur_off, spk_b, spk_tmul, spk_off,
                   step_counts_b, rec_step_b, rec_idx_b, rec_max_per_step,
                   osc_freq, osc_phase, mod_osc, mod_depth, mod_thr,
@@ -332,7 +334,7 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
             else:
                 cuda.syncthreads()
             # ---- phase B: propagation, monitors ---------------------------------------
-            _deliver(tid, nth, spikes, ctr[par], indptr, target, weight, delay, ring, slot,
+            _deliver(tid, nth, spikes, ctr[par], indptr, syn, weight, shift, mask, ring, slot,
                      n_slots, stride)  # fmt: skip
             if monitors and s + 1 < n_steps:
                 _sample(step + 1, tid, nth, n, v, g, rate, mon_var, mon_every, mon_ptr,

@@ -1,0 +1,254 @@
+"""Row-wise generation of ``FixedTotalNumber`` projections straight into the packed CSR.
+
+The rule draws ``n`` (pre, post) pairs uniformly (NEST's ``fixed_total_number``). Drawn
+row by row instead: the number of synapses of each pre neuron is multinomial (numpy, one
+call), and a row's targets are then independent uniform draws, each with its own weight and
+delay. That is the same distribution of connectivity, but every row can be generated on its
+own (threads, no sort, no temporaries): compiled code writes each synapse once, into its
+final place. Random numbers come from the counter-based generator keyed by (row, synapse).
+
+Delays are drawn from their exact distribution on whole steps (``delay_cdf``: the
+distribution in ms, clipped, rounded as ``delay_steps`` rounds, at least one step), which
+gives the same steps as drawing milliseconds and rounding, at the cost of 32 random bits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+from numba.extending import register_jitable
+
+from ..kernels.rng import hash3
+from ..model.brain import delay_steps
+from ..model.values import LogNormal, Normal, Uniform
+
+#: weight kinds of ``fill_rows`` (``wpar[0]``)
+W_CONST, W_NORMAL, W_UNIFORM, W_LOGNORMAL = 0, 1, 2, 3
+
+
+def weight_params(value) -> np.ndarray:
+    """``[kind, a, b, low, high]`` of a scalar or a distribution (``low``/``high`` +-inf
+    where not clipped)."""
+    lo = -np.inf if getattr(value, "low", None) is None else value.low
+    hi = np.inf if getattr(value, "high", None) is None else value.high
+    if isinstance(value, Normal):
+        return np.array([W_NORMAL, value.mean, value.sd, lo, hi])
+    if isinstance(value, Uniform):
+        return np.array([W_UNIFORM, value.low, value.high, -np.inf, np.inf])
+    if isinstance(value, LogNormal):
+        return np.array([W_LOGNORMAL, value.mu, value.sigma, lo, hi])
+    return np.array([W_CONST, float(value), 0.0, -np.inf, np.inf])
+
+
+def _cdf_ms(value, x: float) -> float:
+    """P(X < x) of the unclipped distribution."""
+    if isinstance(value, Normal):
+        if value.sd == 0:
+            return float(value.mean < x)
+        return 0.5 * (1.0 + math.erf((x - value.mean) / (value.sd * math.sqrt(2.0))))
+    if isinstance(value, LogNormal):
+        if x <= 0:
+            return 0.0
+        if value.sigma == 0:
+            return float(math.exp(value.mu) < x)
+        return 0.5 * (1.0 + math.erf((math.log(x) - value.mu) / (value.sigma * math.sqrt(2.0))))
+    return min(1.0, max(0.0, (x - value.low) / (value.high - value.low)))  # Uniform
+
+
+def _top_ms(value) -> float:
+    """A value the distribution exceeds with probability below 2**-53 (a uniform's
+    resolution), the largest delay the table needs."""
+    if value.high is not None:
+        return value.high
+    if isinstance(value, Normal):
+        return value.mean + 9.0 * value.sd
+    return math.exp(value.mu + 9.0 * value.sigma)
+
+
+def delay_cdf(value, dt_ms: float, rounding: str, max_steps: int) -> np.ndarray:
+    """``cdf[k] = P(delay <= k steps)`` for k = 0 .. K (``cdf[0] = 0``, ``cdf[K] = 1``) of
+    a scalar delay or a distribution in ms, clipped to its ``[low, high]``, rounded by
+    ``rounding`` (as ``delay_steps``) and raised to one step. A clipped distribution has
+    atoms at its bounds: they go to the step of the bound."""
+    if not hasattr(value, "low"):
+        top = max(1, int(delay_steps(float(value), dt_ms, rounding)))
+        _check_steps(top, max_steps)
+        cdf = np.zeros(top + 1)
+        cdf[top] = 1.0
+        return cdf
+    top_ms = _top_ms(value)
+    top = max(1, int(delay_steps(top_ms, dt_ms, rounding)))
+    _check_steps(top, max_steps)
+    lo = -np.inf if value.low is None or isinstance(value, Uniform) else value.low
+    hi = np.inf if value.high is None or isinstance(value, Uniform) else value.high
+    # the continuous part below x, restricted to (lo, hi), plus the atoms at the bounds
+    f_lo = _cdf_ms(value, lo) if np.isfinite(lo) else 0.0
+    f_hi = _cdf_ms(value, hi) if np.isfinite(hi) else 1.0
+    step_lo = max(1, int(delay_steps(lo, dt_ms, rounding))) if np.isfinite(lo) else 0
+    step_hi = max(1, int(delay_steps(hi, dt_ms, rounding))) if np.isfinite(hi) else top + 1
+    edge = {"round": 0.5, "floor": 1.0, "ceil": 0.0}[rounding]
+    cdf = np.empty(top + 1)
+    for k in range(top + 1):
+        x = (k + edge) * dt_ms  # steps <= k exactly when the value is below x
+        cont = max(0.0, _cdf_ms(value, min(max(x, lo), hi)) - f_lo) if x > lo else 0.0
+        cdf[k] = cont + f_lo * (step_lo <= k) + (1.0 - f_hi) * (step_hi <= k)
+    cdf[0] = 0.0  # at least one step: the mass below it counts at step 1
+    cdf = np.minimum(np.maximum.accumulate(cdf), 1.0)
+    cdf[top] = 1.0
+    return cdf
+
+
+def _check_steps(steps, max_steps):
+    if steps > max_steps:
+        raise ValueError(f"a delay of {steps} steps exceeds the {max_steps} steps supported")
+
+
+def delay_guide(cdf: np.ndarray):
+    """A delay table for the kernel: thresholds ``thr[k] = cdf[k] * 2**32`` (a 32-bit
+    uniform ``u`` gives the first ``k`` with ``thr[k] > u``) and a guide of 256 entries,
+    the answer for ``u = g * 2**24``, where the search starts (one or two steps, not a
+    bisection)."""
+    thr = np.floor(cdf * 2.0**32).astype(np.uint64)
+    thr[-1] = 1 << 32
+    guide = np.searchsorted(thr, np.arange(256, dtype=np.uint64) << 24, side="right")
+    return thr, guide.astype(np.int64)
+
+
+_LO32 = np.uint64(0xFFFFFFFF)
+_S32, _S24 = np.uint64(32), np.uint64(24)
+
+
+@register_jitable
+def _delay(u32, thr, guide):
+    """Steps of a synapse from 32 random bits: the first k with ``thr[k] > u32``."""
+    k = guide[u32 >> _S24]
+    while thr[k] <= u32:
+        k += 1
+    return k
+
+
+def _ziggurat_tables(layers=128, r=3.442619855899, v=9.91256303526217e-3):
+    """Layer edges ``x`` and ratios ``x[i + 1] / x[i]`` of the normal ziggurat with 128
+    layers (Marsaglia & Tsang 2000, in Doornik's 2005 form: ``r`` the start of the tail,
+    ``v`` the area of each layer)."""
+    x = np.zeros(layers + 1)
+    f = math.exp(-0.5 * r * r)
+    x[0], x[1] = v / f, r
+    for i in range(2, layers):
+        x[i] = math.sqrt(-2.0 * math.log(v / x[i - 1] + f))
+        f = math.exp(-0.5 * x[i] * x[i])
+    return x, x[1:] / x[:-1]
+
+
+_ZIG_X, _ZIG_R = _ziggurat_tables()
+_ZIG_TAIL = _ZIG_X[1]
+_S11, _M7 = np.uint64(11), np.uint64(0x7F)
+_F53 = 1.0 / 2.0**53
+
+
+@register_jitable
+def _uniform53(h):
+    """A float in [0, 1) from the top 53 bits of ``h``."""
+    return np.int64(h >> _S11) * _F53
+
+
+@register_jitable
+def normal(key, a, b):
+    """A standard normal draw for counters (a, b), exact (the ziggurat method: one 64-bit
+    draw gives the layer, 7 bits, and the abscissa, 53 bits; 99 % of draws end there;
+    the others draw again with counters ``(a, b * 2**8 + attempt)``, b < 2**55)."""
+    zx, zr = _ZIG_X, _ZIG_R
+    for attempt in range(1 << 8):
+        h = hash3(key, a, (np.uint64(b) << np.uint64(8)) | np.uint64(attempt))
+        u = 2.0 * _uniform53(h) - 1.0
+        i = np.int64(h & _M7)
+        if abs(u) < zr[i]:
+            return u * zx[i]
+        h2 = hash3(key, ~np.uint64(a), (np.uint64(b) << np.uint64(8)) | np.uint64(attempt))
+        if i == 0:  # the tail beyond r, drawn until accepted (Marsaglia 1964)
+            for k in range(1 << 16):
+                t = -math.log(1.0 - _uniform53(hash3(h2, k, 0))) / _ZIG_TAIL
+                y = -math.log(1.0 - _uniform53(hash3(h2, k, 1)))
+                if y + y >= t * t:
+                    return _ZIG_TAIL + t if u > 0 else -_ZIG_TAIL - t
+        x = u * zx[i]
+        f0 = math.exp(-0.5 * (zx[i] * zx[i] - x * x))
+        f1 = math.exp(-0.5 * (zx[i + 1] * zx[i + 1] - x * x))
+        if f1 + _uniform53(h2) * (f0 - f1) < 1.0:
+            return x
+    return 0.0  # unreachable in practice: each attempt is accepted with probability > 0.9
+
+
+@register_jitable
+def _weight(wpar, key, row, j):
+    """Weight of synapse ``j`` of ``row`` (kinds ``W_*``), clipped to ``wpar[3:5]``."""
+    kind, a, b = wpar[0], wpar[1], wpar[2]
+    if kind == W_CONST:
+        return a
+    if kind == W_UNIFORM:
+        return a + (b - a) * _uniform53(hash3(key, row, j))
+    z = normal(key, row, j)
+    w = a + b * z if kind == W_NORMAL else math.exp(a + b * z)
+    return min(max(w, wpar[3]), wpar[4])
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def fill_rows(keys, counts, cursor, post_global, post_scale, self_post, autapses, chan_off,
+              wpar, sign, thr, guide, src_of_row, shift, syn, weight, bad):  # fmt: skip
+    """Write ``counts[r]`` synapses of each local pre row ``r`` from ``cursor[r]`` on:
+    targets uniform over the post neurons (without ``self_post[r]`` unless ``autapses``),
+    weights from ``wpar`` times ``post_scale[post]``, delays from the table ``thr``,
+    ``guide`` of ``src_of_row[r]``; packed as ``syn = delay << shift | (chan_off +
+    post_global[post])``. ``keys``: the (target, delay) and weight streams; one 64-bit
+    draw gives a synapse's target (low 32 bits) and delay (high 32 bits). ``bad[r]``: a
+    drawn weight of the wrong ``sign`` or not finite (0 if none), for the caller."""
+    n_post = post_global.shape[0]
+    for r in prange(counts.shape[0]):
+        th, gd = thr[src_of_row[r]], guide[src_of_row[r]]
+        exclude = -1 if autapses else self_post[r]
+        m = n_post - 1 if exclude >= 0 else n_post
+        k = cursor[r]
+        for j in range(counts[r]):
+            h = hash3(keys[0], r, j)
+            d = _delay(h >> _S32, th, gd)
+            t = (np.int64(h & _LO32) * m) >> 32  # uniform in [0, m): Lemire's multiply-shift
+            if exclude >= 0 and t >= exclude:
+                t += 1
+            w = _weight(wpar, keys[1], r, j)
+            w *= post_scale[t]
+            if (w * sign < 0 or not math.isfinite(w)) and bad[r] == 0:
+                bad[r] = w
+            syn[k + j] = (d << shift) | (chan_off + post_global[t])
+            weight[k + j] = w
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def sort_rows(rows, syn, weight, shift, mask, n_slots, n, parts, seg):
+    """Order each row by target part, then by delay, keeping the order of equal keys (a
+    counting sort); ``seg[r * parts + p]`` is where part ``p`` of row ``r`` starts.
+    Targets ``channel * N + post`` belong to part ``post * parts // N``: each thread of the
+    propagation owns one part of the neurons. Within a part, a spike's synapses arrive
+    step after step, each step's a contiguous run."""
+    for r in prange(rows.shape[0] - 1):
+        a, e = rows[r], rows[r + 1]
+        pos = np.zeros(parts * n_slots + 1, np.int64)
+        for j in range(a, e):
+            x = syn[j]
+            part = (np.int64(x & mask) % n) * parts // n
+            pos[part * n_slots + np.int64(x >> shift) + 1] += 1
+        for k in range(parts * n_slots):
+            pos[k + 1] += pos[k]
+        for part in range(parts):
+            seg[r * parts + part] = a + pos[part * n_slots]
+        if e - a < 2:
+            continue
+        s, w = syn[a:e].copy(), weight[a:e].copy()
+        for j in range(e - a):
+            x = s[j]
+            k = ((np.int64(x & mask) % n) * parts // n) * n_slots + np.int64(x >> shift)
+            syn[a + pos[k]] = x
+            weight[a + pos[k]] = w[j]
+            pos[k] += 1
+    seg[seg.shape[0] - 1] = rows[rows.shape[0] - 1]
