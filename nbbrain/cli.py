@@ -1,6 +1,8 @@
 """Command line: ``nbbrain run MODEL`` and ``nbbrain bench MODEL``, e.g.
 ``nbbrain run sensorimotor --duration-ms 10000 --raster raster.png --rates rates.png``,
-``nbbrain run coba --duration-ms 1000 --raster raster.png``, ``nbbrain bench coba``.
+``nbbrain run coba --duration-ms 1000 --raster raster.png``, ``nbbrain bench coba``,
+``nbbrain run microcircuit --bars bars.png --raster raster.png``,
+``nbbrain bench microcircuit --threads 2``.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -16,7 +19,36 @@ import numpy as np
 
 from . import presets
 
-MODELS = {"coba": presets.coba, "cuba": presets.cuba, "sensorimotor": presets.sensorimotor}
+MODELS = {"coba": presets.coba, "cuba": presets.cuba, "sensorimotor": presets.sensorimotor,
+          "microcircuit": presets.microcircuit}  # fmt: skip
+#: per model: the warm-up (ms) a benchmark runs before it times (the microcircuit's 0.1 s,
+#: as the PD14 benchmarks do), and the repeats by default (a full-scale build is heavy)
+WARMUP_MS = {"microcircuit": 100.0}
+REPEAT = {"microcircuit": 1}
+
+
+def _brain(args):
+    """The model's Brain, with the options that apply to it (the model's own seed unless
+    ``--seed`` is given)."""
+    kw = {} if args.seed is None else {"seed": args.seed}
+    if args.model == "microcircuit":
+        kw.update(scale=args.scale, k_scale=args.k_scale, background=args.background)
+    return MODELS[args.model](**kw)
+
+
+def _peak_rss_gib() -> float:
+    """Peak resident memory of this process so far (GiB; Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def _show_estimate(brain):
+    """Print the build's memory estimate before anything large is allocated (the build
+    itself refuses a model that does not fit, with the same numbers)."""
+    from .build.network import estimate_bytes
+
+    need = estimate_bytes(brain)
+    parts = ", ".join(f"{k} {v / 2**30:.2f}" for k, v in need.items())
+    print(f"memory estimate: {sum(need.values()) / 2**30:.2f} GiB ({parts})", file=sys.stderr)
 
 
 def _inputs(sim, n_steps, input_hz, seed):
@@ -50,17 +82,19 @@ def _isi_cv(sim, name):
 
 def cmd_run(args):
     t0 = time.perf_counter()
-    brain = MODELS[args.model](seed=args.seed)
+    brain = _brain(args)
+    _show_estimate(brain)
     sim = brain.build(threads=args.threads)
     n_steps = sim._n_steps(args.duration_ms, None)
-    inputs = _inputs(sim, n_steps, args.input_hz, args.seed)
+    inputs = _inputs(sim, n_steps, args.input_hz, brain.seed)
     result = sim.run(n_steps=n_steps, inputs=inputs, progress=not args.no_progress)
     lines = [
         f"{args.model}: {sim.net.n} neurons, {sim.net.n_synapses} synapses, "
-        f"dt {sim.dt_ms} ms, seed {args.seed}, {args.threads} thread(s)"
+        f"dt {sim.dt_ms} ms, seed {brain.seed}, {args.threads} thread(s)"
         + (f", sensory input {args.input_hz:g} Hz" if inputs else ""),
         f"build {sim.build_s:.2f} s, compile {sim.compile_s:.2f} s, run {result.wall_s:.3f} s "
-        f"({result.realtime_factor:.3f} x real time), total {time.perf_counter() - t0:.2f} s",
+        f"({result.realtime_factor:.3f} x real time), total {time.perf_counter() - t0:.2f} s, "
+        f"peak memory {_peak_rss_gib():.2f} GiB",
         result.summary(),
     ]
     for name in sim.net.names:
@@ -81,6 +115,16 @@ def cmd_run(args):
 
         rates(result, args.rates, bin_ms=max(10.0, sim.dt_ms))
         print(f"rates plot: {args.rates}")
+    if args.bars:
+        from .monitors.plots import rate_bars
+
+        reference = None
+        if args.model == "microcircuit":  # the published full-scale rates, for comparison
+            from .presets.microcircuit import FULL_MEAN_RATES, POPULATIONS
+
+            reference = dict(zip(POPULATIONS, FULL_MEAN_RATES))
+        rate_bars(result, args.bars, reference=reference)
+        print(f"rate bar chart: {args.bars}")
     return 0
 
 
@@ -100,7 +144,7 @@ def _synaptic_events(sim, result):
     """Synapses that carried a spike in ``result``'s run (all copies of a batch): exact for
     populations whose spikes are recorded (each spike times its neuron's out-degree), the
     population's spike count times its mean out-degree for the others."""
-    degree = np.diff(sim.net.indptr)
+    degree = np.diff(sim.net.row_ptr)
     events = 0.0
     for c in range(sim.batch):
         mine = result.copy(c)
@@ -118,10 +162,14 @@ def _synaptic_events(sim, result):
 def cmd_bench(args):
     """Speed figures of one model: build, run (best of ``--repeat``), fresh-process times;
     with ``--batch`` B, B copies at once (throughput: copies x timesteps per second)."""
-    brain = MODELS[args.model](seed=args.seed)
+    brain = _brain(args)
+    _show_estimate(brain)
+    warmup = WARMUP_MS.get(args.model, 0.0) if args.warmup_ms is None else args.warmup_ms
     best, sim = None, None
-    for _ in range(args.repeat):
+    for _ in range(args.repeat or REPEAT.get(args.model, 3)):
         trial = brain.build(threads=args.threads, batch=args.batch)
+        if warmup:
+            trial.run(duration_ms=warmup)
         n_steps = trial._n_steps(args.duration_ms, None)
         res = trial.run(n_steps=n_steps, inputs=_inputs(trial, n_steps, args.input_hz, 0))
         if best is None or res.wall_s < best.wall_s:
@@ -139,6 +187,8 @@ def cmd_bench(args):
         "threads": args.threads,
         "batch": sim.batch,
         "build_s": round(sim.build_s, 3),
+        "warmup_ms": warmup,
+        "peak_memory_gib": round(_peak_rss_gib(), 2),
         "run_s": round(best.wall_s, 4),
         "realtime_factor": round(best.realtime_factor, 4),
         "steps_per_s": round(best.steps_per_s),
@@ -166,17 +216,22 @@ def main(argv=None):
     run = sub.add_parser("run", help="run a model and print its rates")
     run.add_argument("model", choices=sorted(MODELS))
     run.add_argument("--duration-ms", type=float, default=1000.0)
-    run.add_argument("--seed", type=int, default=1)
+    run.add_argument("--seed", type=int, default=None, help="default: the model's own")
     run.add_argument("--raster", help="write a raster plot (PNG) here")
     run.add_argument("--summary", help="write the printed summary here")
     run.add_argument("--rates", help="write a plot of the population rates (PNG) here")
+    run.add_argument("--bars", help="write a bar chart of the mean rates (PNG) here")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
     bench = sub.add_parser("bench", help="speed figures of a model")
     bench.add_argument("model", choices=sorted(MODELS))
     bench.add_argument("--duration-ms", type=float, default=1000.0)
-    bench.add_argument("--seed", type=int, default=1)
-    bench.add_argument("--repeat", type=int, default=3, help="runs; the fastest is reported")
+    bench.add_argument("--seed", type=int, default=None, help="default: the model's own")
+    bench.add_argument("--repeat", type=int, default=None,
+                       help="builds and runs; the fastest run is reported (default 3; "
+                       "microcircuit 1)")  # fmt: skip
+    bench.add_argument("--warmup-ms", type=float, default=None,
+                       help="run this first, untimed (default 0; microcircuit 100)")  # fmt: skip
     bench.add_argument(
         "--fresh",
         action="store_true",
@@ -189,6 +244,20 @@ def main(argv=None):
     bench.set_defaults(func=cmd_bench)
     for p in (run, bench):
         p.add_argument("--threads", type=int, default=1, help="CPU threads (default 1)")
+        p.add_argument(
+            "--scale",
+            type=float,
+            default=1.0,
+            help="microcircuit: fraction of the neurons (default 1, full scale)",
+        )
+        p.add_argument(
+            "--k-scale",
+            type=float,
+            default=1.0,
+            help="microcircuit: fraction of the in-degrees (default 1)",
+        )
+        p.add_argument("--background", choices=["dc", "poisson"], default="dc",
+                       help="microcircuit: background input (default dc)")  # fmt: skip
         p.add_argument(
             "--input-hz",
             type=float,

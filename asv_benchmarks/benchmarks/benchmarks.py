@@ -101,3 +101,35 @@ class SensorimotorBatch:
         return self.sim.run(n_steps=self._STEPS[batch]).copy_steps_per_s
 
     track_copy_steps_per_s.unit = "copies x steps/s"
+
+
+class Microcircuit:
+    """The Potjans & Diesmann (2014) microcircuit at 5 % of the neurons (full in-degrees:
+    15 M synapses; ``nbbrain bench microcircuit`` runs the full scale): build time, the
+    real-time factor of 1 s after a 0.1 s warm-up, bytes per synapse; one and two threads."""
+
+    params = [1, 2]
+    param_names = ["threads"]
+    timeout = 900
+    scale = 0.05
+
+    def setup(self, threads):
+        self.brain = nb.presets.microcircuit(scale=self.scale)
+        self.sim = self.brain.build(threads=threads)
+        self.sim.run(duration_ms=100)
+
+    def time_build(self, threads):
+        self.brain.build(threads=threads)
+
+    def peakmem_build(self, threads):
+        self.brain.build(threads=threads)
+
+    def track_realtime_factor(self, threads):
+        return self.sim.run(duration_ms=1000).realtime_factor
+
+    track_realtime_factor.unit = "wall s / biological s"
+
+    def track_bytes_per_synapse(self, threads):
+        return self.sim.memory()["bytes_per_synapse"]
+
+    track_bytes_per_synapse.unit = "bytes"

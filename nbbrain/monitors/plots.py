@@ -72,3 +72,24 @@ def rates(result, path, bin_ms=10.0, names=None):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def rate_bars(result, path, names=None, reference=None):
+    """Save a bar chart of the mean rate of each population over one run, as the PD14
+    documentation shows it; ``reference`` (name -> Hz, e.g. published rates) adds a
+    marker per population."""
+    plt = _pyplot()
+    names = names or result.populations
+    rates = [result.rate_hz(name) for name in names]
+    fig, ax = plt.subplots(figsize=(1.0 + 0.7 * len(names), 3.5))
+    ax.bar(range(len(names)), rates, color="tab:blue", label="nbbrain")
+    if reference:
+        ref = [reference.get(name, np.nan) for name in names]
+        ax.plot(range(len(names)), ref, "k_", markersize=18, mew=2, label="reference")
+        ax.legend(fontsize="small")
+    ax.set_xticks(range(len(names)), names, rotation=45 if len(names) > 10 else 0)
+    ax.set_ylabel("mean rate (Hz)")
+    ax.set_title(f"{result.t_start_ms:g}-{result.t_start_ms + result.duration_ms:g} ms")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
