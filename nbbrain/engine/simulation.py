@@ -132,6 +132,10 @@ class Simulation:
         an injected current in pA, ``[n_steps, n]`` or ``[n]``. With a batch, these go to
         every copy; ``[B, n_steps, n]`` or ``[B, n]`` give each copy its own (a 2-D array
         whose first axis could be either, ``B == n_steps``, is read as ``[n_steps, n]``).
+        Arrays are numpy arrays (or anything ``np.asarray`` takes, CPU tensors read in place)
+        or, on the CUDA backend, GPU arrays (``__cuda_array_interface__``: torch CUDA
+        tensors, CuPy, numba device arrays: bool or uint8 spikes, float32 or float64
+        currents), which never cross to the host (``engine/device_inputs.py``).
         Returns a RunResult with the spike counts of this call. May be called again to
         continue.
         """
