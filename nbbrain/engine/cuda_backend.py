@@ -205,6 +205,13 @@ class CudaBackend:
         d["rate"].copy_to_device(sim._rate)
         d["ipar"].copy_to_device(sim.net.ipar)
 
+    def state_view(self, k, array, row, copy):
+        """The device array of state ``array`` (row ``row`` of ``g``) of population ``k`` in
+        copy ``copy``: a view, live across runs (the device arrays are never replaced)."""
+        net = self.sim.net
+        base = row * net.n if array == "g" else 0  # g is [B, rows * N] on the device
+        return self.d[array][copy, base + int(net.lo[k]) : base + int(net.hi[k])]
+
     def read_ring(self):
         """The spikes in flight: a host copy of the ring, shaped as the CPU's
         ``[n_slots, channels * N]`` (for a checkpoint)."""

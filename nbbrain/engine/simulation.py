@@ -322,18 +322,22 @@ class Simulation:
         raise ValueError(f"state {var!r} of {name!r} is not recorded: call "
                          f"brain.record_state({name!r}, {var!r}) before build")  # fmt: skip
 
-    def _state_view(self, name, var):
+    def _state_var(self, name, var):
+        """(population index, state array, row of ``g``) of ``var`` of ``name``."""
         pop = self._pop(name)
-        if self._device is not None:  # cuda: fetch the state if a run has changed it
-            self._device.pull()
         if var not in pop.model.state_vars:
             raise ValueError(
                 f"population {name!r}: unknown state variable {var!r}; "
                 f"{type(pop.model).__name__} has {sorted(pop.model.state_vars)}"
             )
-        k = self.net.index(name)
-        lo, hi = self.net.lo[k], self.net.hi[k]
         array, row, _unit = pop.model.state_vars[var]
+        return self.net.index(name), array, row
+
+    def _state_view(self, name, var):
+        k, array, row = self._state_var(name, var)
+        if self._device is not None:  # cuda: fetch the state if a run has changed it
+            self._device.pull()
+        lo, hi = self.net.lo[k], self.net.hi[k]
         if array == "g":
             return self._one(self._g[:, row, lo:hi])
         return self._one(getattr(self, "_" + array)[:, lo:hi])
