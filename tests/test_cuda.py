@@ -446,26 +446,25 @@ def test_device_batch_inputs_in_place_or_packed(monkeypatch, uploads):
 
 
 def test_cuda_array_interface_objects_are_read_on_the_device(uploads):
-    """Objects that only expose ``__cuda_array_interface__`` (as torch CUDA tensors do):
-    float32 read in place, float64 converted into the chunk buffer, int8 spikes read as
-    bytes; a strided (column) view is packed."""
+    """Objects that expose ``__cuda_array_interface__`` (as torch CUDA tensors do; under
+    the simulator a double over host memory): float32 read in place, float64 converted
+    into the chunk buffer, int8 spikes read as bytes; a strided (column) view is packed."""
     rng = np.random.default_rng(1)
     given = (rng.random((20, 10)) < 0.2).astype(np.int8)
     wide = rng.normal(10.0, 30.0, (20, 80)).astype(np.float32)
     current = wide[:, :64]  # strided rows
     cpu = cur_brain(3).build()
     rc = cpu.run(n_steps=20, inputs={"src": given, "exc": current})
-    for x in (current, current.astype(np.float64), np.ascontiguousarray(current)):
+    interface = CudaArrayDouble if SIMULATED else cuda.to_device
+    strided = CudaArrayDouble(current) if SIMULATED else cuda.to_device(wide)[:, :64]
+    for x, in_place in ((strided, False), (interface(current.astype(np.float64)), False),
+                        (interface(np.ascontiguousarray(current)), True)):  # fmt: skip
         gpu = cur_brain(3).build(backend="cuda")
         uploads.clear()
-        double = CudaArrayDouble(x) if SIMULATED else cuda.to_device(x)
-        rg = gpu.run(n_steps=20, inputs={"src": CudaArrayDouble(given) if SIMULATED
-                                         else on_device(given), "exc": double})  # fmt: skip
+        rg = gpu.run(n_steps=20, inputs={"src": interface(given), "exc": x})
         np.testing.assert_array_equal(rg.step_counts, rc.step_counts)
         cur = next(out for name, out in uploads if name == "cur_in")
-        in_place = x.dtype == np.float32 and x.flags.c_contiguous
-        assert (device_ptr(cur) == x.__array_interface__["data"][0]) == (
-            in_place and SIMULATED)  # fmt: skip
+        assert (device_ptr(cur) == x.__cuda_array_interface__["data"][0]) == in_place
 
 
 GOOD = np.zeros((20, 64), np.float32)
