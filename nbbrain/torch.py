@@ -62,6 +62,7 @@ __all__ = ["BrainModule", "rates", "spikes", "state", "step_counts", "to_tensor"
 #: torch dtype -> the numpy dtype readouts are computed in (others: float32, then converted)
 _NUMPY_FLOAT = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
 _INPUT_KINDS = {L.SPIKE_SOURCE: "spikes", L.COND_LIF: "current", L.CUR_LIF: "current"}
+_GPU_CURRENTS = (torch.float32, torch.float64)  # the CUDA engine's current dtypes
 
 
 # ---- readouts -----------------------------------------------------------------------------
@@ -289,9 +290,12 @@ class BrainModule(nn.Module):
     ``Simulation.checkpoint``/``restore`` (where a backend could not restore, the brain would
     start again from its state after build, with a warning if it had run). Inputs must be
     on the module's device. On the CPU the input is read in place (``.numpy()``) and the
-    output owns a new array per call (outputs of successive calls never alias); on CUDA the
-    input is copied to the host and the output back to the GPU once per call (the engine
-    takes host arrays).
+    output owns a new array per call (outputs of successive calls never alias). On CUDA the
+    input stays on the GPU: checked there, and fed to the kernel in place where one input
+    population takes all of ``x`` (float32, contiguous, and unbatched or in one chunk of
+    ``nbbrain.config.CHUNK_STEPS``), else through a copy on the GPU (spikes given as
+    numbers become a bool tensor there, other float currents float32); the output, a few
+    rates per window computed on the host, is copied to the GPU once per call.
 
     Errors (shape, dtype, values, device, grad, batch) are raised before anything runs, and
     leave the module as it was.
@@ -404,7 +408,9 @@ class BrainModule(nn.Module):
         for name, sl in self.input_slices.items():
             cols = arr[:, :, sl]  # [B, T, n]: each copy its own
             if self._input_kinds[name] == "spikes":
-                feed[name] = cols if cols.dtype == np.bool_ else cols != 0
+                feed[name] = cols if _is_bool(cols) else cols != 0
+            elif isinstance(cols, torch.Tensor) and cols.dtype not in _GPU_CURRENTS:
+                feed[name] = cols.float()  # on the GPU, where the engine takes float32/64
             else:
                 feed[name] = cols
         result = self._copies.run(T, feed)
@@ -417,8 +423,8 @@ class BrainModule(nn.Module):
         return _as_dtype(y, self._dtype).to(self._device)
 
     def _check(self, x):
-        """``x`` as a numpy array ``[B, T, n_in]`` (a view where it can be), and whether it
-        was batched; every check before anything runs."""
+        """``x`` as ``[B, T, n_in]`` (a view where it can be: a numpy array, or on the GPU
+        the CUDA tensor), and whether it was batched; every check before anything runs."""
         what = "BrainModule.forward"
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"{what}: x must be a torch.Tensor, got {type(x).__name__}")
@@ -463,22 +469,22 @@ class BrainModule(nn.Module):
                 f"tensor, got {dt} (spikes of SpikeSource inputs are then 0.0 or "
                 "1.0)"
             )
-        if self._device.type != "cpu":
-            x = x.cpu()
+        on_gpu = x.device.type == "cuda"  # stays there: checked and fed as CUDA tensors
         if dt == torch.bfloat16:
             x = x.float()
-        arr = x.numpy()
+        arr = x if on_gpu else x.numpy()
         if not batched:
             arr = arr[None]
+        isfinite = torch.isfinite if on_gpu else np.isfinite
         for name, sl in self.input_slices.items():
             cols = arr[:, :, sl]
             if self._input_kinds[name] == "spikes":
-                if cols.dtype != np.bool_ and not np.all((cols == 0) | (cols == 1)):
+                if not _is_bool(cols) and not bool(((cols == 0) | (cols == 1)).all()):
                     raise ValueError(
                         f"{what}: the columns of SpikeSource {name!r} "
                         f"({sl.start}:{sl.stop}) must be spikes, 0 or 1"
                     )
-            elif not np.all(np.isfinite(cols)):
+            elif not bool(isfinite(cols).all()):
                 raise ValueError(
                     f"{what}: the current into {name!r} ({sl.start}:{sl.stop}) must "
                     "be finite (no NaN or inf)"
@@ -563,6 +569,11 @@ class BrainModule(nn.Module):
             f"window_ms={self.window_ms:g}, n_in={self.n_in}, backend={self.backend!r}, "
             f"batch={self._batch}, t_ms={self.t_ms:g}"
         )
+
+
+def _is_bool(a):
+    """Whether ``a`` (a numpy array or a tensor) holds booleans."""
+    return a.dtype == (torch.bool if isinstance(a, torch.Tensor) else np.bool_)
 
 
 def _names(items, what):

@@ -454,3 +454,51 @@ def test_readouts_of_a_cuda_simulation_on_its_device():
     for a, b in zip(nbt.spikes(sims[1], "ctx.exc"), nbt.spikes(sims[0], "ctx.exc")):
         assert a.is_cuda == on_gpu
         torch.testing.assert_close(a.cpu(), b, rtol=0, atol=0)
+
+
+@pytest.mark.skipif(
+    not (torch.cuda.is_available() and __import__("os").environ.get("NBBRAIN_TEST_REAL_GPU")),
+    reason="a real GPU (NBBRAIN_TEST_REAL_GPU=1) and a CUDA build of torch",
+)
+def test_real_gpu_torch_inputs_stay_on_the_device(monkeypatch):
+    """On a GPU: torch CUDA tensors reach the kernel in place (the same data pointer; the
+    host path is never taken), readouts are CUDA tensors, and BrainModule on CUDA gives
+    the CPU module's rates from CUDA inputs (in place where one population takes x)."""
+    backend = cuda_backend()
+    from nbbrain.engine import inputs
+
+    seen = {}
+    upload = backend.CudaBackend._upload
+
+    def spy(self, name, host):
+        out = upload(self, name, host)
+        seen.setdefault(name, out)  # the first chunk's
+        return out
+
+    def ptr(name):
+        return seen[name].__cuda_array_interface__["data"][0]
+
+    monkeypatch.setattr(backend.CudaBackend, "_upload", spy)
+    monkeypatch.setattr(inputs, "_as_numpy", lambda x, what: pytest.fail(f"{what} on host"))
+    x = drive(60)
+    current = x[:, 8:].contiguous().cuda()
+    spikes = (x[:, :8] > 0).cuda()
+    sim = tiny().build(backend="cuda")
+    seen.clear()
+    res = sim.run(n_steps=60, inputs={"src": spikes, "ctx.exc": current})
+    assert ptr("cur_in") == current.data_ptr() and ptr("spk_in") == spikes.data_ptr()
+    cpu = tiny().build()
+    rc = cpu.run(n_steps=60, inputs={"src": x[:, :8].numpy() > 0, "ctx.exc": x[:, 8:].numpy()})
+    np.testing.assert_array_equal(res.step_counts, rc.step_counts)
+    v = nbt.state(sim, "ctx.exc", "v")
+    assert v.is_cuda and nbt.step_counts(res)[0].is_cuda and nbt.rates(res, "ctx", 10.0).is_cuda
+    torch.testing.assert_close(v.cpu(), nbt.state(cpu, "ctx.exc", "v"), rtol=1e-5, atol=1e-3)
+    m, ref = module(inputs=["ctx.exc"]).cuda(), module(inputs=["ctx.exc"])
+    x = drive(40)[:, 8:].contiguous()
+    xc = x.cuda()
+    seen.clear()
+    y = m(xc)
+    assert y.is_cuda and ptr("cur_in") == xc.data_ptr()
+    torch.testing.assert_close(y.cpu(), ref(x))
+    m, ref = module().cuda(), module()  # spikes and a current: through copies on the GPU
+    torch.testing.assert_close(m(drive(40).cuda()).cpu(), ref(drive(40)))
