@@ -529,3 +529,20 @@ def test_bad_device_values_batches_and_memory_are_refused():
         with pytest.raises(TypeError, match=msg):
             cpu.run(n_steps=20, inputs={"exc": x})
     assert cpu.step == 0
+
+
+def test_constant_and_empty_device_inputs(uploads):
+    """A current ``[n]`` on the device for every step (read in place: one row), and a run of
+    0 steps with ``[0, n]`` inputs on the device."""
+    constant = np.linspace(100.0, 400.0, 64).astype(np.float32)
+    d_constant = on_device(constant)
+    cpu, gpu = cur_brain(2).build(), cur_brain(2).build(backend="cuda")
+    uploads.clear()
+    rg = gpu.run(n_steps=20, inputs={"exc": d_constant})
+    rc = cpu.run(n_steps=20, inputs={"exc": constant})
+    np.testing.assert_array_equal(rg.step_counts, rc.step_counts)
+    cur = next(out for name, out in uploads if name == "cur_in")
+    assert device_ptr(cur) == device_ptr(d_constant) and cur.shape == (1, 1, 64)
+    assert rc.spike_counts["exc"] > 0
+    empty = gpu.run(n_steps=0, inputs={"exc": on_device(np.zeros((0, 64), np.float32))})
+    assert empty.step_counts.shape == (0, len(gpu.net.names)) and gpu.step == 20

@@ -98,6 +98,8 @@ def _wrap(cuda, x, desc, what):
     from .cuda_backend import _simulated
 
     if not _simulated():
+        if 0 in desc["shape"]:  # nothing to read (and the pointer may be null)
+            return cuda.device_array(desc["shape"], np.dtype(desc["typestr"]))
         return cuda.from_cuda_array_interface(desc, owner=x)
     # the simulator's device memory is host memory: only host memory can be read
     host = getattr(x, "__array_interface__", None) or {}
