@@ -5,24 +5,40 @@ differentiable: spikes are thresholded events and the kernels are compiled numba
 no gradient flows through a brain (an input that requires grad is refused, not silently
 detached).
 
-Readouts (functions of a ``RunResult`` or a ``Simulation``):
+Readouts (functions of a ``RunResult`` or a ``Simulation``) are tensors on the simulation's
+device: CPU tensors for ``backend="cpu"``, CUDA tensors for ``backend="cuda"`` (under the
+CUDA simulator, ``NUMBA_ENABLE_CUDASIM=1``, whose "device" is host memory: CPU tensors).
 
 =====================================  ===========================================================
 ``to_tensor(array)``                   **shares** memory with ``array`` (``torch.from_numpy``) when
                                        it is writeable, has no negative strides and a dtype torch
                                        knows; otherwise a copy.
-``step_counts(result)``                **shares** memory with the result's per-step population
-                                       counts (int32 ``[n_steps, populations]``).
-``state(sim, name, var)``              CPU backend: a **live view** of the simulation's state
-                                       (float32): it shows later runs without a copy. Treat it
-                                       as read-only; change the state with ``sim.set_state``.
-                                       ``copy=True``, or the CUDA backend: a copy.
+``step_counts(result)``                CPU: **shares** memory with the result's per-step
+                                       population counts (int32 ``[n_steps, populations]``).
+                                       CUDA: a copy on the GPU (the counts cross to the host
+                                       once per chunk during the run, where the result keeps
+                                       them).
+``state(sim, name, var)``              a **live view** of the simulation's state (float32): it
+                                       shows later runs without a copy. CPU: a view of the host
+                                       arrays; CUDA: a CUDA tensor over the device arrays
+                                       (``torch.as_tensor`` through ``__cuda_array_interface__``).
+                                       Treat it as read-only; change the state with
+                                       ``sim.set_state``. ``copy=True``: a copy, on the same
+                                       device.
 ``rates(result, names, bin_ms)``       computed into one new array, which the tensor owns (no
-                                       copy after that): ``[n_bins, len(names)]`` in Hz.
+                                       copy after that): ``[n_bins, len(names)]`` in Hz. CUDA:
+                                       computed on the host, then copied to the GPU.
 ``spikes(sim, name)``                  the simulation assembles the recorded spikes into new
                                        arrays (as ``sim.spikes`` does); the tensors own those
                                        (``t_ms`` float64, ``idx`` integers), no further copy.
+                                       CUDA: recorded spikes are collected on the host once per
+                                       chunk; then copied to the GPU.
 =====================================  ===========================================================
+
+Inputs: ``Simulation.run(inputs=...)`` takes CPU tensors in place (through ``.numpy()``)
+and, on the CUDA backend, CUDA tensors without leaving the GPU (``__cuda_array_interface__``:
+read in place by the kernel where their layout allows, else copied on the GPU; see
+``Simulation.run``).
 
 ``BrainModule`` wraps a brain as a module whose ``forward`` runs the brain for the steps of
 its input and returns population rates per time window; see its docstring.
@@ -46,6 +62,7 @@ __all__ = ["BrainModule", "rates", "spikes", "state", "step_counts", "to_tensor"
 #: torch dtype -> the numpy dtype readouts are computed in (others: float32, then converted)
 _NUMPY_FLOAT = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
 _INPUT_KINDS = {L.SPIKE_SOURCE: "spikes", L.COND_LIF: "current", L.CUR_LIF: "current"}
+_GPU_CURRENTS = (torch.float32, torch.float64)  # the CUDA engine's current dtypes
 
 
 # ---- readouts -----------------------------------------------------------------------------
@@ -65,8 +82,10 @@ def to_tensor(array) -> torch.Tensor:
 def step_counts(result) -> tuple[torch.Tensor, list[str]]:
     """Spikes per step of each population in one run: (int32 tensor ``[n_steps,
     populations]``, ``[B, n_steps, populations]`` for a batch; the population names of its
-    columns). The tensor **shares** memory with the RunResult's counts: do not write to it."""
-    return torch.from_numpy(result.step_counts), list(result.populations)
+    columns). CPU backend: the tensor **shares** memory with the RunResult's counts (do not
+    write to it); CUDA backend: a copy on the GPU."""
+    counts = torch.from_numpy(result.step_counts)
+    return _on_device(counts, result.backend), list(result.populations)
 
 
 def rates(result, names, bin_ms: float, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -74,36 +93,66 @@ def rates(result, names, bin_ms: float, dtype: torch.dtype = torch.float32) -> t
     consecutive bins of ``bin_ms`` of one run: ``[n_bins, len(names)]`` (``[B, n_bins,
     len(names)]`` for a batch's run), from the per-step
     counts (no spike monitor needed). A last partial bin is dropped (``RunResult.rates_hz``).
-    Computed once into a new array that the tensor owns."""
+    Computed once into a new array that the tensor owns (CUDA backend: then copied to the
+    GPU)."""
     names = [names] if isinstance(names, str) else list(names)
     out = _rates_into(result, names, bin_ms, _NUMPY_FLOAT.get(dtype, np.float32), None)
-    return _as_dtype(torch.from_numpy(out), dtype)
+    return _on_device(_as_dtype(torch.from_numpy(out), dtype), result.backend)
 
 
 def spikes(sim, name, *, b: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Recorded spikes of population ``name`` so far, as ``sim.spikes`` gives them: (times in
     ms, float64; local indices, integers). ``sim`` is a Simulation or a BrainModule (then its
-    copy ``b``). The tensors own the arrays the simulation assembled: no further copy."""
+    copy ``b``). The tensors own the arrays the simulation assembled: no further copy (CUDA
+    backend: the spikes were collected on the host; the tensors are copies on the GPU)."""
     s, b = _sim(sim, b)
     t_ms, idx = s.spikes(name, copy=b)
-    return torch.from_numpy(np.ascontiguousarray(t_ms)), torch.from_numpy(idx)
+    t_ms, idx = torch.from_numpy(np.ascontiguousarray(t_ms)), torch.from_numpy(idx)
+    return _on_device(t_ms, s.backend), _on_device(idx, s.backend)
 
 
 def state(sim, name, var, *, copy: bool = False, b: int = 0) -> torch.Tensor:
     """State variable ``var`` of population ``name`` (float32, one value per neuron). ``sim``
     is a Simulation or a BrainModule (then its copy ``b``).
 
-    CPU backend, ``copy=False``: a live view that **shares** memory with the simulation's
-    state, so it shows the state after later runs without a copy. It is for reading: writing
-    to it bypasses ``sim.set_state``'s checks. ``copy=True``, or the CUDA backend (whose state
-    lives on the GPU; the host copy would go stale): a copy of the values now."""
+    ``copy=False``: a live view that **shares** memory with the simulation's state, so it
+    shows the state after later runs without a copy: on the CPU backend a view of the host
+    arrays; on the CUDA backend a CUDA tensor over the state on the GPU (``torch.as_tensor``
+    through ``__cuda_array_interface__``; under the CUDA simulator, a CPU tensor over the
+    simulated device's memory). It is for reading: writing to it bypasses
+    ``sim.set_state``'s checks. ``copy=True``: a copy of the values now, on the same device."""
     s, b = _sim(sim, b)
-    view = s._state_view(name, var)  # checks the names; CUDA: fetches the state first
+    if s.backend == "cuda":
+        k, array, row = s._state_var(name, var)  # checks the names
+        view = s._device.state_view(k, array, row, s._check_copy(b, "state"))
+        t = _device_tensor(view)
+        return t.clone() if copy else t
+    view = s._state_view(name, var)  # checks the names
     if s.batch > 1:
         view = view[s._check_copy(b, "state")]
-    if copy or s.backend != "cpu":
-        view = view.copy()
-    return torch.from_numpy(view)
+    return torch.from_numpy(view.copy() if copy else view)
+
+
+def _simulated():
+    from .engine.cuda_backend import _simulated
+
+    return _simulated()
+
+
+def _device_tensor(dev):
+    """A tensor sharing the memory of numba device array ``dev``: a CUDA tensor (through
+    ``__cuda_array_interface__``), or under the CUDA simulator a CPU tensor."""
+    if _simulated():
+        return torch.from_numpy(dev._ary)
+    return torch.as_tensor(dev, device="cuda")
+
+
+def _on_device(t, backend):
+    """``t`` (a CPU tensor) on ``backend``'s device: a copy to the GPU for ``"cuda"``
+    (except under the CUDA simulator, whose device memory is host memory)."""
+    if backend == "cpu" or _simulated():
+        return t
+    return t.to("cuda")
 
 
 def _sim(sim, b):
@@ -241,9 +290,12 @@ class BrainModule(nn.Module):
     ``Simulation.checkpoint``/``restore`` (where a backend could not restore, the brain would
     start again from its state after build, with a warning if it had run). Inputs must be
     on the module's device. On the CPU the input is read in place (``.numpy()``) and the
-    output owns a new array per call (outputs of successive calls never alias); on CUDA the
-    input is copied to the host and the output back to the GPU once per call (the engine
-    takes host arrays).
+    output owns a new array per call (outputs of successive calls never alias). On CUDA the
+    input stays on the GPU: checked there, and fed to the kernel in place where one input
+    population takes all of ``x`` (float32, contiguous, and unbatched or in one chunk of
+    ``nbbrain.config.CHUNK_STEPS``), else through a copy on the GPU (spikes given as
+    numbers become a bool tensor there, other float currents float32); the output, a few
+    rates per window computed on the host, is copied to the GPU once per call.
 
     Errors (shape, dtype, values, device, grad, batch) are raised before anything runs, and
     leave the module as it was.
@@ -356,7 +408,9 @@ class BrainModule(nn.Module):
         for name, sl in self.input_slices.items():
             cols = arr[:, :, sl]  # [B, T, n]: each copy its own
             if self._input_kinds[name] == "spikes":
-                feed[name] = cols if cols.dtype == np.bool_ else cols != 0
+                feed[name] = cols if _is_bool(cols) else cols != 0
+            elif isinstance(cols, torch.Tensor) and cols.dtype not in _GPU_CURRENTS:
+                feed[name] = cols.float()  # on the GPU, where the engine takes float32/64
             else:
                 feed[name] = cols
         result = self._copies.run(T, feed)
@@ -369,8 +423,8 @@ class BrainModule(nn.Module):
         return _as_dtype(y, self._dtype).to(self._device)
 
     def _check(self, x):
-        """``x`` as a numpy array ``[B, T, n_in]`` (a view where it can be), and whether it
-        was batched; every check before anything runs."""
+        """``x`` as ``[B, T, n_in]`` (a view where it can be: a numpy array, or on the GPU
+        the CUDA tensor), and whether it was batched; every check before anything runs."""
         what = "BrainModule.forward"
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"{what}: x must be a torch.Tensor, got {type(x).__name__}")
@@ -415,22 +469,22 @@ class BrainModule(nn.Module):
                 f"tensor, got {dt} (spikes of SpikeSource inputs are then 0.0 or "
                 "1.0)"
             )
-        if self._device.type != "cpu":
-            x = x.cpu()
+        on_gpu = x.device.type == "cuda"  # stays there: checked and fed as CUDA tensors
         if dt == torch.bfloat16:
             x = x.float()
-        arr = x.numpy()
+        arr = x if on_gpu else x.numpy()
         if not batched:
             arr = arr[None]
+        isfinite = torch.isfinite if on_gpu else np.isfinite
         for name, sl in self.input_slices.items():
             cols = arr[:, :, sl]
             if self._input_kinds[name] == "spikes":
-                if cols.dtype != np.bool_ and not np.all((cols == 0) | (cols == 1)):
+                if not _is_bool(cols) and not bool(((cols == 0) | (cols == 1)).all()):
                     raise ValueError(
                         f"{what}: the columns of SpikeSource {name!r} "
                         f"({sl.start}:{sl.stop}) must be spikes, 0 or 1"
                     )
-            elif not np.all(np.isfinite(cols)):
+            elif not bool(isfinite(cols).all()):
                 raise ValueError(
                     f"{what}: the current into {name!r} ({sl.start}:{sl.stop}) must "
                     "be finite (no NaN or inf)"
@@ -515,6 +569,11 @@ class BrainModule(nn.Module):
             f"window_ms={self.window_ms:g}, n_in={self.n_in}, backend={self.backend!r}, "
             f"batch={self._batch}, t_ms={self.t_ms:g}"
         )
+
+
+def _is_bool(a):
+    """Whether ``a`` (a numpy array or a tensor) holds booleans."""
+    return a.dtype == (torch.bool if isinstance(a, torch.Tensor) else np.bool_)
 
 
 def _names(items, what):

@@ -336,3 +336,213 @@ def test_batch_on_the_grid_path_is_refused(monkeypatch):
     monkeypatch.setattr(cuda_backend, "PATH", "grid")
     with pytest.raises(NotImplementedError, match="batch=2 on the cuda backend's"):
         cur_brain(1).build(backend="cuda", batch=2)
+
+
+# ---- inputs already on the device ------------------------------------------------------------
+class CudaArrayDouble:
+    """A stand-in for a torch CUDA tensor: host memory (the simulator's "device") exposed
+    through ``__cuda_array_interface__`` with the given dict entries changed, and through
+    ``__array_interface__`` (the simulator reads only memory it can see there)."""
+
+    def __init__(self, a, host=True, **change):
+        self.a, self.host, self.change = a, host, change
+
+    @property
+    def __cuda_array_interface__(self):
+        d = self.a.__array_interface__
+        desc = {k: d[k] for k in ("shape", "typestr", "data", "strides")}
+        return desc | {"version": 3, "stream": None} | self.change
+
+    def __getattr__(self, name):
+        if name == "__array_interface__" and self.host:
+            return self.a.__array_interface__
+        raise AttributeError(name)
+
+
+def on_device(a):
+    """``a`` in device memory: the simulator's device arrays, or a real GPU's."""
+    return cuda.to_device(a)
+
+
+def device_ptr(a):
+    """Where a (real or simulated) device array's data begins."""
+    if SIMULATED:
+        return a._ary.__array_interface__["data"][0]
+    return a.__cuda_array_interface__["data"][0]
+
+
+@pytest.fixture
+def uploads(monkeypatch):
+    """What the kernel receives as each chunk's inputs (``CudaBackend._upload``), and no
+    input may take the host path (``inputs._as_numpy``) unless it is a host array."""
+    from nbbrain.engine import inputs
+
+    seen = []
+    upload = cuda_backend.CudaBackend._upload
+
+    def spy(self, name, host):
+        out = upload(self, name, host)
+        seen.append((name, out))
+        return out
+
+    as_numpy = inputs._as_numpy
+
+    def host_only(x, what):
+        assert isinstance(x, np.ndarray), f"{what} took the host path"
+        return as_numpy(x, what)
+
+    monkeypatch.setattr(cuda_backend.CudaBackend, "_upload", spy)
+    monkeypatch.setattr(inputs, "_as_numpy", host_only)
+    return seen
+
+
+def test_device_inputs_are_read_in_place(monkeypatch, uploads):
+    """Spikes and a current on the device, across chunks of 7 steps: the kernel reads
+    the spikes in place (the only spike input: each chunk's rows of the caller's own
+    memory); the currents, one on the device and one on the host, are packed into the
+    chunk buffer. The spikes and counts are the CPU's with the same inputs."""
+    monkeypatch.setattr(config, "CHUNK_STEPS", 7)
+    rng = np.random.default_rng(0)
+    given = rng.random((30, 10)) < 0.1
+    current = rng.normal(0.0, 30.0, (30, 64)).astype(np.float32)
+    constant = rng.normal(20.0, 5.0, 16)
+    d_given, d_current = on_device(given), on_device(current)
+    cpu, gpu = cur_brain(3).build(), cur_brain(3).build(backend="cuda")
+    uploads.clear()
+    rg = gpu.run(n_steps=30, inputs={"src": d_given, "exc": d_current, "inh": constant})
+    rc = cpu.run(n_steps=30, inputs={"src": given, "exc": current, "inh": constant})
+    np.testing.assert_array_equal(rg.step_counts, rc.step_counts)
+    assert recorded(gpu) == recorded(cpu) and rc.spike_counts["src"] > 10
+    spk = [out for name, out in uploads if name == "spk_in"]
+    assert [device_ptr(s) for s in spk] == [device_ptr(d_given) + 10 * a
+                                            for a in range(0, 30, 7)]  # fmt: skip
+    assert all(s.shape == (1, 7 if a < 28 else 2, 10) for s, a in zip(spk, range(0, 30, 7)))
+    cur = [out for name, out in uploads if name == "cur_in"]
+    assert len(cur) == 5 and all(device_ptr(c) == device_ptr(cur[0]) for c in cur[:4])  # reused
+    assert device_ptr(cur[0]) not in (device_ptr(d_current), current.ctypes.data)
+
+
+def test_device_batch_inputs_in_place_or_packed(monkeypatch, uploads):
+    """A batch of 2 with per-copy currents on the device: read in place when a chunk
+    covers the run (its rows are then one block), packed when chunks cut the copies'
+    rows apart; currents given once for every copy are broadcast there."""
+    rng = np.random.default_rng(5)
+    current = rng.normal(400.0, 200.0, (2, 24, 64)).astype(np.float32)
+    once = rng.normal(400.0, 200.0, (24, 64)).astype(np.float32)
+    d_current = on_device(current)
+    for chunk, in_place in ((24, True), (10, False)):
+        monkeypatch.setattr(config, "CHUNK_STEPS", chunk)
+        cpu, gpu = cur_brain(4).build(batch=2), cur_brain(4).build(backend="cuda", batch=2)
+        uploads.clear()
+        rg = gpu.run(n_steps=24, inputs={"exc": d_current})
+        rc = cpu.run(n_steps=24, inputs={"exc": current})
+        np.testing.assert_array_equal(rg.step_counts, rc.step_counts)
+        first = next(out for name, out in uploads if name == "cur_in")
+        assert (device_ptr(first) == device_ptr(d_current)) == in_place
+        rg = gpu.run(n_steps=24, inputs={"exc": on_device(once)})
+        rc = cpu.run(n_steps=24, inputs={"exc": once})
+        np.testing.assert_array_equal(rg.step_counts, rc.step_counts)
+    assert rc.spike_counts["exc"].min() > 0
+
+
+def test_cuda_array_interface_objects_are_read_on_the_device(uploads):
+    """Objects that expose ``__cuda_array_interface__`` (as torch CUDA tensors do; under
+    the simulator a double over host memory): float32 read in place, float64 converted
+    into the chunk buffer, int8 spikes read as bytes; a strided (column) view is packed."""
+    rng = np.random.default_rng(1)
+    given = (rng.random((20, 10)) < 0.2).astype(np.int8)
+    wide = rng.normal(10.0, 30.0, (20, 80)).astype(np.float32)
+    current = wide[:, :64]  # strided rows
+    cpu = cur_brain(3).build()
+    rc = cpu.run(n_steps=20, inputs={"src": given, "exc": current})
+    interface = CudaArrayDouble if SIMULATED else cuda.to_device
+    strided = CudaArrayDouble(current) if SIMULATED else cuda.to_device(wide)[:, :64]
+    for x, in_place in ((strided, False), (interface(current.astype(np.float64)), False),
+                        (interface(np.ascontiguousarray(current)), True)):  # fmt: skip
+        gpu = cur_brain(3).build(backend="cuda")
+        uploads.clear()
+        rg = gpu.run(n_steps=20, inputs={"src": interface(given), "exc": x})
+        np.testing.assert_array_equal(rg.step_counts, rc.step_counts)
+        cur = next(out for name, out in uploads if name == "cur_in")
+        assert (device_ptr(cur) == x.__cuda_array_interface__["data"][0]) == in_place
+
+
+GOOD = np.zeros((20, 64), np.float32)
+BAD_DEVICE = {
+    "shape": (dict(shape=(20, 63)), ValueError, r"expected shape \(64,\) or \(20, 64\)"),
+    "steps": (dict(shape=(19, 64)), ValueError, r"expected .* got \(19, 64\)"),
+    "dtype int": (dict(typestr="<i4"), TypeError, "a current in pA on the GPU must be float32 .*"
+                  "got int32"),
+    "dtype half": (dict(typestr="<f2"), TypeError, r"a current .* got float16; convert .*"
+                   r"\(x.float\(\)\)"),
+    "negative strides": (dict(strides=(-256, 4)), ValueError, "negative strides"),
+    "mask": (dict(mask=object()), ValueError, "masked"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD_DEVICE))
+def test_bad_device_inputs_are_refused_and_change_nothing(case):
+    """Refused from the interface dict alone (its data pointer is never read)."""
+    change, err, match = BAD_DEVICE[case]
+    gpu = cur_brain(3).build(backend="cuda")
+    gpu.run(n_steps=5)
+    before = gpu.checkpoint()
+    with pytest.raises(err, match=r"run: inputs\['exc'\]: " + match):
+        gpu.run(n_steps=20, inputs={"exc": CudaArrayDouble(GOOD, data=(0, False), **change)})
+    after = gpu.checkpoint()
+    assert after["step"] == before["step"] == 5
+    np.testing.assert_array_equal(after["v"], before["v"])
+
+
+def test_bad_device_values_batches_and_memory_are_refused():
+    """Values (checked on the device before anything runs), a batch of the wrong size,
+    spikes of the wrong dtype, GPU memory the simulator cannot read, device memory for a
+    CPU simulation: each a clear error, and the simulation unchanged."""
+    gpu = cur_brain(3).build(backend="cuda", batch=2)
+    nan = np.zeros((20, 64), np.float32)
+    nan[7, 3] = np.nan
+    two = np.zeros((20, 10), np.uint8)
+    two[4, 4] = 2
+    cases = [
+        ({"exc": on_device(nan)}, ValueError, r"inputs\['exc'\]: the current must be finite"),
+        ({"src": on_device(two)}, ValueError, r"inputs\['src'\]: spikes must be 0 or 1"),
+        ({"src": on_device(two.astype(np.float32))}, TypeError,
+         r"spikes on the GPU must be bool or uint8 .* got float32; .* \(x.bool\(\)\)"),
+        ({"exc": on_device(np.zeros((3, 20, 64), np.float32))}, ValueError,
+         r"batch=2 copies, got inputs for 3 \(shape \(3, 20, 64\)\)"),
+    ]  # fmt: skip
+    if SIMULATED:
+        cases.append(({"exc": CudaArrayDouble(GOOD, host=False)}, TypeError,
+                      r"under the CUDA simulator .* GPU memory cannot be read"))  # fmt: skip
+    before = gpu.checkpoint()
+    for inputs, err, match in cases:
+        with pytest.raises(err, match=match):
+            gpu.run(n_steps=20, inputs={"src": np.zeros(10, bool)} | inputs)
+        after = gpu.checkpoint()
+        assert after["step"] == 0
+        np.testing.assert_array_equal(after["v"], before["v"])
+    cpu = cur_brain(3).build()
+    msg = (r"inputs\['exc'\]: GPU memory \(shape \(20, 64\), dtype float32\) for a simulation "
+           r"on backend='cpu'; pass a host array \(x.cpu\(\) for a tensor\), or build with "
+           r"backend='cuda'")  # fmt: skip
+    for x in (on_device(GOOD), CudaArrayDouble(GOOD)):
+        with pytest.raises(TypeError, match=msg):
+            cpu.run(n_steps=20, inputs={"exc": x})
+    assert cpu.step == 0
+
+
+def test_constant_and_empty_device_inputs(uploads):
+    """A current ``[n]`` on the device for every step (read in place: one row), and a run of
+    0 steps with ``[0, n]`` inputs on the device."""
+    constant = np.linspace(100.0, 400.0, 64).astype(np.float32)
+    d_constant = on_device(constant)
+    cpu, gpu = cur_brain(2).build(), cur_brain(2).build(backend="cuda")
+    uploads.clear()
+    rg = gpu.run(n_steps=20, inputs={"exc": d_constant})
+    rc = cpu.run(n_steps=20, inputs={"exc": constant})
+    np.testing.assert_array_equal(rg.step_counts, rc.step_counts)
+    cur = next(out for name, out in uploads if name == "cur_in")
+    assert device_ptr(cur) == device_ptr(d_constant) and cur.shape == (1, 1, 64)
+    assert rc.spike_counts["exc"] > 0
+    empty = gpu.run(n_steps=0, inputs={"exc": on_device(np.zeros((0, 64), np.float32))})
+    assert empty.step_counts.shape == (0, len(gpu.net.names)) and gpu.step == 20

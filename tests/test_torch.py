@@ -385,3 +385,120 @@ def test_closed_loop_doc_runs():
     namespace = {"__name__": "__closed_loop__"}
     exec(compile(blocks[0].replace("scale=1.0", "scale=0.1"), DOC.name, "exec"), namespace)
     assert namespace["motor"].shape == (50, len(MOTOR_POPULATIONS))
+
+
+# ---- the CUDA backend: tensors on the device ----------------------------------------------
+def cuda_backend():
+    """nbbrain's CUDA backend module, where this machine can run it (a GPU, or numba-cuda's
+    simulator as the tests set it up); else the test is skipped."""
+    cuda = pytest.importorskip("numba.cuda")
+    if getattr(cuda, "implementation", None) != "NVIDIA":
+        pytest.skip("numba-cuda is not installed")
+    from nbbrain.engine import cuda_backend as backend
+
+    try:
+        backend.check_available()
+    except RuntimeError as e:
+        pytest.skip(str(e))
+    return backend
+
+
+def device_ptr(dev, backend):
+    """Where a numba device array's data begins (the simulator's: host memory)."""
+    if backend._simulated():
+        return dev._ary.ctypes.data
+    return dev.__cuda_array_interface__["data"][0]
+
+
+def test_state_on_the_cuda_backend_is_a_live_view_of_the_device():
+    """CUDA backend: ``state`` is a view of the state on the device (a CUDA tensor; under
+    the simulator a CPU tensor over its memory), live across runs, of the right copy."""
+    backend = cuda_backend()
+    sim = tiny().build(backend="cuda", batch=2)
+    d, lo, n = sim._device.d, sim.net.lo[sim.net.index("ctx.inh")], sim.net.n
+    v = nbt.state(sim, "ctx.inh", "v", b=1)
+    g = nbt.state(sim, "ctx.inh", "g_ampa")
+    row = sim._populations["ctx.inh"].model.state_vars["g_ampa"][1]
+    assert v.dtype == torch.float32 and v.shape == (10,) and g.shape == (10,)
+    assert v.data_ptr() == device_ptr(d["v"][1], backend) + 4 * lo
+    assert g.data_ptr() == device_ptr(d["g"][0], backend) + 4 * (row * n + lo)
+    on_gpu = not backend._simulated()
+    assert v.is_cuda == on_gpu and g.is_cuda == on_gpu
+    copied = nbt.state(sim, "ctx.inh", "v", b=1, copy=True)
+    assert copied.data_ptr() != v.data_ptr() and copied.is_cuda == on_gpu
+    sim.run(n_steps=30)
+    np.testing.assert_array_equal(v.cpu().numpy(), sim.state("ctx.inh", "v")[1])  # live
+    np.testing.assert_array_equal(g.cpu().numpy(), sim.state("ctx.inh", "g_ampa")[0])
+    assert not torch.equal(copied, v)
+    with pytest.raises(ValueError, match="unknown state variable"):
+        nbt.state(sim, "ctx.exc", "w")
+    with pytest.raises(ValueError, match="copies"):
+        nbt.state(sim, "ctx.exc", "v", b=2)
+
+
+def test_readouts_of_a_cuda_simulation_on_its_device():
+    """step_counts, rates and spikes of a CUDA simulation: the CPU backend's values, as
+    CUDA tensors (under the simulator, whose device is host memory: CPU tensors)."""
+    backend = cuda_backend()
+    spk = np.zeros((60, 8), bool)
+    spk[::5] = True
+    sims = tiny().build(), tiny().build(backend="cuda")
+    (rc, rg) = (s.run(n_steps=60, inputs={"src": spk}) for s in sims)
+    on_gpu = not backend._simulated()
+    counts, names = nbt.step_counts(rg)
+    assert counts.is_cuda == on_gpu and names == nbt.step_counts(rc)[1]
+    torch.testing.assert_close(counts.cpu(), nbt.step_counts(rc)[0], rtol=0, atol=0)
+    r = nbt.rates(rg, READOUTS, bin_ms=20.0)
+    assert r.is_cuda == on_gpu
+    torch.testing.assert_close(r.cpu(), nbt.rates(rc, READOUTS, bin_ms=20.0), rtol=0, atol=0)
+    for a, b in zip(nbt.spikes(sims[1], "ctx.exc"), nbt.spikes(sims[0], "ctx.exc")):
+        assert a.is_cuda == on_gpu
+        torch.testing.assert_close(a.cpu(), b, rtol=0, atol=0)
+
+
+@pytest.mark.skipif(
+    not (torch.cuda.is_available() and __import__("os").environ.get("NBBRAIN_TEST_REAL_GPU")),
+    reason="a real GPU (NBBRAIN_TEST_REAL_GPU=1) and a CUDA build of torch",
+)
+def test_real_gpu_torch_inputs_stay_on_the_device(monkeypatch):
+    """On a GPU: torch CUDA tensors reach the kernel in place (the same data pointer; the
+    host path is never taken), readouts are CUDA tensors, and BrainModule on CUDA gives
+    the CPU module's rates from CUDA inputs (in place where one population takes x)."""
+    backend = cuda_backend()
+    from nbbrain.engine import inputs
+
+    seen = {}
+    upload = backend.CudaBackend._upload
+
+    def spy(self, name, host):
+        out = upload(self, name, host)
+        seen.setdefault(name, out)  # the first chunk's
+        return out
+
+    def ptr(name):
+        return seen[name].__cuda_array_interface__["data"][0]
+
+    monkeypatch.setattr(backend.CudaBackend, "_upload", spy)
+    monkeypatch.setattr(inputs, "_as_numpy", lambda x, what: pytest.fail(f"{what} on host"))
+    x = drive(60)
+    current = x[:, 8:].contiguous().cuda()
+    spikes = (x[:, :8] > 0).cuda()
+    sim = tiny().build(backend="cuda")
+    seen.clear()
+    res = sim.run(n_steps=60, inputs={"src": spikes, "ctx.exc": current})
+    assert ptr("cur_in") == current.data_ptr() and ptr("spk_in") == spikes.data_ptr()
+    cpu = tiny().build()
+    rc = cpu.run(n_steps=60, inputs={"src": x[:, :8].numpy() > 0, "ctx.exc": x[:, 8:].numpy()})
+    np.testing.assert_array_equal(res.step_counts, rc.step_counts)
+    v = nbt.state(sim, "ctx.exc", "v")
+    assert v.is_cuda and nbt.step_counts(res)[0].is_cuda and nbt.rates(res, "ctx", 10.0).is_cuda
+    torch.testing.assert_close(v.cpu(), nbt.state(cpu, "ctx.exc", "v"), rtol=1e-5, atol=1e-3)
+    m, ref = module(inputs=["ctx.exc"]).cuda(), module(inputs=["ctx.exc"])
+    x = drive(40)[:, 8:].contiguous()
+    xc = x.cuda()
+    seen.clear()
+    y = m(xc)
+    assert y.is_cuda and ptr("cur_in") == xc.data_ptr()
+    torch.testing.assert_close(y.cpu(), ref(x))
+    m, ref = module().cuda(), module()  # spikes and a current: through copies on the GPU
+    torch.testing.assert_close(m(drive(40).cuda()).cpu(), ref(drive(40)))

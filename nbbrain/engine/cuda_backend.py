@@ -6,7 +6,8 @@
 not fit, copies the network to the device once, and from then on the state (v, channel
 state, refractory counts, Poisson rates, the ring of delayed input) stays there. Each
 chunk of a run is one launch of ``kernels/cuda/run.py``'s kernel; the inputs of a chunk
-are copied in before it, the per-step spike counts, the recorded spikes and the state
+are copied in before it (inputs already on the GPU are read in place or copied there:
+``device_inputs.py``), the per-step spike counts, the recorded spikes and the state
 samples are copied out after it; nothing crosses per step. The host copy of the state
 (``sim.net.v`` etc.) is refreshed only when ``Simulation.state`` or ``set_state`` asks.
 
@@ -28,6 +29,7 @@ import warnings
 import numpy as np
 
 from ..monitors.recorders import StateRecorder, record_capacity
+from .device_inputs import DevicePack, is_device_array
 
 # One block runs a step's phase A on one multiprocessor, a grid on all of them but pays
 # about 1.6 us per grid barrier (two per step): the block path is the faster for small
@@ -132,6 +134,12 @@ def _at_least_one(x):
     return x if x.size else np.zeros(1, x.dtype)
 
 
+def _per_copy(a, B):
+    """A chunk's input ``[B, rows, width]`` (a host array of an unbatched run has no copy
+    axis; device inputs always have one)."""
+    return a.reshape((B,) + a.shape[-2:]) if isinstance(a, np.ndarray) else a
+
+
 class CudaBackend:
     """The device arrays of one Simulation, and the launches that advance them."""
 
@@ -195,6 +203,13 @@ class CudaBackend:
         d["rate"].copy_to_device(sim._rate)
         d["ipar"].copy_to_device(sim.net.ipar)
 
+    def state_view(self, k, array, row, copy):
+        """The device array of state ``array`` (row ``row`` of ``g``) of population ``k`` in
+        copy ``copy``: a view, live across runs (the device arrays are never replaced)."""
+        net = self.sim.net
+        base = row * net.n if array == "g" else 0  # g is [B, rows * N] on the device
+        return self.d[array][copy, base + int(net.lo[k]) : base + int(net.hi[k])]
+
     def read_ring(self):
         """The spikes in flight: a host copy of the ring, shaped as the CPU's
         ``[n_slots, channels * N]`` (for a checkpoint)."""
@@ -216,7 +231,12 @@ class CudaBackend:
         return buf
 
     def _upload(self, name, host):
-        """``host`` copied into a reused device buffer (once per chunk)."""
+        """``host`` copied into a reused device buffer (once per chunk); input already on
+        the device is taken as it is, or packed into the buffer there."""
+        if is_device_array(host):
+            return host
+        if isinstance(host, DevicePack):
+            return host.fill(self._buffer(name, host.shape, host.dtype))
         buf = self._buffer(name, host.shape, host.dtype)
         if host.size:
             buf[: host.shape[0]].copy_to_device(host)
@@ -234,8 +254,7 @@ class CudaBackend:
                     np.full(n_pop, -1, np.int64))  # fmt: skip
         cur = packed.get("current") or no_input
         spk = packed.get("spikes") or (no_input[0].astype(np.uint8),) + no_input[1:]
-        cur_in, spk_in = cur[0].reshape((B,) + cur[0].shape[-2:]), spk[0].reshape(
-            (B,) + spk[0].shape[-2:])  # fmt: skip
+        cur_in, spk_in = _per_copy(cur[0], B), _per_copy(spk[0], B)
         mon = StateRecorder.pack(sim._states, sim.step, n_steps)
         chunk = (self._upload("cur_in", cur_in), self._upload("cur_tmul", cur[1]),
                  self._upload("cur_off", cur[2]), self._upload("spk_in", spk_in),

@@ -22,6 +22,7 @@ class RunResult:
 
     def __init__(self, sim, n_steps, counts, step_counts, wall_s):
         self.n_steps, self.wall_s, self.dt_ms = n_steps, wall_s, sim.dt_ms
+        self.backend = sim.backend  # where nbbrain.torch puts its tensors
         self.batch = sim.batch
         self.step_counts = step_counts  # int32 [(B,) n_steps, populations]: spikes per step
         self._members = {name: [k] for k, name in enumerate(sim.net.names)}

@@ -174,6 +174,10 @@ class Simulation:
         an injected current in pA, ``[n_steps, n]`` or ``[n]``. With a batch, these go to
         every copy; ``[B, n_steps, n]`` or ``[B, n]`` give each copy its own (a 2-D array
         whose first axis could be either, ``B == n_steps``, is read as ``[n_steps, n]``).
+        Arrays are numpy arrays (or anything ``np.asarray`` takes, CPU tensors read in place)
+        or, on the CUDA backend, GPU arrays (``__cuda_array_interface__``: torch CUDA
+        tensors, CuPy, numba device arrays: bool or uint8 spikes, float32 or float64
+        currents), which never cross to the host (``engine/device_inputs.py``).
         Returns a RunResult with the spike counts of this call. May be called again to
         continue.
         """
@@ -372,18 +376,22 @@ class Simulation:
         raise ValueError(f"state {var!r} of {name!r} is not recorded: call "
                          f"brain.record_state({name!r}, {var!r}) before build")  # fmt: skip
 
-    def _state_view(self, name, var):
+    def _state_var(self, name, var):
+        """(population index, state array, row of ``g``) of ``var`` of ``name``."""
         pop = self._pop(name)
-        if self._device is not None:  # cuda: fetch the state if a run has changed it
-            self._device.pull()
         if var not in pop.model.state_vars:
             raise ValueError(
                 f"population {name!r}: unknown state variable {var!r}; "
                 f"{type(pop.model).__name__} has {sorted(pop.model.state_vars)}"
             )
-        k = self.net.index(name)
-        lo, hi = self.net.lo[k], self.net.hi[k]
         array, row, _unit = pop.model.state_vars[var]
+        return self.net.index(name), array, row
+
+    def _state_view(self, name, var):
+        k, array, row = self._state_var(name, var)
+        if self._device is not None:  # cuda: fetch the state if a run has changed it
+            self._device.pull()
+        lo, hi = self.net.lo[k], self.net.hi[k]
         if array == "g":
             return self._one(self._g[:, row, lo:hi])
         return self._one(getattr(self, "_" + array)[:, lo:hi])
