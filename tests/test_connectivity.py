@@ -636,7 +636,7 @@ def test_scalar_delay_in_steps(steps):
 def test_delay_and_target_beyond_32_bits_use_uint64():
     """17 bits of target (70,000 neurons) and 16 of delay (40,000 steps) need 64 bits."""
     net = two_pops(1, 70_000, nb.FromArrays([0, 0], [5, 69_999]), delay_ms=40_000 * DT)
-    assert net.syn.dtype == np.uint64 and net.shift == 18
+    assert net.syn.dtype == np.uint64 and net.shift == 17
     assert np.all(net.delay == 40_000) and sorted(net.target % net.n) == [6, 70_000]
 
 
