@@ -39,3 +39,25 @@ def test_bench_batch_reports_copy_steps(capsys):
         2 * out["steps_per_s"], rel=0.01, abs=2
     )
     assert out["synaptic_events_per_s"] > 0
+
+
+def test_microcircuit_run_writes_bars_and_raster(tmp_path, capsys):
+    """The PD14 microcircuit from the command line (here at 2 % of the neurons): the memory
+    estimate first, then the rate bar chart (with the published rates) and the raster."""
+    bars, raster = tmp_path / "bars.png", tmp_path / "raster.png"
+    assert main(["run", "microcircuit", "--scale", "0.02", "--duration-ms", "30",
+                 "--bars", str(bars), "--raster", str(raster), "--no-progress"]) == 0  # fmt: skip
+    captured = capsys.readouterr()
+    assert "memory estimate:" in captured.err and "GiB" in captured.err
+    assert "1544 neurons" in captured.out and "seed 55" in captured.out
+    assert "peak memory" in captured.out
+    for png in (bars, raster):
+        assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 5_000
+
+
+def test_microcircuit_bench_warms_up(capsys):
+    assert main(["bench", "microcircuit", "--scale", "0.02", "--duration-ms", "20",
+                 "--warmup-ms", "10", "--json"]) == 0  # fmt: skip
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["warmup_ms"] == 10 and out["bytes_per_synapse"] <= 8.01
+    assert out["peak_memory_gib"] > 0 and out["realtime_factor"] > 0

@@ -382,7 +382,9 @@ def build_network(brain, parts: int = 1) -> Network:
         q.fill(cursor, syn_dtype(shift), syn, weight)
     seg = np.empty(n * parts + 1, np.int64)
     mask = syn_dtype((1 << shift) - 1)
-    rows_mod.sort_rows(indptr, syn, weight, syn_dtype(shift), mask, max_delay + 1, n, parts, seg)
+    # targets channel * N + post belong to part post * parts // N
+    part_of = np.tile(np.arange(n) * parts // n, n_channels).astype(np.uint8)
+    rows_mod.sort_rows(indptr, syn, weight, syn_dtype(shift), mask, max_delay + 1, part_of, seg)
 
     fpar = np.zeros((len(pops), L.N_FPAR), np.float32)
     ipar = np.zeros((len(pops), L.N_IPAR), np.int32)

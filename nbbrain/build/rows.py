@@ -225,19 +225,22 @@ def fill_rows(keys, counts, cursor, post_global, post_scale, self_post, autapses
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def sort_rows(rows, syn, weight, shift, mask, n_slots, n, parts, seg):
+def sort_rows(rows, syn, weight, shift, mask, n_slots, part_of, seg):
     """Order each row by target part, then by delay, keeping the order of equal keys (a
     counting sort); ``seg[r * parts + p]`` is where part ``p`` of row ``r`` starts.
-    Targets ``channel * N + post`` belong to part ``post * parts // N``: each thread of the
-    propagation owns one part of the neurons. Within a part, a spike's synapses arrive
-    step after step, each step's a contiguous run."""
+    ``part_of[target]`` (uint8; ``parts`` of them): each thread of the propagation owns one
+    part of the neurons. Within a part, a spike's synapses arrive step after step, each
+    step's a contiguous run."""
+    parts = (seg.shape[0] - 1) // (rows.shape[0] - 1)
     for r in prange(rows.shape[0] - 1):
         a, e = rows[r], rows[r + 1]
         pos = np.zeros(parts * n_slots + 1, np.int64)
         for j in range(a, e):
             x = syn[j]
-            part = (np.int64(x & mask) % n) * parts // n
-            pos[part * n_slots + np.int64(x >> shift) + 1] += 1
+            k = np.int64(x >> shift)
+            if parts > 1:
+                k += np.int64(part_of[np.int64(x & mask)]) * n_slots
+            pos[k + 1] += 1
         for k in range(parts * n_slots):
             pos[k + 1] += pos[k]
         for part in range(parts):
@@ -247,7 +250,9 @@ def sort_rows(rows, syn, weight, shift, mask, n_slots, n, parts, seg):
         s, w = syn[a:e].copy(), weight[a:e].copy()
         for j in range(e - a):
             x = s[j]
-            k = ((np.int64(x & mask) % n) * parts // n) * n_slots + np.int64(x >> shift)
+            k = np.int64(x >> shift)
+            if parts > 1:
+                k += np.int64(part_of[np.int64(x & mask)]) * n_slots
             syn[a + pos[k]] = x
             weight[a + pos[k]] = w[j]
             pos[k] += 1
