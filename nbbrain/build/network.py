@@ -315,10 +315,11 @@ class _Rows:
         proj = self.proj
         bad = np.zeros(self.counts.size)
         sign = proj.post[0].model.receptors[proj.receptor].sign
-        rows_mod.fill_rows(
+        wpar = rows_mod.weight_params(proj.weight)
+        rows_mod.make_fill_rows(int(wpar[0]))(
             self.keys, self.counts, cursor[self.pre_global], self.post_global,
             _post_scale(proj), self.self_post, proj.rule.allow_autapses,
-            _channel(proj) * self.n, rows_mod.weight_params(proj.weight), float(sign),
+            _channel(proj) * self.n, wpar, float(sign),
             self.thr, self.guide, self.src, shift, syn, weight, bad,
         )  # fmt: skip
         if np.any(bad != 0):

@@ -14,6 +14,7 @@ gives the same steps as drawing milliseconds and rounding, at the cost of 32 ran
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -157,11 +158,24 @@ def _uniform53(h):
 @register_jitable
 def normal(key, a, b):
     """A standard normal draw for counters (a, b), exact (the ziggurat method: one 64-bit
-    draw gives the layer, 7 bits, and the abscissa, 53 bits; 99 % of draws end there;
-    the others draw again with counters ``(a, b * 2**8 + attempt)``, b < 2**55)."""
+    draw gives the layer, 7 bits, and the abscissa, 53 bits; 99 % of draws end here; the
+    others go on in ``_normal_rest``, kept out of line so that this stays small)."""
+    h = hash3(key, a, np.uint64(b) << np.uint64(8))
+    u = 2.0 * _uniform53(h) - 1.0
+    i = np.int64(h & _M7)
+    if abs(u) < _ZIG_R[i]:
+        return u * _ZIG_X[i]
+    return _normal_rest(key, a, b, h)
+
+
+@njit(nogil=True, error_model="numpy", inline="never")
+def _normal_rest(key, a, b, h):
+    """The ziggurat's other cases: the wedge of a layer and the tail, and new attempts
+    with counters ``(a, b * 2**8 + attempt)`` (b < 2**55)."""
     zx, zr = _ZIG_X, _ZIG_R
     for attempt in range(1 << 8):
-        h = hash3(key, a, (np.uint64(b) << np.uint64(8)) | np.uint64(attempt))
+        if attempt > 0:
+            h = hash3(key, a, (np.uint64(b) << np.uint64(8)) | np.uint64(attempt))
         u = 2.0 * _uniform53(h) - 1.0
         i = np.int64(h & _M7)
         if abs(u) < zr[i]:
@@ -182,9 +196,10 @@ def normal(key, a, b):
 
 
 @register_jitable
-def _weight(wpar, key, row, j):
-    """Weight of synapse ``j`` of ``row`` (kinds ``W_*``), clipped to ``wpar[3:5]``."""
-    kind, a, b = wpar[0], wpar[1], wpar[2]
+def _weight(kind, wpar, key, row, j):
+    """Weight of synapse ``j`` of ``row`` (``kind``: a ``W_*`` constant of the caller, so
+    that each kind compiles to its own loop), clipped to ``wpar[3:5]``."""
+    a, b = wpar[1], wpar[2]
     if kind == W_CONST:
         return a
     if kind == W_UNIFORM:
@@ -194,34 +209,41 @@ def _weight(wpar, key, row, j):
     return min(max(w, wpar[3]), wpar[4])
 
 
-@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def fill_rows(keys, counts, cursor, post_global, post_scale, self_post, autapses, chan_off,
-              wpar, sign, thr, guide, src_of_row, shift, syn, weight, bad):  # fmt: skip
-    """Write ``counts[r]`` synapses of each local pre row ``r`` from ``cursor[r]`` on:
-    targets uniform over the post neurons (without ``self_post[r]`` unless ``autapses``),
-    weights from ``wpar`` times ``post_scale[post]``, delays from the table ``thr``,
-    ``guide`` of ``src_of_row[r]``; packed as ``syn = delay << shift | (chan_off +
-    post_global[post])``. ``keys``: the (target, delay) and weight streams; one 64-bit
-    draw gives a synapse's target (low 32 bits) and delay (high 32 bits). ``bad[r]``: a
-    drawn weight of the wrong ``sign`` or not finite (0 if none), for the caller."""
-    n_post = post_global.shape[0]
-    for r in prange(counts.shape[0]):
-        th, gd = thr[src_of_row[r]], guide[src_of_row[r]]
-        exclude = -1 if autapses else self_post[r]
-        m = n_post - 1 if exclude >= 0 else n_post
-        k = cursor[r]
-        for j in range(counts[r]):
-            h = hash3(keys[0], r, j)
-            d = _delay(h >> _S32, th, gd)
-            t = (np.int64(h & _LO32) * m) >> 32  # uniform in [0, m): Lemire's multiply-shift
-            if exclude >= 0 and t >= exclude:
-                t += 1
-            w = _weight(wpar, keys[1], r, j)
-            w *= post_scale[t]
-            if (w * sign < 0 or not math.isfinite(w)) and bad[r] == 0:
-                bad[r] = w
-            syn[k + j] = (d << shift) | (chan_off + post_global[t])
-            weight[k + j] = w
+@functools.cache
+def make_fill_rows(kind):
+    """``fill_rows`` for weights of kind ``kind`` (a compile-time constant)."""
+
+    @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+    def fill_rows(keys, counts, cursor, post_global, post_scale, self_post, autapses,
+                  chan_off, wpar, sign, thr, guide, src_of_row, shift, syn, weight,
+                  bad):  # fmt: skip
+        """Write ``counts[r]`` synapses of each local pre row ``r`` from ``cursor[r]`` on:
+        targets uniform over the post neurons (without ``self_post[r]`` unless
+        ``autapses``), weights from ``wpar`` times ``post_scale[post]``, delays from the
+        table ``thr``, ``guide`` of ``src_of_row[r]``; packed as ``syn = delay << shift |
+        (chan_off + post_global[post])``. ``keys``: the (target, delay) and weight
+        streams; one 64-bit draw gives a synapse's target (low 32 bits) and delay (high 32
+        bits). ``bad[r]``: a drawn weight of the wrong ``sign`` or not finite (0 if none),
+        for the caller."""
+        n_post = post_global.shape[0]
+        for r in prange(counts.shape[0]):
+            th, gd = thr[src_of_row[r]], guide[src_of_row[r]]
+            exclude = -1 if autapses else self_post[r]
+            m = n_post - 1 if exclude >= 0 else n_post
+            k = cursor[r]
+            for j in range(counts[r]):
+                h = hash3(keys[0], r, j)
+                d = _delay(h >> _S32, th, gd)
+                t = (np.int64(h & _LO32) * m) >> 32  # uniform in [0, m): multiply-shift
+                if exclude >= 0 and t >= exclude:
+                    t += 1
+                w = _weight(kind, wpar, keys[1], r, j) * post_scale[t]
+                if (w * sign < 0 or not math.isfinite(w)) and bad[r] == 0:
+                    bad[r] = w
+                syn[k + j] = (d << shift) | (chan_off + post_global[t])
+                weight[k + j] = w
+
+    return fill_rows
 
 
 @njit(cache=True, nogil=True, parallel=True)
