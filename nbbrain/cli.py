@@ -123,7 +123,8 @@ def cmd_run(args):
             from .presets.microcircuit import FULL_MEAN_RATES, POPULATIONS
 
             reference = dict(zip(POPULATIONS, FULL_MEAN_RATES))
-        rate_bars(result, args.bars, reference=reference)
+        rate_bars(result, args.bars, reference=reference,
+                  reference_label="published (PD14, NEST, full scale)")  # fmt: skip
         print(f"rate bar chart: {args.bars}")
     return 0
 

@@ -74,7 +74,7 @@ def rates(result, path, bin_ms=10.0, names=None):
     plt.close(fig)
 
 
-def rate_bars(result, path, names=None, reference=None):
+def rate_bars(result, path, names=None, reference=None, reference_label="reference"):
     """Save a bar chart of the mean rate of each population over one run, as the PD14
     documentation shows it; ``reference`` (name -> Hz, e.g. published rates) adds a
     marker per population."""
@@ -85,7 +85,7 @@ def rate_bars(result, path, names=None, reference=None):
     ax.bar(range(len(names)), rates, color="tab:blue", label="nbbrain")
     if reference:
         ref = [reference.get(name, np.nan) for name in names]
-        ax.plot(range(len(names)), ref, "k_", markersize=18, mew=2, label="reference")
+        ax.plot(range(len(names)), ref, "k_", markersize=18, mew=2, label=reference_label)
         ax.legend(fontsize="small")
     ax.set_xticks(range(len(names)), names, rotation=45 if len(names) > 10 else 0)
     ax.set_ylabel("mean rate (Hz)")
