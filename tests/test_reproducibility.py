@@ -104,9 +104,9 @@ def test_spikes_in_flight_list_grows_without_changing_the_run():
     brain.record_spikes(["src", "dst"])
     fire = {"src": np.ones(300, bool)}
     whole = brain.build()
-    first = whole._act.shape[1]
+    first = whole._act.shape[2]
     whole.run(n_steps=120, inputs=fire)
-    assert whole._act.shape[1] > first
+    assert whole._act.shape[2] > first
     steps = brain.build()
     for _ in range(120):
         steps.run(n_steps=1, inputs=fire)

@@ -117,7 +117,7 @@ class Simulation:
         cn = net.n_channels * net.n
         self._inbox = np.zeros((B, cn), np.float32)
         self._act_max_new = int(np.count_nonzero(np.diff(net.row_ptr)))
-        self._act = np.zeros((B, self._act_max_new + 1024, 2 + net.n_parts), np.int64)
+        self._act = np.zeros((B, 2 + net.n_parts, self._act_max_new + 1024), np.int64)
         self._n_act = np.zeros(B, np.int64)
         self._pending, self._pend_until = np.zeros((B, 0, cn), np.float32), 0
         if ring.shape[1] and ring.any():
@@ -145,9 +145,9 @@ class Simulation:
 
     def _grow_in_flight(self):
         """Double the list of spikes in flight where the kernel stopped for room."""
-        if int(self._n_act.max()) + self._act_max_new > self._act.shape[1]:
-            act = np.zeros((self.batch, 2 * self._act.shape[1], self._act.shape[2]), np.int64)
-            act[:, : self._act.shape[1]] = self._act
+        if int(self._n_act.max()) + self._act_max_new > self._act.shape[2]:
+            act = np.zeros(self._act.shape[:2] + (2 * self._act.shape[2],), np.int64)
+            act[:, :, : self._act.shape[2]] = self._act
             self._act = act
             return True
         return False

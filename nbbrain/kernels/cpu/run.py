@@ -176,8 +176,9 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
         Stops early, at a step boundary, when the spike record buffers or the list of
         spikes in flight could overflow; the caller grows them and calls again (a run is
         the same whatever its chunking).
-        Spikes in flight: ``act[q] = (neuron, step fired, next synapse of each part of
-        its row)`` for the ``n_act`` spikes whose rows are not yet delivered, in firing
+        Spikes in flight: ``act[:, q] = (neuron, step fired, next synapse of each part of
+        its row)`` (one row per field, so that each thread's cursors are its own cache
+        lines) for the ``n_act`` spikes whose rows are not yet delivered, in firing
         order (``act_max_new``: the most a step can add); ``indptr`` points at the parts
         of the rows (``make_run_chunk``'s ``parallel`` delivers the parts on threads).
         Rows are ordered by delay, so that what arrives at step t is, for each spike, the
@@ -205,16 +206,20 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
         current, or Poisson rate) is scaled by ``1 + mod_depth cos(phase)`` and its
         threshold lowered by ``mod_thr cos(phase)`` (mV).
         """
+        # ``parallel`` must be a closure variable: numba's disk cache tells closures apart
+        # by their closure variables only, and would otherwise hand the serial kernel to a
+        # parallel build (or the other way round) as the same function
+        assert parallel == parallel
         n = v.shape[0]
         n_ch = inbox.shape[0] // n
-        parts = act.shape[1] - 2
+        parts = act.shape[0] - 2
         # ``zeros`` (float32[N]) stands in for an absent current, ``no_ring`` for a channel
         # no projection targets (arrivals "clear" it, which keeps it zero); two arrays, so
         # that no loop reads and writes the same memory through two names (no vectorising)
         p_scale = np.float32(dt_ms) * _MS_TO_S
         cap = rec_step.shape[0]
         for s in range(n_steps):
-            if n_rec + rec_max_per_step > cap or n_act + act_max_new > act.shape[0]:
+            if n_rec + rec_max_per_step > cap or n_act + act_max_new > act.shape[1]:
                 return s, n_rec, n_act
             step = step0 + s
             if monitors:
@@ -276,8 +281,9 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
                 for k in range(lo, lo + m):
                     r = spikes[k]
                     if indptr[r * parts] < indptr[(r + 1) * parts]:
-                        act[n_act, 0], act[n_act, 1] = r, step
-                        act[n_act, 2:] = indptr[r * parts : (r + 1) * parts]
+                        act[0, n_act], act[1, n_act] = r, step
+                        for part in range(parts):
+                            act[2 + part, n_act] = indptr[r * parts + part]
                         n_act += 1
             # 3. propagation: what arrives at the next step, into the inbox (a thread per
             # part of the targets: each writes its own neurons' inputs)
@@ -299,7 +305,7 @@ def _deliver(step, part, parts, act, n_act, indptr, syn, weight, shift, mask, in
     ``step`` (``syn = delay << shift | target``), in firing order."""
     col = 2 + part
     for q in range(n_act):
-        r, fired, j = act[q, 0], act[q, 1], act[q, col]
+        r, fired, j = act[0, q], act[1, q], act[col, q]
         e = indptr[r * parts + part + 1]
         d = step - fired
         while j < e:
@@ -308,7 +314,7 @@ def _deliver(step, part, parts, act, n_act, indptr, syn, weight, shift, mask, in
                 break
             inbox[np.int64(x & mask)] += weight[j]
             j += 1
-        act[q, col] = j
+        act[col, q] = j
 
 
 @inner
@@ -317,10 +323,11 @@ def _drop_delivered(act, n_act, indptr, parts):
     order; returns how many are left."""
     kept = 0
     for q in range(n_act):
-        r = act[q, 0]
+        r = act[0, q]
         for part in range(parts):
-            if act[q, 2 + part] < indptr[r * parts + part + 1]:
-                act[kept] = act[q]
+            if act[2 + part, q] < indptr[r * parts + part + 1]:
+                for f in range(act.shape[0]):
+                    act[f, kept] = act[f, q]
                 kept += 1
                 break
     return kept
@@ -330,11 +337,11 @@ def _drop_delivered(act, n_act, indptr, parts):
 def in_flight_ring(n_slots, act, n_act, indptr, syn, weight, shift, mask, ring):
     """Add the spikes in flight into ``ring[D, C * N]`` (slot ``t % D``: what arrives at
     step t), in the order the kernel would deliver them: the ring of a checkpoint."""
-    parts = act.shape[1] - 2
+    parts = act.shape[0] - 2
     for q in range(n_act):
-        r, fired = act[q, 0], act[q, 1]
+        r, fired = act[0, q], act[1, q]
         for part in range(parts):
-            for k in range(act[q, 2 + part], indptr[r * parts + part + 1]):
+            for k in range(act[2 + part, q], indptr[r * parts + part + 1]):
                 x = syn[k]
                 slot = (fired + np.int64(x >> shift)) % n_slots
                 ring[slot, np.int64(x & mask)] += weight[k]
