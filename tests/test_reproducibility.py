@@ -166,3 +166,19 @@ def test_restore_checks_every_field_before_writing(field, value, match):
         sim.restore(bad)
     np.testing.assert_array_equal(sim.state("exc", "v"), before)
     assert sim.step == step
+
+
+def test_serial_and_parallel_kernels_are_cached_apart():
+    """numba's disk cache tells closures apart by their closure variables only: the
+    ``parallel`` flag must be one, or a parallel build would load the serial kernel
+    compiled earlier (as it did: ``threads=2`` then ran on one thread)."""
+    from nbbrain.kernels.cpu.run import make_run_chunk
+
+    def closure(f):
+        code = f.py_func.__code__
+        return {n: c.cell_contents for n, c in zip(code.co_freevars, f.py_func.__closure__)}
+
+    flags = (True, False, False, False, False, False, False)
+    serial, parallel = make_run_chunk(*flags, False), make_run_chunk(*flags, True)
+    assert closure(serial)["parallel"] is False and closure(parallel)["parallel"] is True
+    assert parallel.targetoptions["parallel"] and not serial.targetoptions.get("parallel")
