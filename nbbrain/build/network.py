@@ -378,6 +378,7 @@ def build_network(brain, parts: int = 1) -> Network:
     np.cumsum(per_row, out=indptr[1:])
     syn = np.empty(indptr[-1], syn_dtype)
     weight = np.empty(indptr[-1], np.float32)
+    rows_mod.first_touch(syn, weight)
     cursor = indptr[:-1].copy()
     for q in plans:
         q.fill(cursor, syn_dtype(shift), syn, weight)

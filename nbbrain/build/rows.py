@@ -279,3 +279,16 @@ def sort_rows(rows, syn, weight, shift, mask, n_slots, part_of, seg):
             weight[a + pos[k]] = w[j]
             pos[k] += 1
     seg[seg.shape[0] - 1] = rows[rows.shape[0] - 1]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def first_touch(syn, weight):
+    """Write every page of the new arrays once, in order and on all threads: the rows are
+    then filled projection by projection, and a first write scattered over gigabytes
+    (one page fault per 4 KiB where the kernel finds no huge page) was most of the
+    build's time."""
+    n = syn.shape[0]
+    step = 1 << 20
+    for b in prange((n + step - 1) // step):
+        syn[b * step : min(n, (b + 1) * step)] = 0
+        weight[b * step : min(n, (b + 1) * step)] = 0
