@@ -73,8 +73,15 @@ def run_reference(net, n_steps, *, currents=None, given=None):
                     v_new = v_inf + (v[sl] - v_inf) * np.exp(-dt / f[L.F_CM] * g_tot)
                     channels = 4
                 else:
-                    v_inf = f[L.F_EL] + (g[0, sl] + g[1, sl] + i_in) / f[L.F_GL]
+                    # exact: the currents decay within the step (iaf_psc_exp's propagators)
+                    v_inf = f[L.F_EL] + i_in / f[L.F_GL]
                     v_new = v_inf + (v[sl] - v_inf) * np.exp(-dt * f[L.F_GL] / f[L.F_CM])
+                    tau_m = f[L.F_CM] / f[L.F_GL]
+                    for c in range(2):
+                        tau_s = -dt / np.log(f[L.F_DEC0 + c])
+                        p21 = (tau_s * tau_m / (f[L.F_CM] * (tau_m - tau_s))
+                               * (np.exp(-dt / tau_m) - np.exp(-dt / tau_s)))  # fmt: skip
+                        v_new = v_new + p21 * g[c, sl]
                     channels = 2
                 refractory = ref[sl] > 0
                 v[sl] = np.where(refractory, v[sl], v_new)

@@ -80,11 +80,23 @@ def cond_lif_v(v, ga, gg, gn, gb, i_in, gl, el, ea, eg, en, eb, dt_cm):
 
 
 @register_jitable
-def cur_lif_v(v, i_syn, gl, el, dec_m):
-    """Exponential Euler (exact for a current held over the step) of a current LIF:
-    ``v' = v_inf + (v - v_inf) exp(-dt gl / c_m)`` with ``v_inf = el + i_syn / gl``."""
-    v_inf = el + i_syn / gl
-    return v_inf + (v - v_inf) * dec_m
+def cur_lif_v(v, i_const, i_exc, i_inh, gl, el, dec_m, p21e, p21i):
+    """Exact integration of a current LIF over one step (as NEST's ``iaf_psc_exp``): the
+    constant current ``i_const`` moves ``v`` towards ``el + i_const / gl`` by the factor
+    ``dec_m = exp(-dt gl / c_m)``; the synaptic currents, which decay exponentially over
+    the step, add ``p21 * i`` each (``p21``: ``current_p21``)."""
+    v_inf = el + i_const / gl
+    return v_inf + (v - v_inf) * dec_m + p21e * i_exc + p21i * i_inh
+
+
+def current_p21(dt_ms, c_m_pf, tau_m_ms, tau_syn_ms):
+    """mV of membrane potential after one step per pA of an exponentially decaying
+    current at the start of the step: ``tau_s tau_m / (c_m (tau_m - tau_s)) (exp(-dt /
+    tau_m) - exp(-dt / tau_s))``, written with ``expm1`` so that it stays exact as
+    ``tau_s`` approaches ``tau_m`` (where it becomes ``dt / c_m exp(-dt / tau_m)``)."""
+    x = dt_ms * (tau_m_ms - tau_syn_ms) / (tau_syn_ms * tau_m_ms)
+    ratio = 1.0 if x == 0 else -math.expm1(-x) / x
+    return dt_ms / c_m_pf * math.exp(-dt_ms / tau_m_ms) * ratio
 
 
 @register_jitable

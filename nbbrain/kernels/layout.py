@@ -22,7 +22,8 @@ F_DEC0 = 10  # exp(-dt / tau) of channel 0..3
 F_MG = 14  # [Mg2+] / 3.57 (NMDA block, Jahr & Stevens 1990)
 F_DT_CM = 15  # dt / c_m (ms / pF)
 F_DEC_M = 16  # exp(-dt g_l / c_m), current-based models
-N_FPAR = 17
+F_P21 = 17  # mV per pA of channel 0..1 current at the start of a step (current-based)
+N_FPAR = 19
 
 # Integer parameter table, int32[n_pop, N_IPAR].
 I_KIND = 0

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ..kernels import layout as L
+from ..kernels.equations import current_p21
 from .values import _finite, check_value, whole_steps
 
 
@@ -164,8 +165,9 @@ class CurrentLIF(_LIF):
     ``i / g_leak``, as in Brian2's CUBA, converted to pA with the target's ``g_leak_ns``);
     receptor ``"exc"`` takes weights >= 0, ``"inh"`` weights <= 0.
 
-    State variables: ``v`` (mV), ``i_exc``, ``i_inh`` (pA). Integration: currents exactly;
-    the membrane by exponential Euler (exact for currents held over the step).
+    State variables: ``v`` (mV), ``i_exc``, ``i_inh`` (pA). Integration: exact, for the
+    membrane too (the synaptic currents decay within the step, as NEST's ``iaf_psc_exp``
+    integrates them); input that arrives at a step acts in that step's integration.
     """
 
     kind = L.CUR_LIF
@@ -180,8 +182,11 @@ class CurrentLIF(_LIF):
 
     def kernel_params(self, dt_ms, channels_used):
         f, i = self._lif_params(dt_ms, "CurrentLIF")
-        f[L.F_DEC0 + 0] = math.exp(-dt_ms / self.params["tau_exc_ms"])
-        f[L.F_DEC0 + 1] = math.exp(-dt_ms / self.params["tau_inh_ms"])
+        p = self.params
+        tau_m = p["c_m_pf"] / p["g_leak_ns"]
+        for c, tau in enumerate((p["tau_exc_ms"], p["tau_inh_ms"])):
+            f[L.F_DEC0 + c] = math.exp(-dt_ms / tau)
+            f[L.F_P21 + c] = current_p21(dt_ms, p["c_m_pf"], tau_m, tau)
         return f, i
 
 

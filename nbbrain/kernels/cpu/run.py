@@ -84,11 +84,11 @@ def _cond_lif_slow(f, drive, v, ga, gg, gn, gb, ra, rg, rn, rb, ref, i_ext):
 def _cur_lif(f, drive, v, ie, ii, re, ri, ref, i_ext):
     """Integrate one population of current LIF neurons over one step (arrivals as above)."""
     gl, el, ib, dec_m = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DEC_M]
-    de, di = f[L.F_DEC0], f[L.F_DEC0 + 1]
+    de, di, pe, pi = f[L.F_DEC0], f[L.F_DEC0 + 1], f[L.F_P21], f[L.F_P21 + 1]
     for i in range(v.shape[0]):
         vi, a, b = v[i], ie[i] + re[i], ii[i] + ri[i]
         re[i], ri[i] = _F0, _F0
-        vn = cur_lif_v(vi, a + b + (ib + i_ext[i]) * drive, gl, el, dec_m)
+        vn = cur_lif_v(vi, (ib + i_ext[i]) * drive, a, b, gl, el, dec_m, pe, pi)
         r = ref[i]
         v[i] = vi if r > 0 else vn
         ref[i] = r - 1 if r > 0 else 0

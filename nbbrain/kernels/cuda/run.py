@@ -132,11 +132,11 @@ def _cond_lif_slow(f, drive, i, n, base, n_ch, v, g, ring, ref, i_ext):
 def _cur_lif(f, drive, i, n, base, n_ch, v, g, ring, ref, i_ext):
     """Integrate current LIF neuron ``i`` over one step (arrivals as above)."""
     gl, el, ib, dec_m = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DEC_M]
-    de, di = f[L.F_DEC0], f[L.F_DEC0 + 1]
+    de, di, pe, pi = f[L.F_DEC0], f[L.F_DEC0 + 1], f[L.F_P21], f[L.F_P21 + 1]
     vi = v[i]
     a = g[i] + _take(ring, base + i)
     b = g[n + i] + (_take(ring, base + n + i) if n_ch > 1 else _F0)
-    vn = cur_lif_v(vi, a + b + (ib + i_ext) * drive, gl, el, dec_m)
+    vn = cur_lif_v(vi, (ib + i_ext) * drive, a, b, gl, el, dec_m, pe, pi)
     r = ref[i]
     v[i] = vi if r > 0 else vn
     ref[i] = r - 1 if r > 0 else 0
