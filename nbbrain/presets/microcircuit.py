@@ -23,9 +23,13 @@ Network (``network_params.py``):
 - Delays: normal with means 1.5 ms (excitatory sources) and 0.75 ms (inhibitory sources)
   (l. 100-102), relative sd 0.5 (l. 104). NEST redraws values below 0.5 dt and rounds to the
   grid, so the shortest delay is one step (``network.py`` l. 484-494); here they are clipped at
-  ``dt_ms`` (``Normal(mean, sd, low=dt_ms)``) and rounded to whole steps, which puts the
-  redrawn mass (4.2 % of inhibitory, 0.2 % of excitatory delays) at one step instead of
-  spreading it.
+  ``dt_ms`` and rounded to whole steps, which puts the redrawn mass (4.2 % of inhibitory,
+  0.2 % of excitatory delays) at one step instead of spreading it. Every delay then gets one
+  step more (``Normal(mean + dt, sd, low=2 dt)``): NEST adds an input that arrives at step t
+  to the synaptic current after that step's update, so that it first moves the membrane at
+  step t + 1, where nbbrain adds it before the update (see the user guide's exact-delay
+  rule); with one step more, each input first moves the membrane at the same step as in
+  NEST.
 - Neurons: ``iaf_psc_exp`` (l. 64) = :class:`CurrentLIF` with ``C_m = 250 pF``,
   ``tau_m = 10 ms`` (so ``g_leak = 25 nS``), ``E_L = -65 mV``, ``V_th = -50 mV``,
   ``V_reset = -65 mV``, ``t_ref = 2 ms``, ``tau_syn = 0.5 ms`` for both receptors (l. 128-140).
@@ -181,7 +185,10 @@ def microcircuit(scale: float = 1.0, k_scale: float = 1.0, background: str = "dc
                 receptor, weight, d = "exc", Normal(w, sd, low=0.0), DELAY_EXC_MEAN_MS
             else:
                 receptor, weight, d = "inh", Normal(w, sd, high=0.0), DELAY_INH_MEAN_MS
-            delay = Normal(d, d * DELAY_REL_SD, low=dt_ms)
+            # NEST adds an input arriving at step t to the current after that step's
+            # update (it first moves v at step t + 1); nbbrain adds it before (it moves v
+            # at step t): one step more here is NEST's delay
+            delay = Normal(d + dt_ms, d * DELAY_REL_SD, low=2 * dt_ms)
             brain.connect(source, target, FixedTotalNumber(n_syn), receptor=receptor,
                           weight_pa=weight, delay_ms=delay)  # fmt: skip
     if background == "poisson":
@@ -193,7 +200,7 @@ def microcircuit(scale: float = 1.0, k_scale: float = 1.0, background: str = "dc
             post = np.arange(n * m, dtype=np.int64) % n
             brain.connect(src, target, FromArrays(np.arange(n * m, dtype=np.int64), post),
                           receptor="exc", weight_pa=float(p["psc_ext_pa"]),
-                          delay_ms=DELAY_POISSON_MS)  # fmt: skip
+                          delay_ms=DELAY_POISSON_MS + dt_ms)  # fmt: skip
     if record:
         brain.record_spikes(list(POPULATIONS))
     return brain
