@@ -63,7 +63,7 @@ def test_rates_near_published(reduced):
     (network_params.py l. 78). Band: a factor 2 either way. The reduced network keeps the
     full in-degrees on 10 % of the neurons, so inputs share many presynaptic neurons (and
     multapses) and are more correlated than at full scale; L2/3E, the slowest population,
-    fires up to ~1.6x the published rate at this scale (0.05: 2-4x depending on the seed,
+    fires up to ~1.7x the published rate at this scale (0.05: 2-4x depending on the seed,
     0.02: ~7x; see docs/microcircuit.md), the others within ~25 %. A factor 2 still catches
     a wrong sign, weight or DC current, each of which changes rates many-fold."""
     _, _, res = reduced

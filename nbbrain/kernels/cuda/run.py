@@ -72,10 +72,11 @@ def _params(fpar, p):
     and step (into registers) rather than once per neuron."""
     return (fpar[p, 0], fpar[p, 1], fpar[p, 2], fpar[p, 3], fpar[p, 4], fpar[p, 5],
             fpar[p, 6], fpar[p, 7], fpar[p, 8], fpar[p, 9], fpar[p, 10], fpar[p, 11],
-            fpar[p, 12], fpar[p, 13], fpar[p, 14], fpar[p, 15], fpar[p, 16])  # fmt: skip
+            fpar[p, 12], fpar[p, 13], fpar[p, 14], fpar[p, 15], fpar[p, 16], fpar[p, 17],
+            fpar[p, 18])  # fmt: skip
 
 
-assert L.N_FPAR == 17, "update _params"
+assert L.N_FPAR == 19, "update _params"
 
 
 @register_jitable
