@@ -737,15 +737,20 @@ def test_fixed_total_number_weights_and_delays_follow_their_distributions():
 
 
 @given(st.floats(-2.0, 4.0), st.floats(0.0, 2.0), st.sampled_from(list(ROUNDING)),
-       st.sampled_from([None, 0.05, 0.3]), st.sampled_from([None, 2.0]))  # fmt: skip
-def test_delay_table_is_the_rounded_distribution(mean, sd, rounding, low, high):
+       st.sampled_from([None, 0.05, 0.3]), st.sampled_from([None, 2.0]), st.booleans())  # fmt: skip
+def test_delay_table_is_the_rounded_distribution(mean, sd, rounding, low, high, truncate):
     """``delay_cdf`` (the row-wise generator's delays) against numpy draws in ms rounded
-    as the pair generators round them: the same probability of each step, 6 sd."""
+    as the pair generators round them, clipped or truncated: the same probability of each
+    step, 6 sd."""
     from nbbrain.build.rows import delay_cdf
     from nbbrain.model.brain import delay_steps
 
     assume(low is None or high is None or low <= high)
-    dist = nb.Normal(mean, sd, low=low, high=high)
+    truncate = truncate and (low is not None or high is not None)
+    try:
+        dist = nb.Normal(mean, sd, low=low, high=high, truncate=truncate)
+    except ValueError:  # truncation that keeps too little of the distribution: refused
+        assume(False)
     draws = dist.sample(np.random.default_rng(0), 20_000)
     steps = np.maximum(delay_steps(draws, DT, rounding), 1).astype(np.int64)
     cdf = delay_cdf(dist, DT, rounding, 65535)
@@ -754,3 +759,27 @@ def test_delay_table_is_the_rounded_distribution(mean, sd, rounding, low, high):
     assert steps.max() <= p.size
     got = np.bincount(steps, minlength=p.size + 1)[1:] / draws.size
     assert np.all(np.abs(got - p) <= 6 * np.sqrt(p * (1 - p) / draws.size) + 1e-3)
+
+
+def test_truncated_weights_are_drawn_again_not_clipped():
+    """``truncate=True`` (NEST's redraw): no weight piles up at the bound, and the mean is
+    the truncated normal's, on both generators (row-wise and pairs)."""
+    import math
+
+    w = nb.Normal(0.2, 1.0, low=0.0, truncate=True)
+    phi = math.exp(-0.02) / math.sqrt(2 * math.pi)  # density of N(0.2, 1) at 0
+    mean = 0.2 + phi / (1 - 0.5 * (1 + math.erf(-0.2 / math.sqrt(2))))
+    for rule in (nb.FixedTotalNumber(40_000), nb.FixedProbability(1.0)):
+        net = two_pops(200, 200, rule, weight_ns=w)
+        x = net.weight.astype(np.float64)
+        assert x.min() > 0 and np.count_nonzero(x == 0) == 0
+        assert abs(x.mean() - mean) < 6 * x.std() / math.sqrt(x.size)
+    clipped = two_pops(200, 200, nb.FixedTotalNumber(40_000), weight_ns=nb.Normal(0.2, 1, low=0))
+    assert np.count_nonzero(clipped.weight == 0) > 10_000  # clipping: an atom at the bound
+
+
+def test_truncation_that_keeps_too_little_is_refused():
+    with pytest.raises(ValueError, match=r"keeps .* of the distribution"):
+        nb.Normal(0.0, 1.0, low=6.0, truncate=True)
+    with pytest.raises(ValueError, match=r"truncate=True needs low or high"):
+        nb.Normal(0.0, 1.0, truncate=True)

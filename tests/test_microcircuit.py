@@ -42,7 +42,7 @@ def test_derived_parameters_match_published_values():
 def reduced():
     sim = microcircuit(scale=SCALE).build()
     warm = sim.run(duration_ms=200)
-    res = sim.run(duration_ms=500)
+    res = sim.run(duration_ms=1000)
     return sim, warm, res
 
 
@@ -58,15 +58,21 @@ def test_sizes_and_synapse_counts(reduced):
     assert sim.memory()["bytes_per_synapse"] <= 8.01  # 8 bytes, plus the row pointers
 
 
-def test_rates_near_published(reduced):
-    """Rates over 500 ms after a 200 ms warm-up, against the published full-scale rates
-    (network_params.py l. 78). Band: a factor 2 either way. The reduced network keeps the
-    full in-degrees on 10 % of the neurons, so inputs share many presynaptic neurons (and
-    multapses) and are more correlated than at full scale; L2/3E, the slowest population,
-    fires up to ~1.7x the published rate at this scale (0.05: 2-4x depending on the seed,
-    0.02: ~7x; see docs/microcircuit.md), the others within ~25 %. A factor 2 still catches
-    a wrong sign, weight or DC current, each of which changes rates many-fold."""
+#: NEST 3.10 running the reference PyNEST model at scale 0.1 (DC, 10 s after 0.5 s), the
+#: mean of seeds 55 and 56 (docs/microcircuit.md, "Validation against NEST 3.10").
+NEST_RATES_SCALE_01 = np.array([2.809, 6.397, 3.892, 7.183, 12.856, 10.892, 1.133, 9.534])
+
+
+def test_rates_match_nest_at_the_same_scale(reduced):
+    """Rates over 1 s after a 200 ms warm-up, against NEST's at the same scale. At 10 % of
+    the neurons with full in-degrees, the model itself (in NEST) fires up to 3x its
+    full-scale rates, in population bursts; nbbrain must reproduce that, not the
+    full-scale rates. Band: 0.7 to 1.4 (three seeds gave 0.89 to 1.21). The preset as it
+    was before the NEST comparison (inputs one step early, clipped delays, 10 % more
+    charge per input) gave L2/3E 0.48 of NEST's rate, and a wrong sign, weight or DC
+    current changes rates many-fold."""
     _, _, res = reduced
     rates = np.array([res.rate_hz(name) for name in POPULATIONS])
-    ratio = rates / FULL_MEAN_RATES
-    assert np.all(ratio > 0.5) and np.all(ratio < 2.0), dict(zip(POPULATIONS, rates))
+    ratio = rates / NEST_RATES_SCALE_01
+    assert np.all(ratio > 0.7) and np.all(ratio < 1.4), dict(zip(POPULATIONS, rates))
+    assert np.all(rates / FULL_MEAN_RATES < 3.5)  # and the full scale's order of magnitude

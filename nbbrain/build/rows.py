@@ -30,71 +30,63 @@ W_CONST, W_NORMAL, W_UNIFORM, W_LOGNORMAL = 0, 1, 2, 3
 
 
 def weight_params(value) -> np.ndarray:
-    """``[kind, a, b, low, high]`` of a scalar or a distribution (``low``/``high`` +-inf
-    where not clipped)."""
+    """``[kind, a, b, low, high, truncate]`` of a scalar or a distribution (``low``/``high``
+    +-inf where not bounded; ``truncate`` 1 to draw again outside them, 0 to clip)."""
     lo = -np.inf if getattr(value, "low", None) is None else value.low
     hi = np.inf if getattr(value, "high", None) is None else value.high
+    cut = float(getattr(value, "truncate", False))
     if isinstance(value, Normal):
-        return np.array([W_NORMAL, value.mean, value.sd, lo, hi])
+        return np.array([W_NORMAL, value.mean, value.sd, lo, hi, cut])
     if isinstance(value, Uniform):
-        return np.array([W_UNIFORM, value.low, value.high, -np.inf, np.inf])
+        return np.array([W_UNIFORM, value.low, value.high, -np.inf, np.inf, 0.0])
     if isinstance(value, LogNormal):
-        return np.array([W_LOGNORMAL, value.mu, value.sigma, lo, hi])
-    return np.array([W_CONST, float(value), 0.0, -np.inf, np.inf])
-
-
-def _cdf_ms(value, x: float) -> float:
-    """P(X < x) of the unclipped distribution."""
-    if isinstance(value, Normal):
-        if value.sd == 0:
-            return float(value.mean < x)
-        return 0.5 * (1.0 + math.erf((x - value.mean) / (value.sd * math.sqrt(2.0))))
-    if isinstance(value, LogNormal):
-        if x <= 0:
-            return 0.0
-        if value.sigma == 0:
-            return float(math.exp(value.mu) < x)
-        return 0.5 * (1.0 + math.erf((math.log(x) - value.mu) / (value.sigma * math.sqrt(2.0))))
-    return min(1.0, max(0.0, (x - value.low) / (value.high - value.low)))  # Uniform
+        return np.array([W_LOGNORMAL, value.mu, value.sigma, lo, hi, cut])
+    return np.array([W_CONST, float(value), 0.0, -np.inf, np.inf, 0.0])
 
 
 def _top_ms(value) -> float:
     """A value the distribution exceeds with probability below 2**-53 (a uniform's
-    resolution), the largest delay the table needs."""
+    resolution), the largest delay the table needs (at least ``low``, where clipping
+    puts an atom)."""
     if value.high is not None:
         return value.high
     if isinstance(value, Normal):
-        return value.mean + 9.0 * value.sd
-    return math.exp(value.mu + 9.0 * value.sigma)
+        top = value.mean + 9.0 * value.sd
+    else:
+        top = math.exp(value.mu + 9.0 * value.sigma)
+    return top if value.low is None else max(top, value.low)
 
 
 def delay_cdf(value, dt_ms: float, rounding: str, max_steps: int) -> np.ndarray:
     """``cdf[k] = P(delay <= k steps)`` for k = 0 .. K (``cdf[0] = 0``, ``cdf[K] = 1``) of
-    a scalar delay or a distribution in ms, clipped to its ``[low, high]``, rounded by
-    ``rounding`` (as ``delay_steps``) and raised to one step. A clipped distribution has
-    atoms at its bounds: they go to the step of the bound."""
+    a scalar delay or a distribution in ms, clipped to its ``[low, high]`` (or truncated,
+    with ``truncate``), rounded by ``rounding`` (as ``delay_steps``) and raised to one step.
+    A clipped distribution has atoms at its bounds: they go to the step of the bound."""
     if not hasattr(value, "low"):
         top = max(1, int(delay_steps(float(value), dt_ms, rounding)))
         _check_steps(top, max_steps)
         cdf = np.zeros(top + 1)
         cdf[top] = 1.0
         return cdf
-    top_ms = _top_ms(value)
-    top = max(1, int(delay_steps(top_ms, dt_ms, rounding)))
+    top = max(1, int(delay_steps(_top_ms(value), dt_ms, rounding)))
     _check_steps(top, max_steps)
-    lo = -np.inf if value.low is None or isinstance(value, Uniform) else value.low
-    hi = np.inf if value.high is None or isinstance(value, Uniform) else value.high
-    # the continuous part below x, restricted to (lo, hi), plus the atoms at the bounds
-    f_lo = _cdf_ms(value, lo) if np.isfinite(lo) else 0.0
-    f_hi = _cdf_ms(value, hi) if np.isfinite(hi) else 1.0
+    bounded = not isinstance(value, Uniform)  # a uniform's bounds are its support
+    lo = value.low if bounded and value.low is not None else -np.inf
+    hi = value.high if bounded and value.high is not None else np.inf
+    f_lo = value.cdf(lo) if np.isfinite(lo) else 0.0
+    f_hi = value.cdf(hi) if np.isfinite(hi) else 1.0
+    # atoms at the bounds (clipping) or none (truncation: the rest scaled up)
+    scale, atom_lo, atom_hi = 1.0, f_lo, 1.0 - f_hi
+    if value.truncate:
+        scale, atom_lo, atom_hi = 1.0 / (f_hi - f_lo), 0.0, 0.0
     step_lo = max(1, int(delay_steps(lo, dt_ms, rounding))) if np.isfinite(lo) else 0
     step_hi = max(1, int(delay_steps(hi, dt_ms, rounding))) if np.isfinite(hi) else top + 1
     edge = {"round": 0.5, "floor": 1.0, "ceil": 0.0}[rounding]
     cdf = np.empty(top + 1)
     for k in range(top + 1):
         x = (k + edge) * dt_ms  # steps <= k exactly when the value is below x
-        cont = max(0.0, _cdf_ms(value, min(max(x, lo), hi)) - f_lo) if x > lo else 0.0
-        cdf[k] = cont + f_lo * (step_lo <= k) + (1.0 - f_hi) * (step_hi <= k)
+        cont = max(0.0, value.cdf(min(max(x, lo), hi)) - f_lo) if x > lo else 0.0
+        cdf[k] = cont * scale + atom_lo * (step_lo <= k) + atom_hi * (step_hi <= k)
     cdf[0] = 0.0  # at least one step: the mass below it counts at step 1
     cdf = np.minimum(np.maximum.accumulate(cdf), 1.0)
     cdf[top] = 1.0
@@ -204,9 +196,17 @@ def _weight(kind, wpar, key, row, j):
         return a
     if kind == W_UNIFORM:
         return a + (b - a) * _uniform53(hash3(key, row, j))
-    z = normal(key, row, j)
-    w = a + b * z if kind == W_NORMAL else math.exp(a + b * z)
+    w = _from_normal(kind, a, b, normal(key, row, j))
+    attempt = 0  # truncated: draw again (counters (row, j + attempt * 2**40))
+    while wpar[5] and (w < wpar[3] or w > wpar[4]) and attempt < (1 << 14):
+        attempt += 1
+        w = _from_normal(kind, a, b, normal(key, row, j + (attempt << 40)))
     return min(max(w, wpar[3]), wpar[4])
+
+
+@register_jitable
+def _from_normal(kind, a, b, z):
+    return a + b * z if kind == W_NORMAL else math.exp(a + b * z)
 
 
 @functools.cache

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: the least share of a distribution that ``truncate=True`` may keep
+MIN_KEPT = 1e-3
+
 
 def _finite(x, what):
     """A finite number (not a bool, not a string), as a float."""
@@ -49,19 +52,44 @@ def whole_steps(ms, dt_ms: float, what: str, minimum: int = 1) -> int:
 
 
 class Distribution:
-    """A distribution to draw values from at build time (seeded by the brain's seed)."""
+    """A distribution to draw values from at build time (seeded by the brain's seed).
+    Values outside ``[low, high]`` are clipped to the bound, or, with ``truncate=True``,
+    drawn again (NEST's redraw: the distribution truncated to the bounds)."""
 
     low: float | None = None
     high: float | None = None
+    truncate: bool = False
 
     def _draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         raise NotImplementedError
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         x = self._draw(rng, n)
-        if self.low is not None or self.high is not None:
-            x = np.clip(x, self.low, self.high)
+        if self.low is None and self.high is None:
+            return x
+        if not self.truncate:
+            return np.clip(x, self.low, self.high)
+        lo = -np.inf if self.low is None else self.low
+        hi = np.inf if self.high is None else self.high
+        bad = np.flatnonzero((x < lo) | (x > hi))
+        while bad.size:  # each redraw is kept with probability >= MIN_KEPT
+            x[bad] = self._draw(rng, bad.size)
+            bad = bad[(x[bad] < lo) | (x[bad] > hi)]
         return x
+
+    def _check_truncation(self, cdf):
+        """With ``truncate``, refuse bounds that keep almost nothing (redraws would not end)."""
+        if not self.truncate:
+            return
+        if self.low is None and self.high is None:
+            raise ValueError(f"{type(self).__name__}: truncate=True needs low or high")
+        lo = 0.0 if self.low is None else cdf(self.low)
+        hi = 1.0 if self.high is None else cdf(self.high)
+        if hi - lo < MIN_KEPT:
+            raise ValueError(
+                f"{self}: truncating to [{self.low}, {self.high}] keeps {hi - lo:.2g} of the "
+                f"distribution (at least {MIN_KEPT} needed); clip instead (truncate=False)"
+            )
 
     def _check_bounds(self):
         name = type(self).__name__
@@ -75,12 +103,14 @@ class Distribution:
 
 @dataclass
 class Normal(Distribution):
-    """Normal distribution ``N(mean, sd)``, clipped to ``[low, high]`` where given."""
+    """Normal distribution ``N(mean, sd)``, clipped to ``[low, high]`` where given (or, with
+    ``truncate=True``, truncated: values outside are drawn again)."""
 
     mean: float
     sd: float
     low: float | None = None
     high: float | None = None
+    truncate: bool = False
 
     def __post_init__(self):
         self.mean = _finite(self.mean, "Normal: mean")
@@ -88,6 +118,13 @@ class Normal(Distribution):
         if self.sd < 0:
             raise ValueError(f"Normal: sd must be >= 0, got {self.sd}")
         self._check_bounds()
+        self._check_truncation(self.cdf)
+
+    def cdf(self, x: float) -> float:
+        """P(X < x) before clipping or truncation."""
+        if self.sd == 0:
+            return float(self.mean < x)
+        return 0.5 * (1.0 + math.erf((x - self.mean) / (self.sd * math.sqrt(2.0))))
 
     def _draw(self, rng, n):
         return rng.normal(self.mean, self.sd, n)
@@ -109,6 +146,10 @@ class Uniform(Distribution):
     def sample(self, rng, n):  # no clipping needed: the bounds are the support
         return self._draw(rng, n)
 
+    def cdf(self, x: float) -> float:
+        """P(X < x)."""
+        return min(1.0, max(0.0, (x - self.low) / (self.high - self.low)))
+
 
 @dataclass
 class LogNormal(Distribution):
@@ -118,6 +159,7 @@ class LogNormal(Distribution):
     sigma: float
     low: float | None = None
     high: float | None = None
+    truncate: bool = False
 
     def __post_init__(self):
         self.mu = _finite(self.mu, "LogNormal: mu")
@@ -125,6 +167,15 @@ class LogNormal(Distribution):
         if self.sigma < 0:
             raise ValueError(f"LogNormal: sigma must be >= 0, got {self.sigma}")
         self._check_bounds()
+        self._check_truncation(self.cdf)
+
+    def cdf(self, x: float) -> float:
+        """P(X < x) before clipping or truncation."""
+        if x <= 0:
+            return 0.0
+        if self.sigma == 0:
+            return float(math.exp(self.mu) < x)
+        return 0.5 * (1.0 + math.erf((math.log(x) - self.mu) / (self.sigma * math.sqrt(2.0))))
 
     def _draw(self, rng, n):
         return rng.lognormal(self.mu, self.sigma, n)

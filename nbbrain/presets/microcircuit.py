@@ -17,15 +17,13 @@ Network (``network_params.py``):
   ``postsynaptic_potential_to_current(C_m, tau_m, tau_syn)`` (``helpers.py`` l. 115-120), which
   gives 585.4 pA/mV, so 87.81 pA; relative inhibitory weight g = -4 (l. 98), i.e. -351.2 pA;
   L4E -> L23E doubled, 175.6 pA (l. 149); normal with relative sd 0.1 (l. 96). NEST *redraws*
-  weights of the wrong sign (``network.py`` l. 500-516); here they are *clipped* at 0
-  (``Normal(..., low=0)`` / ``Normal(..., high=0)``), which differs only with probability
-  ~1e-23 per synapse at sd/mean = 0.1.
+  weights of the wrong sign (``network.py`` l. 500-516), as ``Normal(..., low=0,
+  truncate=True)`` does here (it matters with probability ~1e-23 per synapse).
 - Delays: normal with means 1.5 ms (excitatory sources) and 0.75 ms (inhibitory sources)
   (l. 100-102), relative sd 0.5 (l. 104). NEST redraws values below 0.5 dt and rounds to the
-  grid, so the shortest delay is one step (``network.py`` l. 484-494); here they are clipped at
-  ``dt_ms`` and rounded to whole steps, which puts the redrawn mass (4.2 % of inhibitory,
-  0.2 % of excitatory delays) at one step instead of spreading it. Every delay then gets one
-  step more (``Normal(mean + dt, sd, low=2 dt)``): NEST adds an input that arrives at step t
+  grid, so the shortest delay is one step (``network.py`` l. 484-494); so does the truncated
+  normal here. Every delay then gets one step more (``Normal(mean + dt, sd, low=1.5 dt,
+  truncate=True)``): NEST adds an input that arrives at step t
   to the synaptic current after that step's update, so that it first moves the membrane at
   step t + 1, where nbbrain adds it before the update (see the user guide's exact-delay
   rule); with one step more, each input first moves the membrane at the same step as in
@@ -181,14 +179,18 @@ def microcircuit(scale: float = 1.0, k_scale: float = 1.0, background: str = "dc
                 continue
             w = float(p["psc_pa"][i, j])
             sd = abs(w) * WEIGHT_REL_SD
+            # NEST draws weights of the wrong sign again, and delays below 0.5 dt
+            # (network.py l. 484-516): truncated normals
             if j % 2 == 0:
-                receptor, weight, d = "exc", Normal(w, sd, low=0.0), DELAY_EXC_MEAN_MS
+                receptor, d = "exc", DELAY_EXC_MEAN_MS
+                weight = Normal(w, sd, low=0.0, truncate=True)
             else:
-                receptor, weight, d = "inh", Normal(w, sd, high=0.0), DELAY_INH_MEAN_MS
+                receptor, d = "inh", DELAY_INH_MEAN_MS
+                weight = Normal(w, sd, high=0.0, truncate=True)
             # NEST adds an input arriving at step t to the current after that step's
             # update (it first moves v at step t + 1); nbbrain adds it before (it moves v
             # at step t): one step more here is NEST's delay
-            delay = Normal(d + dt_ms, d * DELAY_REL_SD, low=2 * dt_ms)
+            delay = Normal(d + dt_ms, d * DELAY_REL_SD, low=1.5 * dt_ms, truncate=True)
             brain.connect(source, target, FixedTotalNumber(n_syn), receptor=receptor,
                           weight_pa=weight, delay_ms=delay)  # fmt: skip
     if background == "poisson":
