@@ -16,6 +16,11 @@ distributions of single-neuron rates, ISI CVs and spike-count correlation coeffi
         --nest-python /work/nest-venv/bin/python --scale 0.1 --t-sim-ms 10000 --out /tmp/mc
     python docs/benchmarks/compare_nest_microcircuit.py --analyse-only --out /tmp/mc
 
+Two diagnostics for the differences described in docs/microcircuit.md: ``--nb-delays nest``
+draws nbbrain's delays so that spikes arrive when they do in NEST, and ``--nb-psc-scale
+0.906`` gives each PSC NEST's charge. ``--reuse-nest`` keeps NEST results already in
+``--out``.
+
 The reference model is not part of nbbrain (GPL-2.0-or-later); see docs/microcircuit.md for
 how to obtain it and set up the NEST environment. Its parameter dictionaries are changed
 from the driver (scale, seed, threads, times, data path); its files are not edited.
@@ -60,9 +65,18 @@ def parse_args(argv=None):
     p.add_argument("--bin-ms", type=float, default=2.0, help="correlation bin (2 ms)")
     p.add_argument("--cc-neurons", type=int, default=50, help="neurons per population for "
                    "correlations (50)")  # fmt: skip
+    p.add_argument("--nb-delays", choices=("preset", "nest"), default="preset",
+                   help="nbbrain's delays: as the preset draws them, or 'nest': redrawn below "
+                   "0.5 dt and one step longer, to match NEST's timing (a diagnostic)")  # fmt: skip
+    p.add_argument("--nb-psc-scale", type=float, default=1.0,
+                   help="multiplies nbbrain's recurrent PSC amplitudes (1); 0.906 = "
+                   "tau_syn (1 - exp(-dt/tau_syn)) / dt gives NEST's charge per PSC "
+                   "(a diagnostic)")  # fmt: skip
+    p.add_argument("--reuse-nest", action="store_true",
+                   help="keep nest_A.npz and nest_B.npz already in --out")  # fmt: skip
     p.add_argument("--nest-worker", metavar="SEED", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.nest_worker is None and not args.analyse_only and not args.reference:
+    if args.nest_worker is None and not (args.analyse_only or args.reuse_nest or args.reference):
         p.error("--reference PATH (the reference's PyNEST/src) is needed to run NEST")
     return args
 
@@ -126,27 +140,69 @@ def nest_worker(args):
     save_run(args.out, spikes, [len(p) for p in net.pops], args, meta)
 
 
-def run_nbbrain(args, path):
-    from nbbrain.presets.microcircuit import microcircuit, parameters
+def nest_timed_delays(dt_ms):
+    """A stand-in for the preset's ``Normal`` that draws delays as NEST's reference does,
+    seen through nbbrain's kernel: redrawn below 0.5 dt instead of clipped at dt, and one
+    step longer, because a spike reaches its target one step earlier in nbbrain than in
+    NEST for the same delay (docs/microcircuit.md, "Validation against NEST 3.10")."""
+    from nbbrain.model.values import Normal
 
+    class RedrawnDelay(Normal):
+        def sample(self, rng, n):
+            x = rng.normal(self.mean, self.sd, n)
+            while (bad := x < 0.5 * dt_ms).any():
+                x[bad] = rng.normal(self.mean, self.sd, int(bad.sum()))
+            return x + dt_ms
+
+    def normal(mean, sd, low=None, high=None):
+        if low == dt_ms:  # the preset clips only delays at dt_ms
+            return RedrawnDelay(mean, sd)
+        return Normal(mean, sd, low=low, high=high)
+
+    return normal
+
+
+def scaled_psc(parameters, factor):
+    """The preset's ``parameters`` with the recurrent PSC amplitudes times ``factor`` (the
+    DC background is left as it is)."""
+
+    def scaled(*args, **kwargs):
+        p = parameters(*args, **kwargs)
+        return dict(p, psc_pa=p["psc_pa"] * factor)
+
+    return scaled
+
+
+def run_nbbrain(args, path):
+    import importlib
+
+    preset = importlib.import_module("nbbrain.presets.microcircuit")
+    if args.nb_delays == "nest":
+        preset.Normal = nest_timed_delays(0.1)  # the preset's default dt_ms
+    if args.nb_psc_scale != 1:
+        preset.parameters = scaled_psc(preset.parameters, args.nb_psc_scale)
     t_start = time.perf_counter()
-    brain = microcircuit(scale=args.scale, k_scale=args.k_scale, background=args.background,
-                         seed=args.seed)  # fmt: skip
+    brain = preset.microcircuit(scale=args.scale, k_scale=args.k_scale,
+                                background=args.background, seed=args.seed)  # fmt: skip
     sim = brain.build(threads=args.threads)
     t_built = time.perf_counter()
     sim.run(duration_ms=args.t_presim_ms)  # includes compiling the kernel
     sim.run(duration_ms=args.t_sim_ms)
     t_done = time.perf_counter()
     spikes = {name: sim.spikes(name) for name in POPULATIONS}
-    sizes = parameters(args.scale, args.k_scale, args.background)["num_neurons"]
-    meta = dict(simulator="nbbrain", seed=args.seed, build_s=t_built - t_start,
-                run_s=t_done - t_built, n_connections=int(sim.net.n_synapses),
-                peak_rss_mb=peak_rss_mb(), threads=args.threads)  # fmt: skip
+    sizes = preset.parameters(args.scale, args.k_scale, args.background)["num_neurons"]
+    meta = dict(simulator="nbbrain", seed=args.seed, delays=args.nb_delays,
+                psc_scale=args.nb_psc_scale,
+                build_s=t_built - t_start, run_s=t_done - t_built,
+                n_connections=int(sim.net.n_synapses), peak_rss_mb=peak_rss_mb(),
+                threads=args.threads)  # fmt: skip
     save_run(path, spikes, sizes, args, meta)
     return meta
 
 
 def run_nest(args, seed, path):
+    if not args.reference:
+        raise SystemExit(f"{path} is missing: --reference PATH is needed to run NEST")
     cmd = [args.nest_python, __file__, "--nest-worker", str(seed), "--reference", args.reference,
            "--scale", str(args.scale), "--k-scale", str(args.k_scale), "--background",
            args.background, "--t-presim-ms", str(args.t_presim_ms), "--t-sim-ms",
@@ -237,6 +293,8 @@ def main(argv=None):
         print(f"nbbrain: build {meta['build_s']:.1f} s, run {meta['run_s']:.1f} s, "
               f"peak RSS {meta['peak_rss_mb']:.0f} MB", flush=True)  # fmt: skip
         for label, seed in zip(("nest_A", "nest_B"), args.nest_seeds):
+            if args.reuse_nest and (out / f"{label}.npz").exists():
+                continue
             wall = run_nest(args, seed, out / f"{label}.npz")
             print(f"{label} (seed {seed}): {wall:.1f} s wall", flush=True)
     analyse(out, args.bin_ms, args.cc_neurons)
