@@ -104,9 +104,9 @@ def spike_count_correlations(times_ms, idx, n: int, t0_ms: float, t1_ms: float,
     ``numpy.random.default_rng(seed)``), as a flat array over the pairs ``j < k``.
 
     As in the PD14 repository's ``pairwise_spike_count_correlations`` (``helpers.py``
-    l. 925) with its ``params.py`` settings: ``bin_ms = 2`` ("spike-count correlations on a
-    millisecond timescale", reference_data/README.md) and ``n_neurons = 50`` (``params.py``
-    has 250 commented out as the alternative). The subset includes silent neurons, as
+    l. 925) with its ``params.py`` settings: ``bin_ms = 2`` (correlations on a millisecond
+    timescale, as its README puts it) and ``n_neurons = 50`` (``params.py`` has 250 commented
+    out as the alternative). The subset includes silent neurons, as
     there; pairs with a neuron whose counts do not vary (no spike in the window) have no
     coefficient and are left out (the repository keeps them as NaN)."""
     if n_neurons < 2:
