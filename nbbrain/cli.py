@@ -64,20 +64,11 @@ def _inputs(sim, n_steps, input_hz, seed):
 
 def _isi_cv(sim, name):
     """Mean coefficient of variation of the inter-spike intervals (neurons with >= 3 spikes)."""
+    from .monitors.statistics import cv_isi
+
     t_ms, idx = sim.spikes(name)
-    order = np.lexsort((t_ms, idx))
-    t_ms, idx = t_ms[order], idx[order]
-    same = idx[1:] == idx[:-1]
-    isi, who = np.diff(t_ms)[same], idx[1:][same]
-    n = np.bincount(who, minlength=idx.max() + 1 if idx.size else 0)
-    s1 = np.bincount(who, isi, minlength=n.size)
-    s2 = np.bincount(who, isi * isi, minlength=n.size)
-    ok = n >= 2
-    if not ok.any():
-        return float("nan")
-    mean = s1[ok] / n[ok]
-    sd = np.sqrt(np.maximum(s2[ok] / n[ok] - mean**2, 0.0))
-    return float(np.mean(sd / mean))
+    cvs = cv_isi(t_ms, idx, sim._populations[name].n)
+    return float(np.mean(cvs)) if cvs.size else float("nan")
 
 
 def cmd_run(args):
