@@ -8,8 +8,9 @@ own (threads, no sort, no temporaries): compiled code writes each synapse once, 
 final place. Random numbers come from the counter-based generator keyed by (row, synapse).
 
 Delays are drawn from their exact distribution on whole steps (``delay_cdf``: the
-distribution in ms, clipped, rounded as ``delay_steps`` rounds, at least one step), which
-gives the same steps as drawing milliseconds and rounding, at the cost of 32 random bits.
+distribution in ms, clipped or truncated, rounded as ``delay_steps`` rounds, at least one
+step), which gives the same steps as drawing milliseconds and rounding, from 32 random bits
+(probabilities are resolved to 2**-32).
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ def weight_params(value) -> np.ndarray:
 
 
 def _top_ms(value) -> float:
-    """A value the distribution exceeds with probability below 2**-53 (a uniform's
-    resolution), the largest delay the table needs (at least ``low``, where clipping
-    puts an atom)."""
+    """A value the distribution exceeds with probability far below 2**-32 (the resolution
+    of the 32 random bits that draw a delay), the largest delay the table needs (at least
+    ``low``, where clipping puts an atom)."""
     if value.high is not None:
         return value.high
     if isinstance(value, Normal):
