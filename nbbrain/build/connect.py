@@ -109,8 +109,8 @@ def all_to_all(n_pre, n_post, self_post, autapses):
 
 def sort_synapses(rows, delay, target, n_rows):
     """Order synapses by row, then by delay, then by target (ties keep their order):
-    returns indptr and the permutation. Within a row, the ring buffer is then written slot
-    by slot at increasing addresses, which the caches prefer to a random walk."""
+    returns indptr and the permutation. A spike's synapses then arrive one run per step,
+    each at increasing addresses, which the caches prefer to a random walk."""
     indptr = np.zeros(n_rows + 1, np.int64)
     np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
     span = int(target.max()) + 1 if target.size else 1

@@ -434,7 +434,8 @@ class Simulation:
 
     def checkpoint(self) -> dict:
         """Everything that determines the simulation's future, copied: the step, the state
-        of every neuron and the spikes still in flight (the ring buffer). ``restore`` it
+        of every neuron and the spikes still in flight (as a ring buffer ``[D, C * N]``:
+        slot ``t % D`` holds what arrives at step t, on either backend). ``restore`` it
         later, into this simulation or another built from the same brain, to continue
         bit for bit. Recorded spikes and samples are not part of it. A batch's arrays have
         a leading copy axis: all copies are saved (and restored) together."""
@@ -500,7 +501,9 @@ class Simulation:
             self._device.push()
 
     def memory(self) -> dict:
-        """Bytes held by the simulation, and bytes per synapse of connectivity."""
+        """Bytes held by the simulation, and bytes per synapse of connectivity.
+        ``ring_bytes``: what holds the spikes in flight (CPU: the next step's input and
+        the list of spikes in flight; CUDA: the ring buffer on the device)."""
         net = self.net
         syn = net.syn.nbytes + net.weight.nbytes + net.indptr.nbytes
         state = self._v.nbytes + self._g.nbytes + self._ref.nbytes + self._rate.nbytes
