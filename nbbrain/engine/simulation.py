@@ -73,8 +73,9 @@ class Simulation:
         if cuda is not None:
             from .cuda_backend import CudaBackend
 
-            self._device = CudaBackend(self, cuda, config.CHUNK_STEPS)
-        self._in_flight(np.zeros((B, 0, net.n_channels * net.n), np.float32), 0)
+            self._device = CudaBackend(self, cuda, config.CHUNK_STEPS)  # (its own ring)
+        else:
+            self._in_flight(np.zeros((B, 0, net.n_channels * net.n), np.float32), 0)
         self._scratch = np.empty((B, net.n), np.int32)
         self._zeros = (np.zeros(net.n, np.float32), np.zeros(net.n, np.float32))
         self._blocks = _blocks(net, self.threads, B)
