@@ -6,5 +6,6 @@ import os
 #: monitors). Larger chunks cost more input and monitor memory, never more time per step.
 CHUNK_STEPS = int(os.environ.get("NBBRAIN_CHUNK_STEPS", "2000"))
 
-#: Neurons per block when a brain runs on several threads (``brain.build(threads=...)``).
-BLOCK_NEURONS = int(os.environ.get("NBBRAIN_BLOCK_NEURONS", "2048"))
+#: Neurons per block of the CPU kernel's update: it looks for spikes only in blocks where
+#: some neuron crossed its threshold (smaller blocks: less searching, more overhead).
+BLOCK_NEURONS = int(os.environ.get("NBBRAIN_BLOCK_NEURONS", "1024"))

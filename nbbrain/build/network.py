@@ -339,6 +339,18 @@ def _bad_weight(proj, w):
     )
 
 
+def neuron_parts(lo, hi, parts: int) -> np.ndarray:
+    """uint8 ``[N]``: the part of each neuron. A thread owns a part: it updates those
+    neurons and adds their synaptic input, so that their state and input stay in its
+    core's cache. Each population is cut into ``parts`` nearly equal pieces, piece p in
+    part p, so that every part holds a like share of every population, and hence of each
+    step's work however the populations' activity varies."""
+    out = np.empty(int(hi[-1]) if len(hi) else 0, np.uint8)
+    for a, b in zip(lo, hi):
+        out[a:b] = np.arange(b - a) * parts // max(b - a, 1)
+    return out
+
+
 def build_network(brain, parts: int = 1) -> Network:
     """Generate connectivity and pack the brain into a Network: each projection first
     says how many synapses each of its pre neurons has, then writes them into their rows
@@ -384,8 +396,8 @@ def build_network(brain, parts: int = 1) -> Network:
         q.fill(cursor, syn_dtype(shift), syn, weight)
     seg = np.empty(n * parts + 1, np.int64)
     mask = syn_dtype((1 << shift) - 1)
-    # targets channel * N + post belong to part post * parts // N
-    part_of = np.tile(np.arange(n) * parts // n, n_channels).astype(np.uint8)
+    # targets channel * N + post belong to the part that holds post
+    part_of = np.tile(neuron_parts(lo, hi, parts), n_channels)
     rows_mod.sort_rows(indptr, syn, weight, syn_dtype(shift), mask, max_delay + 1, part_of, seg)
 
     fpar = np.zeros((len(pops), L.N_FPAR), np.float32)

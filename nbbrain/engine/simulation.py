@@ -17,6 +17,7 @@ from ..build.network import (
     build_network,
     check_modulated_rates,
     init_state,
+    neuron_parts,
     pop_keys,
     update_slow_flags,
 )
@@ -78,7 +79,7 @@ class Simulation:
             self._in_flight(np.zeros((B, 0, net.n_channels * net.n), np.float32), 0)
         self._scratch = np.empty((B, net.n), np.int32)
         self._zeros = (np.zeros(net.n, np.float32), np.zeros(net.n, np.float32))
-        self._blocks = _blocks(net, self.threads, B)
+        self._blocks = _blocks(net, B)
         self.build_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         self._advance(0, {}, None)  # compiles the kernel (or loads it from the cache)
@@ -118,7 +119,7 @@ class Simulation:
         cn = net.n_channels * net.n
         self._inbox = np.zeros((B, cn), np.float32)
         self._act_max_new = int(np.count_nonzero(np.diff(net.row_ptr)))
-        self._act = np.zeros((B, 2 + net.n_parts, self._act_max_new + 1024), np.int64)
+        self._act = np.zeros((B, 2 + 3 * net.n_parts, self._act_max_new + 1024), np.int64)
         self._n_act = np.zeros(B, np.int64)
         self._pending, self._pend_until = np.zeros((B, 0, cn), np.float32), 0
         if ring.shape[1] and ring.any():
@@ -140,8 +141,8 @@ class Simulation:
             ring += self._pending
         ring[:, self.step % net.n_slots] = self._inbox
         for c in range(self.batch):
-            in_flight_ring(net.n_slots, self._act[c], self._n_act[c], net.indptr, net.syn,
-                           net.weight, *net.syn_codes(), ring[c])  # fmt: skip
+            in_flight_ring(net.n_slots, self._act[c], self._n_act[c], net.syn, net.weight,
+                           *net.syn_codes(), ring[c])  # fmt: skip
         return ring
 
     def _grow_in_flight(self):
@@ -252,7 +253,7 @@ class Simulation:
             rec_step, rec_idx = self._spikes.buffers(n_steps - done, self.dt_ms)
             steps, n_rec, n_act = run_chunk(
                 self.step, n_steps - done, net.n_slots, net.dt_ms, net.lo, net.fpar,
-                net.ipar, net.pop_key, *self._blocks[:3], self._blocks[3][0], net.v,
+                net.ipar, net.pop_key, *self._blocks[:5], self._blocks[5][0], net.v,
                 net.g.reshape(-1), net.ref, net.rate,
                 net.indptr, net.syn, net.weight, *net.syn_codes(), self._inbox[0],
                 self._act[0], self._n_act[0], self._act_max_new, self._pending[0],
@@ -544,17 +545,26 @@ def _check_threads(threads):
     return check_int(threads, "threads", 1, n, why=" (the cores numba may use)")
 
 
-def _blocks(net, threads, batch=1):
-    """Blocks of neurons for the kernel (population, first, end, spike count scratch
-    [B, blocks]): one per population on one thread; on several, populations are cut into
-    pieces of at most ``config.BLOCK_NEURONS`` so that the threads share the work (a batch
-    shares its copies over the threads instead: one block per population)."""
+def _blocks(net, batch=1):
+    """Blocks of neurons for the kernel: population, first and end neuron of each (in
+    neuron order); the blocks of each part (``part_blocks[part_ptr[p]:part_ptr[p + 1]]``);
+    spike count scratch [B, blocks]. A block lies in one population and one part
+    (``neuron_parts``: the thread of a part updates its blocks) and holds at most
+    ``config.BLOCK_NEURONS``: the kernel looks for spikes only in blocks where some neuron
+    crossed its threshold."""
+    part = neuron_parts(net.lo, net.hi, net.n_parts)
+    cuts = set(np.flatnonzero(np.diff(part)) + 1) | set(net.lo) | set(net.hi)
+    cuts = sorted(int(c) for c in cuts)
     pop, lo, hi = [], [], []
-    for k in range(len(net.names)):
-        size = config.BLOCK_NEURONS if threads > 1 and batch == 1 else net.hi[k] - net.lo[k]
-        for start in range(net.lo[k], net.hi[k], size):
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        k = int(np.searchsorted(net.hi, a, side="right"))  # the population holding a
+        for start in range(a, b, config.BLOCK_NEURONS):
             pop.append(k)
             lo.append(start)
-            hi.append(min(start + size, net.hi[k]))
+            hi.append(min(start + config.BLOCK_NEURONS, b))
+    blk_part = part[lo] if lo else np.zeros(0, np.uint8)
+    part_blocks = np.argsort(blk_part, kind="stable").astype(np.int64)
+    part_ptr = np.searchsorted(blk_part[part_blocks], np.arange(net.n_parts + 1))
     return (np.array(pop, np.int64), np.array(lo, np.int64), np.array(hi, np.int64),
+            part_ptr.astype(np.int64), part_blocks,
             np.zeros((batch, len(pop)), np.int64))  # fmt: skip

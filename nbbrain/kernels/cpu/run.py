@@ -24,6 +24,7 @@ from ..equations import cond_lif_v, cur_lif_v, decay, mg_block, oscillation
 from ..rng import uniform32
 
 _F0, _F1 = np.float32(0.0), np.float32(1.0)
+_I0, _I1 = np.int32(0), np.int32(1)
 _MS_TO_S = np.float32(1e-3)
 
 # error_model="numpy": float division by zero gives inf instead of raising, so the loops
@@ -38,36 +39,48 @@ kernel_parallel = njit(cache=True, nogil=True, error_model="numpy", fastmath={"c
                        parallel=True)  # fmt: skip
 
 
-# The per-population functions take slices of the population's neurons and loop from 0:
-# indices that are provably non-negative let LLVM drop numba's negative-index wraparound
-# and vectorise the loops (with a runtime start index they ran ~7x slower).
+# The per-block functions take slices of the block's neurons and loop from 0: indices
+# that are provably non-negative let LLVM drop numba's negative-index wraparound and
+# vectorise the loops (with a runtime start index they ran ~7x slower).
 
 
 @inner
-def _cond_lif(f, drive, v, ga, gg, ra, rg, ref, i_ext):
-    """Integrate one population of conductance LIF neurons with AMPA and GABA_A input over
-    one step: add the input arriving now (``r*``: the inbox, cleared here),
-    integrate, decay."""
+def _above(count, v, vth):
+    """``count`` plus one where ``v > vth``: int32 throughout (numba widens int32 sums to
+    int64, which halves the width of the vectorised loops that count)."""
+    return np.int32(count + (_I1 if v > vth else _I0))
+
+
+@inner
+def _cond_lif(f, drive, vth, v, ga, gg, ra, rg, ref, i_ext):
+    """Integrate one block of conductance LIF neurons with AMPA and GABA_A input over one
+    step: add the input arriving now (``r*``: the inbox, cleared here), integrate, decay.
+    Returns how many end above ``vth`` (``_above``)."""
     gl, el, ib, dt_cm = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DT_CM]
     ea, eg, da, dg = f[L.F_E0], f[L.F_E0 + 1], f[L.F_DEC0], f[L.F_DEC0 + 1]
+    above = _I0
     for i in range(v.shape[0]):
         vi, a, b = v[i], ga[i] + ra[i], gg[i] + rg[i]
         ra[i], rg[i] = _F0, _F0
         i_in = (ib + i_ext[i]) * drive
         vn = cond_lif_v(vi, a, b, _F0, _F0, i_in, gl, el, ea, eg, _F0, _F0, dt_cm)
         r = ref[i]
-        v[i] = vi if r > 0 else vn
+        vn = vi if r > 0 else vn
+        v[i] = vn
+        above = _above(above, vn, vth)
         ref[i] = r - 1 if r > 0 else 0
         ga[i], gg[i] = decay(a, da), decay(b, dg)
+    return above
 
 
 @inner
-def _cond_lif_slow(f, drive, v, ga, gg, gn, gb, ra, rg, rn, rb, ref, i_ext):
+def _cond_lif_slow(f, drive, vth, v, ga, gg, gn, gb, ra, rg, rn, rb, ref, i_ext):
     """As ``_cond_lif``, with the NMDA (magnesium-blocked) and GABA_B channels too."""
     gl, el, ib, dt_cm = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DT_CM]
     ea, eg, en, eb = f[L.F_E0], f[L.F_E0 + 1], f[L.F_E0 + 2], f[L.F_E0 + 3]
     da, dg, dn, db = f[L.F_DEC0], f[L.F_DEC0 + 1], f[L.F_DEC0 + 2], f[L.F_DEC0 + 3]
     mg = f[L.F_MG]
+    above = _I0
     for i in range(v.shape[0]):
         vi, a, b = v[i], ga[i] + ra[i], gg[i] + rg[i]
         c, d = gn[i] + rn[i], gb[i] + rb[i]
@@ -75,32 +88,38 @@ def _cond_lif_slow(f, drive, v, ga, gg, gn, gb, ra, rg, rn, rb, ref, i_ext):
         i_in = (ib + i_ext[i]) * drive
         vn = cond_lif_v(vi, a, b, c * mg_block(vi, mg), d, i_in, gl, el, ea, eg, en, eb, dt_cm)
         r = ref[i]
-        v[i] = vi if r > 0 else vn
+        vn = vi if r > 0 else vn
+        v[i] = vn
+        above = _above(above, vn, vth)
         ref[i] = r - 1 if r > 0 else 0
         ga[i], gg[i], gn[i], gb[i] = decay(a, da), decay(b, dg), decay(c, dn), decay(d, db)
+    return above
 
 
 @inner
-def _cur_lif(f, drive, v, ie, ii, re, ri, ref, i_ext):
-    """Integrate one population of current LIF neurons over one step (arrivals as above)."""
+def _cur_lif(f, drive, vth, v, ie, ii, re, ri, ref, i_ext):
+    """Integrate one block of current LIF neurons over one step (arrivals and result as
+    ``_cond_lif``)."""
     gl, el, ib, dec_m = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DEC_M]
     de, di, pe, pi = f[L.F_DEC0], f[L.F_DEC0 + 1], f[L.F_P21], f[L.F_P21 + 1]
+    above = _I0
     for i in range(v.shape[0]):
         vi, a, b = v[i], ie[i] + re[i], ii[i] + ri[i]
         re[i], ri[i] = _F0, _F0
         vn = cur_lif_v(vi, (ib + i_ext[i]) * drive, a, b, gl, el, dec_m, pe, pi)
         r = ref[i]
-        v[i] = vi if r > 0 else vn
+        vn = vi if r > 0 else vn
+        v[i] = vn
+        above = _above(above, vn, vth)
         ref[i] = r - 1 if r > 0 else 0
         ie[i], ii[i] = decay(a, de), decay(b, di)
+    return above
 
 
 @inner
-def _threshold(f, dv_th, ref_steps, lo, v, ref, spikes, n_spikes):
-    """Spike where ``v > v_thresh``: reset, start the refractory count, list the spike
-    (as a global index: ``lo`` is the population's first neuron). ``dv_th`` shifts the
-    threshold (a rhythm modulating excitability)."""
-    vth, vreset = f[L.F_VTH] + dv_th, f[L.F_VRESET]
+def _threshold(vth, vreset, ref_steps, lo, v, ref, spikes, n_spikes):
+    """Spike where ``v > vth``: reset, start the refractory count, list the spike (as a
+    global index: ``lo`` is the block's first neuron)."""
     for i in range(v.shape[0]):
         if v[i] > vth:
             v[i] = vreset
@@ -157,12 +176,13 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
     """The kernel for brains with the given features (flags). Each flag is a constant of
     the compiled function: numba prunes the branches of absent features before typing,
     so that a brain compiles (and caches) only the code it uses. ``parallel`` compiles
-    the neuron phase over threads (``prange`` over blocks of neurons)."""
+    the kernel over threads (``prange`` over the parts of the neurons: a thread updates
+    its part's neurons and adds the synaptic input into them)."""
     jit = kernel_parallel if parallel else kernel
 
     @jit
     def run_chunk(step0, n_steps, n_slots, dt_ms, pop_lo, fpar, ipar, pop_key,
-                  blk_pop, blk_lo, blk_hi, blk_n,
+                  blk_pop, blk_lo, blk_hi, part_ptr, part_blocks, blk_n,
                   v, g, ref, rate, indptr, syn, weight, shift, mask,
                   inbox, act, n_act, act_max_new, pending, pend_until,
                   cur_in, cur_tmul, cur_off, spk_in, spk_tmul, spk_off,
@@ -176,11 +196,12 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
         Stops early, at a step boundary, when the spike record buffers or the list of
         spikes in flight could overflow; the caller grows them and calls again (a run is
         the same whatever its chunking).
-        Spikes in flight: ``act[:, q] = (neuron, step fired, next synapse of each part of
-        its row)`` (one row per field, so that each thread's cursors are its own cache
+        Spikes in flight: ``act[:, q]`` = (neuron, step fired, then for each part of its
+        row: next synapse, end, step that synapse arrives or -1 when all have; see
+        ``_deliver``) (one row per field, so that each thread's fields are its own cache
         lines) for the ``n_act`` spikes whose rows are not yet delivered, in firing
         order (``act_max_new``: the most a step can add); ``indptr`` points at the parts
-        of the rows (``make_run_chunk``'s ``parallel`` delivers the parts on threads).
+        of the rows.
         Rows are ordered by delay, so that what arrives at step t is, for each spike, the
         run of synapses whose delay is t minus its firing step: at the end of each step,
         those runs are added into ``inbox`` (the next step's input, ``float32[C * N]``,
@@ -190,11 +211,12 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
         cortical microcircuit, 0.6 MB instead of 37 MB, in cache.
         ``pending[D, C * N]`` (or no rows): input restored from a checkpoint, added into the
         inbox slot by slot until step ``pend_until``.
-        Neurons are updated in blocks (``blk_*``: population, first and last neuron; a
-        population is one block or several), each independent of the others, so they may
-        run on several threads; block b lists its spikes in ``spikes[blk_lo[b]:]`` and
-        their number in ``blk_n[b]``, and the propagation then walks the blocks in order:
-        the same order, so the same sums, whatever the threads.
+        Neurons are updated in blocks (``blk_*``: population, first and end neuron, in
+        neuron order; those of part p are ``part_blocks[part_ptr[p]:part_ptr[p + 1]]``),
+        each independent of the others; block b lists its spikes in ``spikes[blk_lo[b]:]``
+        and their number in ``blk_n[b]``, and the propagation then walks the blocks in
+        neuron order: the same order, so the same sums, whatever the threads. A block is
+        searched for spikes only when its update counted a neuron above threshold.
         ``g`` is the channel state ``float32[4 * N]`` (channel-major);
         ``syn = delay << shift | target`` with ``target = channel * N + post``
         (``mask`` keeps the target bits). ``g`` is passed flat: 1-D slices
@@ -212,7 +234,7 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
         assert parallel == parallel
         n = v.shape[0]
         n_ch = inbox.shape[0] // n
-        parts = act.shape[0] - 2
+        parts = part_ptr.shape[0] - 1
         # ``zeros`` (float32[N]) stands in for an absent current, ``no_ring`` for a channel
         # no projection targets (arrivals "clear" it, which keeps it zero); two arrays, so
         # that no loop reads and writes the same memory through two names (no vectorising)
@@ -225,49 +247,58 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
             if monitors:
                 _sample(step, v, g, rate, mon_var, mon_every, mon_ptr, mon_idx, mon_out,
                         mon_pos)  # fmt: skip
-            for b in prange(blk_pop.shape[0]):
-                p, lo, hi = blk_pop[b], blk_lo[b], blk_hi[b]
-                kind, f, off = ipar[p, L.I_KIND], fpar[p], lo - pop_lo[p]
-                drive, dv_th = _F1, _F0
-                if oscillators and mod_osc[p] >= 0:
-                    c = oscillation(osc_freq[mod_osc[p]], osc_phase[mod_osc[p]], step, dt_ms)
-                    drive = np.float32(1.0 + mod_depth[p] * c)
-                    dv_th = np.float32(-mod_thr[p] * c)
-                m = lo
-                if kind == L.COND_LIF or kind == L.CUR_LIF:
-                    if cur_off[p] >= 0:
-                        c0 = cur_off[p] + off
-                        i_ext = cur_in[s * cur_tmul[p], c0 : c0 + hi - lo]
-                    else:
-                        i_ext = zeros[lo:hi]
-                    # 1. input arriving now (absent channels read zeros), integration
-                    vp, rp, z = v[lo:hi], ref[lo:hi], no_ring[lo:hi]
-                    g0, g1 = g[lo:hi], g[n + lo : n + hi]
-                    r0 = inbox[lo:hi]
-                    r1 = inbox[n + lo : n + hi] if n_ch > 1 else z
-                    if kind == L.COND_LIF:
-                        if cond_slow:
-                            if ipar[p, L.I_SLOW]:
-                                r2 = inbox[2 * n + lo : 2 * n + hi] if n_ch > 2 else z
-                                r3 = inbox[3 * n + lo : 3 * n + hi] if n_ch > 3 else z
-                                g2, g3 = g[2 * n + lo : 2 * n + hi], g[3 * n + lo : 3 * n + hi]
-                                _cond_lif_slow(f, drive, vp, g0, g1, g2, g3, r0, r1, r2, r3, rp,
-                                               i_ext)  # fmt: skip
-                            else:
-                                _cond_lif(f, drive, vp, g0, g1, r0, r1, rp, i_ext)
-                        elif cond:
-                            _cond_lif(f, drive, vp, g0, g1, r0, r1, rp, i_ext)
-                    elif cur:
-                        _cur_lif(f, drive, vp, g0, g1, r0, r1, rp, i_ext)
-                    # 2. threshold, reset, refractoriness
-                    m = _threshold(f, dv_th, ipar[p, L.I_REF_STEPS], lo, vp, rp, spikes, lo)
-                elif poisson and kind == L.POISSON:
-                    m = _poisson(pop_key[p], step, p_scale * drive, lo, off, rate[lo:hi],
-                                 spikes, lo)  # fmt: skip
-                elif given and spk_off[p] >= 0:
-                    c0 = spk_off[p] + off
-                    m = _given(lo, spk_in[s * spk_tmul[p], c0 : c0 + hi - lo], spikes, lo)
-                blk_n[b] = m - lo
+            for part in prange(parts):
+                for k in range(part_ptr[part], part_ptr[part + 1]):
+                    b = part_blocks[k]
+                    p, lo, hi = blk_pop[b], blk_lo[b], blk_hi[b]
+                    kind, f, off = ipar[p, L.I_KIND], fpar[p], lo - pop_lo[p]
+                    drive, dv_th = _F1, _F0
+                    if oscillators and mod_osc[p] >= 0:
+                        c = oscillation(osc_freq[mod_osc[p]], osc_phase[mod_osc[p]], step,
+                                        dt_ms)  # fmt: skip
+                        drive = np.float32(1.0 + mod_depth[p] * c)
+                        dv_th = np.float32(-mod_thr[p] * c)
+                    m = lo
+                    if kind == L.COND_LIF or kind == L.CUR_LIF:
+                        if cur_off[p] >= 0:
+                            c0 = cur_off[p] + off
+                            i_ext = cur_in[s * cur_tmul[p], c0 : c0 + hi - lo]
+                        else:
+                            i_ext = zeros[lo:hi]
+                        # 1. input arriving now (absent channels read zeros), integration
+                        vth = f[L.F_VTH] + dv_th
+                        vp, rp, z = v[lo:hi], ref[lo:hi], no_ring[lo:hi]
+                        g0, g1 = g[lo:hi], g[n + lo : n + hi]
+                        r0 = inbox[lo:hi]
+                        r1 = inbox[n + lo : n + hi] if n_ch > 1 else z
+                        above = _I0
+                        if kind == L.COND_LIF:
+                            if cond_slow:
+                                if ipar[p, L.I_SLOW]:
+                                    r2 = inbox[2 * n + lo : 2 * n + hi] if n_ch > 2 else z
+                                    r3 = inbox[3 * n + lo : 3 * n + hi] if n_ch > 3 else z
+                                    g2 = g[2 * n + lo : 2 * n + hi]
+                                    g3 = g[3 * n + lo : 3 * n + hi]
+                                    above = _cond_lif_slow(f, drive, vth, vp, g0, g1, g2, g3,
+                                                           r0, r1, r2, r3, rp, i_ext)  # fmt: skip
+                                else:
+                                    above = _cond_lif(f, drive, vth, vp, g0, g1, r0, r1, rp,
+                                                      i_ext)  # fmt: skip
+                            elif cond:
+                                above = _cond_lif(f, drive, vth, vp, g0, g1, r0, r1, rp, i_ext)
+                        elif cur:
+                            above = _cur_lif(f, drive, vth, vp, g0, g1, r0, r1, rp, i_ext)
+                        # 2. threshold, reset, refractoriness (where some neuron is above)
+                        if above:
+                            m = _threshold(vth, f[L.F_VRESET], ipar[p, L.I_REF_STEPS], lo,
+                                           vp, rp, spikes, lo)  # fmt: skip
+                    elif poisson and kind == L.POISSON:
+                        m = _poisson(pop_key[p], step, p_scale * drive, lo, off, rate[lo:hi],
+                                     spikes, lo)  # fmt: skip
+                    elif given and spk_off[p] >= 0:
+                        c0 = spk_off[p] + off
+                        m = _given(lo, spk_in[s * spk_tmul[p], c0 : c0 + hi - lo], spikes, lo)
+                    blk_n[b] = m - lo
             # counts, records, the new spikes in flight, block by block in order
             for b in range(blk_pop.shape[0]):
                 p, lo, m = blk_pop[b], blk_lo[b], blk_n[b]
@@ -279,53 +310,66 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
                         rec_idx[n_rec] = spikes[k]
                         n_rec += 1
                 for k in range(lo, lo + m):
-                    r = spikes[k]
-                    if indptr[r * parts] < indptr[(r + 1) * parts]:
-                        act[0, n_act], act[1, n_act] = r, step
-                        for part in range(parts):
-                            act[2 + part, n_act] = indptr[r * parts + part]
-                        n_act += 1
+                    n_act = _join(spikes[k], step, act, n_act, indptr, syn, shift)
             # 3. propagation: what arrives at the next step, into the inbox (a thread per
             # part of the targets: each writes its own neurons' inputs)
             if pending.shape[0] > 0 and step + 1 < pend_until:
                 inbox += pending[(step + 1) % n_slots]
                 pending[(step + 1) % n_slots] = _F0
             for part in prange(parts):
-                _deliver(step + 1, part, parts, act, n_act, indptr, syn, weight, shift, mask,
-                         inbox)  # fmt: skip
-            n_act = _drop_delivered(act, n_act, indptr, parts)
+                _deliver(step + 1, part, parts, act, n_act, syn, weight, shift, mask, inbox)
+            n_act = _drop_delivered(act, n_act, parts)
         return n_steps, n_rec, n_act
 
     return run_chunk
 
 
 @inner
-def _deliver(step, part, parts, act, n_act, indptr, syn, weight, shift, mask, inbox):
-    """Add into ``inbox`` the synapses in ``part`` of the spikes in flight that arrive at
-    ``step`` (``syn = delay << shift | target``), in firing order."""
-    col = 2 + part
-    for q in range(n_act):
-        r, fired, j = act[0, q], act[1, q], act[col, q]
-        e = indptr[r * parts + part + 1]
-        d = step - fired
-        while j < e:
-            x = syn[j]
-            if np.int64(x >> shift) != d:
-                break
-            inbox[np.int64(x & mask)] += weight[j]
-            j += 1
-        act[col, q] = j
+def _join(r, step, act, n_act, indptr, syn, shift):
+    """Add the spike of neuron ``r`` at ``step`` to the spikes in flight (if its row has
+    synapses); returns their new number."""
+    parts = (act.shape[0] - 2) // 3
+    if indptr[r * parts] == indptr[(r + 1) * parts]:
+        return n_act
+    act[0, n_act], act[1, n_act] = r, step
+    for part in range(parts):
+        j, e = indptr[r * parts + part], indptr[r * parts + part + 1]
+        act[2 + part, n_act], act[2 + parts + part, n_act] = j, e
+        act[2 + 2 * parts + part, n_act] = step + np.int64(syn[j] >> shift) if j < e else -1
+    return n_act + 1
 
 
 @inner
-def _drop_delivered(act, n_act, indptr, parts):
+def _deliver(step, part, parts, act, n_act, syn, weight, shift, mask, inbox):
+    """Add into ``inbox`` the synapses in ``part`` of the spikes in flight that arrive at
+    ``step`` (``syn = delay << shift | target``), in firing order. Each spike keeps, per
+    part, its next synapse, the part's end and the step that synapse arrives, so that a
+    spike with nothing arriving costs one read of that step."""
+    nxt, cur, end = 2 + 2 * parts + part, 2 + part, 2 + parts + part
+    for q in range(n_act):
+        if act[nxt, q] != step:
+            continue
+        fired, j, e = act[1, q], act[cur, q], act[end, q]
+        d, later = step - fired, np.int64(-1)
+        while j < e:
+            x = syn[j]
+            dj = np.int64(x >> shift)
+            if dj != d:
+                later = fired + dj
+                break
+            inbox[np.int64(x & mask)] += weight[j]
+            j += 1
+        act[cur, q], act[nxt, q] = j, later
+
+
+@inner
+def _drop_delivered(act, n_act, parts):
     """Drop the spikes whose synapses have all arrived, keeping the others in firing
     order; returns how many are left."""
     kept = 0
     for q in range(n_act):
-        r = act[0, q]
         for part in range(parts):
-            if act[2 + part, q] < indptr[r * parts + part + 1]:
+            if act[2 + 2 * parts + part, q] >= 0:
                 for f in range(act.shape[0]):
                     act[f, kept] = act[f, q]
                 kept += 1
@@ -334,14 +378,14 @@ def _drop_delivered(act, n_act, indptr, parts):
 
 
 @njit(cache=True, nogil=True)
-def in_flight_ring(n_slots, act, n_act, indptr, syn, weight, shift, mask, ring):
+def in_flight_ring(n_slots, act, n_act, syn, weight, shift, mask, ring):
     """Add the spikes in flight into ``ring[D, C * N]`` (slot ``t % D``: what arrives at
     step t), in the order the kernel would deliver them: the ring of a checkpoint."""
-    parts = act.shape[0] - 2
+    parts = (act.shape[0] - 2) // 3
     for q in range(n_act):
-        r, fired = act[0, q], act[1, q]
+        fired = act[1, q]
         for part in range(parts):
-            for k in range(act[2 + part, q], indptr[r * parts + part + 1]):
+            for k in range(act[2 + part, q], act[2 + parts + part, q]):
                 x = syn[k]
                 slot = (fired + np.int64(x >> shift)) % n_slots
                 ring[slot, np.int64(x & mask)] += weight[k]
@@ -366,7 +410,7 @@ def make_run_batch(features):
     features = tuple(bool(f) for f in features)
 
     def run_batch(step0, n_steps, done, n_slots, dt_ms, pop_lo, fpar, ipar, pop_key,
-                  blk_pop, blk_lo, blk_hi, blk_n,
+                  blk_pop, blk_lo, blk_hi, part_ptr, part_blocks, blk_n,
                   v, g, ref, rate, indptr, syn, weight, shift, mask,
                   inbox, act, n_act, act_max_new, pending, pend_until,
                   cur_in, cur_tmul, cur_off, cur_vary, spk_in, spk_tmul, spk_off, spk_vary,
@@ -387,7 +431,8 @@ def make_run_batch(features):
                 continue
             steps, nr, na = _chunk(  # noqa: F821 (a global of run_batch's own, see above)
                 step0 + d, n_steps - d, n_slots, dt_ms, pop_lo, fpar, ipar, pop_key[c],
-                blk_pop, blk_lo, blk_hi, blk_n[c], v[c], g[c], ref[c], rate[c],
+                blk_pop, blk_lo, blk_hi, part_ptr, part_blocks, blk_n[c],
+                v[c], g[c], ref[c], rate[c],
                 indptr, syn, weight, shift, mask, inbox[c], act[c], n_act[c], act_max_new,
                 pending[c], pend_until,
                 cur_in[c, d * cur_vary :], cur_tmul, cur_off,
