@@ -39,9 +39,10 @@ kernel_parallel = njit(cache=True, nogil=True, error_model="numpy", fastmath={"c
                        parallel=True)  # fmt: skip
 
 
-# The per-block functions take slices of the block's neurons and loop from 0: indices
-# that are provably non-negative let LLVM drop numba's negative-index wraparound and
-# vectorise the loops (with a runtime start index they ran ~7x slower).
+# The per-block functions take the whole arrays and loop over the block's neurons with
+# unsigned indices: numba then adds no negative-index wraparound, and LLVM vectorises the
+# loops (with signed indices from a runtime start they ran ~7x slower; slices of each
+# array for each block cost ~25% more than this).
 
 
 @inner
@@ -52,17 +53,25 @@ def _above(count, v, vth):
 
 
 @inner
-def _cond_lif(f, drive, vth, v, ga, gg, ra, rg, ref, i_ext):
-    """Integrate one block of conductance LIF neurons with AMPA and GABA_A input over one
+def _i_in(ib, i_ext, k, ext, drive):
+    """The constant input current of a neuron over the step: bias plus external current
+    ``i_ext[k]`` (where ``ext``; without, the loops neither read ``i_ext`` nor divide per
+    neuron), scaled by a rhythm's ``drive``."""
+    return (ib + i_ext[k]) * drive if ext else ib * drive
+
+
+@inner
+def _cond_lif(f, drive, vth, lo, hi, v, ga, gg, ra, rg, ref, i_ext, ext):
+    """Integrate neurons ``lo:hi`` (conductance LIF with AMPA and GABA_A input) over one
     step: add the input arriving now (``r*``: the inbox, cleared here), integrate, decay.
-    Returns how many end above ``vth`` (``_above``)."""
+    ``i_ext[i - lo]``: external current (``_i_in``). Returns how many end above ``vth``."""
     gl, el, ib, dt_cm = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DT_CM]
     ea, eg, da, dg = f[L.F_E0], f[L.F_E0 + 1], f[L.F_DEC0], f[L.F_DEC0 + 1]
-    above = _I0
-    for i in range(v.shape[0]):
+    above, ulo = _I0, np.uint64(lo)
+    for i in range(ulo, np.uint64(hi)):
         vi, a, b = v[i], ga[i] + ra[i], gg[i] + rg[i]
         ra[i], rg[i] = _F0, _F0
-        i_in = (ib + i_ext[i]) * drive
+        i_in = _i_in(ib, i_ext, i - ulo, ext, drive)
         vn = cond_lif_v(vi, a, b, _F0, _F0, i_in, gl, el, ea, eg, _F0, _F0, dt_cm)
         r = ref[i]
         vn = vi if r > 0 else vn
@@ -74,18 +83,18 @@ def _cond_lif(f, drive, vth, v, ga, gg, ra, rg, ref, i_ext):
 
 
 @inner
-def _cond_lif_slow(f, drive, vth, v, ga, gg, gn, gb, ra, rg, rn, rb, ref, i_ext):
+def _cond_lif_slow(f, drive, vth, lo, hi, v, ga, gg, gn, gb, ra, rg, rn, rb, ref, i_ext, ext):
     """As ``_cond_lif``, with the NMDA (magnesium-blocked) and GABA_B channels too."""
     gl, el, ib, dt_cm = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DT_CM]
     ea, eg, en, eb = f[L.F_E0], f[L.F_E0 + 1], f[L.F_E0 + 2], f[L.F_E0 + 3]
     da, dg, dn, db = f[L.F_DEC0], f[L.F_DEC0 + 1], f[L.F_DEC0 + 2], f[L.F_DEC0 + 3]
     mg = f[L.F_MG]
-    above = _I0
-    for i in range(v.shape[0]):
+    above, ulo = _I0, np.uint64(lo)
+    for i in range(ulo, np.uint64(hi)):
         vi, a, b = v[i], ga[i] + ra[i], gg[i] + rg[i]
         c, d = gn[i] + rn[i], gb[i] + rb[i]
         ra[i], rg[i], rn[i], rb[i] = _F0, _F0, _F0, _F0
-        i_in = (ib + i_ext[i]) * drive
+        i_in = _i_in(ib, i_ext, i - ulo, ext, drive)
         vn = cond_lif_v(vi, a, b, c * mg_block(vi, mg), d, i_in, gl, el, ea, eg, en, eb, dt_cm)
         r = ref[i]
         vn = vi if r > 0 else vn
@@ -97,16 +106,16 @@ def _cond_lif_slow(f, drive, vth, v, ga, gg, gn, gb, ra, rg, rn, rb, ref, i_ext)
 
 
 @inner
-def _cur_lif(f, drive, vth, v, ie, ii, re, ri, ref, i_ext):
-    """Integrate one block of current LIF neurons over one step (arrivals and result as
+def _cur_lif(f, drive, vth, lo, hi, v, ie, ii, re, ri, ref, i_ext, ext):
+    """Integrate neurons ``lo:hi`` (current LIF) over one step (arguments and result as
     ``_cond_lif``)."""
     gl, el, ib, dec_m = f[L.F_GL], f[L.F_EL], f[L.F_IBIAS], f[L.F_DEC_M]
     de, di, pe, pi = f[L.F_DEC0], f[L.F_DEC0 + 1], f[L.F_P21], f[L.F_P21 + 1]
-    above = _I0
-    for i in range(v.shape[0]):
+    above, ulo = _I0, np.uint64(lo)
+    for i in range(ulo, np.uint64(hi)):
         vi, a, b = v[i], ie[i] + re[i], ii[i] + ri[i]
         re[i], ri[i] = _F0, _F0
-        vn = cur_lif_v(vi, (ib + i_ext[i]) * drive, a, b, gl, el, dec_m, pe, pi)
+        vn = cur_lif_v(vi, _i_in(ib, i_ext, i - ulo, ext, drive), a, b, gl, el, dec_m, pe, pi)
         r = ref[i]
         vn = vi if r > 0 else vn
         v[i] = vn
@@ -117,14 +126,14 @@ def _cur_lif(f, drive, vth, v, ie, ii, re, ri, ref, i_ext):
 
 
 @inner
-def _threshold(vth, vreset, ref_steps, lo, v, ref, spikes, n_spikes):
-    """Spike where ``v > vth``: reset, start the refractory count, list the spike (as a
-    global index: ``lo`` is the block's first neuron)."""
-    for i in range(v.shape[0]):
+def _threshold(vth, vreset, ref_steps, lo, hi, v, ref, spikes, n_spikes):
+    """Spike where ``v > vth`` among neurons ``lo:hi``: reset, start the refractory
+    count, list the spike."""
+    for i in range(np.uint64(lo), np.uint64(hi)):
         if v[i] > vth:
             v[i] = vreset
             ref[i] = ref_steps
-            spikes[n_spikes] = lo + i
+            spikes[n_spikes] = i
             n_spikes += 1
     return n_spikes
 
@@ -198,10 +207,11 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
         the same whatever its chunking).
         Spikes in flight: ``act[:, q]`` = (neuron, step fired, then for each part of its
         row: next synapse, end, step that synapse arrives or -1 when all have; see
-        ``_deliver``) (one row per field, so that each thread's fields are its own cache
-        lines) for the ``n_act`` spikes whose rows are not yet delivered, in firing
-        order (``act_max_new``: the most a step can add); ``indptr`` points at the parts
-        of the rows.
+        ``_join``, ``_deliver``) (one row per field, so that each thread's fields are its
+        own cache lines) for ``n_act`` spikes in firing order (``act_max_new``: the most a
+        step can add); spikes whose rows have all arrived are dropped every 16 steps.
+        ``indptr`` points at the parts of the rows; a thread owns a part of the neurons:
+        it updates them and adds their input.
         Rows are ordered by delay, so that what arrives at step t is, for each spike, the
         run of synapses whose delay is t minus its firing step: at the end of each step,
         those runs are added into ``inbox`` (the next step's input, ``float32[C * N]``,
@@ -235,11 +245,17 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
         n = v.shape[0]
         n_ch = inbox.shape[0] // n
         parts = part_ptr.shape[0] - 1
-        # ``zeros`` (float32[N]) stands in for an absent current, ``no_ring`` for a channel
-        # no projection targets (arrivals "clear" it, which keeps it zero); two arrays, so
-        # that no loop reads and writes the same memory through two names (no vectorising)
         p_scale = np.float32(dt_ms) * _MS_TO_S
+        # each channel's state and input as whole arrays; ``no_ring`` (zeros, float32[N])
+        # stands in for the input of a channel no projection targets (arrivals "clear" it,
+        # which keeps it zero); ``zeros`` for an absent external current (never read)
+        g0, g1, g2, g3 = g[:n], g[n : 2 * n], g[2 * n : 3 * n], g[3 * n :]
+        r0 = inbox[:n]
+        r1 = inbox[n : 2 * n] if n_ch > 1 else no_ring
+        r2 = inbox[2 * n : 3 * n] if n_ch > 2 else no_ring
+        r3 = inbox[3 * n :] if n_ch > 3 else no_ring
         cap = rec_step.shape[0]
+        n_new = n_act  # spikes in flight from n_new on: new this step (``_join``)
         for s in range(n_steps):
             if n_rec + rec_max_per_step > cap or n_act + act_max_new > act.shape[1]:
                 return s, n_rec, n_act
@@ -260,38 +276,34 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
                         dv_th = np.float32(-mod_thr[p] * c)
                     m = lo
                     if kind == L.COND_LIF or kind == L.CUR_LIF:
-                        if cur_off[p] >= 0:
+                        ext = cur_off[p] >= 0
+                        if ext:
                             c0 = cur_off[p] + off
                             i_ext = cur_in[s * cur_tmul[p], c0 : c0 + hi - lo]
                         else:
-                            i_ext = zeros[lo:hi]
-                        # 1. input arriving now (absent channels read zeros), integration
+                            i_ext = zeros
+                        # 1. input arriving now, integration
                         vth = f[L.F_VTH] + dv_th
-                        vp, rp, z = v[lo:hi], ref[lo:hi], no_ring[lo:hi]
-                        g0, g1 = g[lo:hi], g[n + lo : n + hi]
-                        r0 = inbox[lo:hi]
-                        r1 = inbox[n + lo : n + hi] if n_ch > 1 else z
                         above = _I0
                         if kind == L.COND_LIF:
                             if cond_slow:
                                 if ipar[p, L.I_SLOW]:
-                                    r2 = inbox[2 * n + lo : 2 * n + hi] if n_ch > 2 else z
-                                    r3 = inbox[3 * n + lo : 3 * n + hi] if n_ch > 3 else z
-                                    g2 = g[2 * n + lo : 2 * n + hi]
-                                    g3 = g[3 * n + lo : 3 * n + hi]
-                                    above = _cond_lif_slow(f, drive, vth, vp, g0, g1, g2, g3,
-                                                           r0, r1, r2, r3, rp, i_ext)  # fmt: skip
+                                    above = _cond_lif_slow(f, drive, vth, lo, hi, v, g0, g1, g2,
+                                                           g3, r0, r1, r2, r3, ref, i_ext,
+                                                           ext)  # fmt: skip
                                 else:
-                                    above = _cond_lif(f, drive, vth, vp, g0, g1, r0, r1, rp,
-                                                      i_ext)  # fmt: skip
+                                    above = _cond_lif(f, drive, vth, lo, hi, v, g0, g1, r0, r1,
+                                                      ref, i_ext, ext)  # fmt: skip
                             elif cond:
-                                above = _cond_lif(f, drive, vth, vp, g0, g1, r0, r1, rp, i_ext)
+                                above = _cond_lif(f, drive, vth, lo, hi, v, g0, g1, r0, r1, ref,
+                                                  i_ext, ext)  # fmt: skip
                         elif cur:
-                            above = _cur_lif(f, drive, vth, vp, g0, g1, r0, r1, rp, i_ext)
+                            above = _cur_lif(f, drive, vth, lo, hi, v, g0, g1, r0, r1, ref,
+                                             i_ext, ext)  # fmt: skip
                         # 2. threshold, reset, refractoriness (where some neuron is above)
                         if above:
-                            m = _threshold(vth, f[L.F_VRESET], ipar[p, L.I_REF_STEPS], lo,
-                                           vp, rp, spikes, lo)  # fmt: skip
+                            m = _threshold(vth, f[L.F_VRESET], ipar[p, L.I_REF_STEPS], lo, hi,
+                                           v, ref, spikes, lo)  # fmt: skip
                     elif poisson and kind == L.POISSON:
                         m = _poisson(pop_key[p], step, p_scale * drive, lo, off, rate[lo:hi],
                                      spikes, lo)  # fmt: skip
@@ -310,33 +322,36 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
                         rec_idx[n_rec] = spikes[k]
                         n_rec += 1
                 for k in range(lo, lo + m):
-                    n_act = _join(spikes[k], step, act, n_act, indptr, syn, shift)
+                    r = spikes[k]
+                    if indptr[r * parts] < indptr[(r + 1) * parts]:  # a row to deliver
+                        act[0, n_act], act[1, n_act] = r, step
+                        n_act += 1
             # 3. propagation: what arrives at the next step, into the inbox (a thread per
             # part of the targets: each writes its own neurons' inputs)
             if pending.shape[0] > 0 and step + 1 < pend_until:
                 inbox += pending[(step + 1) % n_slots]
                 pending[(step + 1) % n_slots] = _F0
             for part in prange(parts):
+                _join(part, parts, act, n_new, n_act, indptr, syn, shift)
                 _deliver(step + 1, part, parts, act, n_act, syn, weight, shift, mask, inbox)
-            n_act = _drop_delivered(act, n_act, parts)
+            n_new = n_act
+            if step % 16 == 0:  # (delivered spikes cost one read per step until dropped)
+                n_act = n_new = _drop_delivered(act, n_act, parts)
         return n_steps, n_rec, n_act
 
     return run_chunk
 
 
 @inner
-def _join(r, step, act, n_act, indptr, syn, shift):
-    """Add the spike of neuron ``r`` at ``step`` to the spikes in flight (if its row has
-    synapses); returns their new number."""
-    parts = (act.shape[0] - 2) // 3
-    if indptr[r * parts] == indptr[(r + 1) * parts]:
-        return n_act
-    act[0, n_act], act[1, n_act] = r, step
-    for part in range(parts):
+def _join(part, parts, act, n_old, n_act, indptr, syn, shift):
+    """Fill in ``part``'s fields of the spikes in flight ``n_old:n_act`` (new this step:
+    neuron and step fired set): first synapse, end, and the step it arrives (-1: none).
+    On the part's thread, which so reads those rows' starts, not the step's serial part."""
+    for q in range(n_old, n_act):
+        r, step = act[0, q], act[1, q]
         j, e = indptr[r * parts + part], indptr[r * parts + part + 1]
-        act[2 + part, n_act], act[2 + parts + part, n_act] = j, e
-        act[2 + 2 * parts + part, n_act] = step + np.int64(syn[j] >> shift) if j < e else -1
-    return n_act + 1
+        act[2 + part, q], act[2 + parts + part, q] = j, e
+        act[2 + 2 * parts + part, q] = step + np.int64(syn[j] >> shift) if j < e else -1
 
 
 @inner
@@ -352,12 +367,15 @@ def _deliver(step, part, parts, act, n_act, syn, weight, shift, mask, inbox):
         fired, j, e = act[1, q], act[cur, q], act[end, q]
         d, later = step - fired, np.int64(-1)
         while j < e:
-            x = syn[j]
+            # an unsigned index: numba adds no negative-index wraparound (7 of the loop's
+            # 17 instructions; the loop ran ~25% faster without them)
+            u = np.uint64(j)
+            x = syn[u]
             dj = np.int64(x >> shift)
             if dj != d:
                 later = fired + dj
                 break
-            inbox[np.int64(x & mask)] += weight[j]
+            inbox[np.int64(x & mask)] += weight[u]
             j += 1
         act[cur, q], act[nxt, q] = j, later
 
