@@ -10,6 +10,7 @@ from test_reference import cond_brain
 
 import nbbrain as nb
 from nbbrain import config
+from nbbrain.build.network import neuron_parts
 
 
 def run_in_calls(seed, calls, chunk=None, monkeypatch=None):
@@ -90,6 +91,39 @@ def test_threads_give_the_same_spikes(monkeypatch):
     assert all_spikes(one) == all_spikes(two)
     np.testing.assert_array_equal(one.net.v, two.net.v)
     np.testing.assert_array_equal(one.checkpoint()["ring"], two.checkpoint()["ring"])
+
+
+@given(sizes=st.lists(st.integers(1, 40), min_size=1, max_size=5), parts=st.integers(1, 4))
+def test_parts_cut_every_population_evenly(sizes, parts):
+    """A thread's part of the neurons holds a like share of every population (pieces
+    differ by at most one neuron), in one piece per population."""
+    hi = np.cumsum(sizes)
+    part = neuron_parts(hi - sizes, hi, parts)
+    for a, b in zip(hi - sizes, hi):
+        mine = part[a:b]
+        assert np.all(np.diff(mine.astype(int)) >= 0)  # contiguous pieces, in part order
+        counts = np.bincount(mine, minlength=parts)
+        assert counts.max() - counts.min() <= 1
+
+
+def test_blocks_lie_in_one_part_and_population(monkeypatch):
+    monkeypatch.setattr(config, "BLOCK_NEURONS", 7)
+    sim = cond_brain(4).build(threads=2)
+    net = sim.net
+    pop, lo, hi, part_ptr, part_blocks, _ = sim._blocks
+    part = neuron_parts(net.lo, net.hi, net.n_parts)
+    assert np.array_equal(np.sort(part_blocks), np.arange(len(lo)))  # each block once
+    assert lo[0] == 0 and np.array_equal(lo[1:], hi[:-1]) and hi[-1] == net.n
+    assert np.all(hi - lo <= 7)
+    for p in range(net.n_parts):
+        for b in part_blocks[part_ptr[p] : part_ptr[p + 1]]:
+            assert np.all(part[lo[b] : hi[b]] == p)
+            assert net.lo[pop[b]] <= lo[b] and hi[b] <= net.hi[pop[b]]
+    # every synapse of part p targets a neuron of part p
+    for r in range(net.n):
+        for p in range(net.n_parts):
+            a, e = net.indptr[r * net.n_parts + p], net.indptr[r * net.n_parts + p + 1]
+            assert np.all(part[net.target[a:e] % net.n] == p)
 
 
 def test_spikes_in_flight_list_grows_without_changing_the_run():
