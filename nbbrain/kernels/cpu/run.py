@@ -344,9 +344,10 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
 
 @inner
 def _join(part, parts, act, n_old, n_act, indptr, syn, shift):
-    """Fill in ``part``'s fields of the spikes in flight ``n_old:n_act`` (new this step:
-    neuron and step fired set): first synapse, end, and the step it arrives (-1: none).
-    On the part's thread, which so reads those rows' starts, not the step's serial part."""
+    """Fill in ``part``'s fields of the spikes in flight ``n_old:n_act`` (new this step,
+    with neuron and step fired): first synapse, end, and the step it arrives (-1: none).
+    Run on the part's thread: the reads of the new rows' starts (cache misses) are then
+    shared among the threads rather than made in the step's serial part."""
     for q in range(n_old, n_act):
         r, step = act[0, q], act[1, q]
         j, e = indptr[r * parts + part], indptr[r * parts + part + 1]
