@@ -541,8 +541,9 @@ def _check_batch(batch):
 
 
 def _check_threads(threads):
-    n = numba.config.NUMBA_NUM_THREADS
-    return check_int(threads, "threads", 1, n, why=" (the cores numba may use)")
+    # at most 255: each synapse's part (a thread's neurons) is a byte during the build
+    n = min(numba.config.NUMBA_NUM_THREADS, 255)
+    return check_int(threads, "threads", 1, n, why=" (the cores numba may use, 255 at most)")
 
 
 def _blocks(net, batch=1):

@@ -22,9 +22,11 @@ from numba.extending import register_jitable
 from .. import layout as L
 from ..equations import cond_lif_v, cur_lif_v, decay, mg_block, oscillation
 from ..rng import uniform32
+from .prefetch import prefetch
 
 _F0, _F1 = np.float32(0.0), np.float32(1.0)
 _I0, _I1 = np.int32(0), np.int32(1)
+_AHEAD = 8  # spikes in flight between a run's prefetch and its delivery
 _MS_TO_S = np.float32(1e-3)
 
 # error_model="numpy": float division by zero gives inf instead of raising, so the loops
@@ -363,6 +365,12 @@ def _deliver(step, part, parts, act, n_act, syn, weight, shift, mask, inbox):
     spike with nothing arriving costs one read of that step."""
     nxt, cur, end = 2 + 2 * parts + part, 2 + part, 2 + parts + part
     for q in range(n_act):
+        # the run of the spike _AHEAD places on, if it has one now: its first line is
+        # rarely cached, and asking early lets these misses overlap (``prefetch``)
+        if q + _AHEAD < n_act and act[nxt, q + _AHEAD] == step:
+            k = np.uint64(act[cur, q + _AHEAD])
+            prefetch(syn, k)
+            prefetch(weight, k)
         if act[nxt, q] != step:
             continue
         fired, j, e = act[1, q], act[cur, q], act[end, q]

@@ -1,0 +1,36 @@
+"""``prefetch(a, i)``: ask the CPU to start loading ``a[i]`` into its caches (LLVM's
+``llvm.prefetch``; a hint: it never faults and changes no result). numba has no prefetch
+of its own.
+
+The delivery loop uses it: each spike in flight reads a run of its row at each step, and
+the first cache line of that run is rarely cached (a step of the cortical microcircuit
+starts about 850 runs per thread). Asking for the runs of the spikes a few places ahead
+in the list lets those misses overlap: replaying 0.3 s of recorded microcircuit spikes
+on one thread, delivery took 2.0-2.4 instead of 3.3-3.9 ns per synapse.
+"""
+
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+
+
+@intrinsic
+def prefetch(typingctx, array, index):
+    """Prefetch ``array[index]`` for reading (``index`` must lie in the array; it is not
+    wrapped or checked)."""
+    sig = types.void(array, index)
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        arr = context.make_array(array_type)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, array_type, arr, [args[1]],
+                                       wraparound=False)  # fmt: skip
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0"
+        )
+        # (address, read, keep in all cache levels, data cache)
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
