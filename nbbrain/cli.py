@@ -36,6 +36,10 @@ def _brain(args):
     return MODELS[args.model](**kw)
 
 
+def _where(args) -> str:
+    return f"{args.threads} thread(s)" if args.backend == "cpu" else "CUDA backend"
+
+
 def _peak_rss_gib() -> float:
     """Peak resident memory of this process so far (GiB; Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
@@ -75,13 +79,13 @@ def cmd_run(args):
     t0 = time.perf_counter()
     brain = _brain(args)
     _show_estimate(brain)
-    sim = brain.build(threads=args.threads)
+    sim = brain.build(backend=args.backend, threads=args.threads)
     n_steps = sim._n_steps(args.duration_ms, None)
     inputs = _inputs(sim, n_steps, args.input_hz, brain.seed)
     result = sim.run(n_steps=n_steps, inputs=inputs, progress=not args.no_progress)
     lines = [
         f"{args.model}: {sim.net.n} neurons, {sim.net.n_synapses} synapses, "
-        f"dt {sim.dt_ms} ms, seed {brain.seed}, {args.threads} thread(s)"
+        f"dt {sim.dt_ms} ms, seed {brain.seed}, {_where(args)}"
         + (f", sensory input {args.input_hz:g} Hz" if inputs else ""),
         f"build {sim.build_s:.2f} s, compile {sim.compile_s:.2f} s, run {result.wall_s:.3f} s "
         f"({result.realtime_factor:.3f} x real time), total {time.perf_counter() - t0:.2f} s, "
@@ -159,7 +163,7 @@ def cmd_bench(args):
     warmup = WARMUP_MS.get(args.model, 0.0) if args.warmup_ms is None else args.warmup_ms
     best, sim = None, None
     for _ in range(args.repeat or REPEAT.get(args.model, 3)):
-        trial = brain.build(threads=args.threads, batch=args.batch)
+        trial = brain.build(backend=args.backend, threads=args.threads, batch=args.batch)
         if warmup:
             trial.run(duration_ms=warmup)
         n_steps = trial._n_steps(args.duration_ms, None)
@@ -176,6 +180,7 @@ def cmd_bench(args):
         "bytes_per_synapse": round(mem["bytes_per_synapse"], 2),
         "duration_ms": args.duration_ms,
         "dt_ms": sim.dt_ms,
+        "backend": args.backend,
         "threads": args.threads,
         "batch": sim.batch,
         "build_s": round(sim.build_s, 3),
@@ -236,6 +241,8 @@ def main(argv=None):
     bench.set_defaults(func=cmd_bench)
     for p in (run, bench):
         p.add_argument("--threads", type=int, default=1, help="CPU threads (default 1)")
+        p.add_argument("--backend", choices=["cpu", "cuda"], default="cpu",
+                       help="cpu (default) or cuda (an NVIDIA GPU, numba-cuda)")  # fmt: skip
         p.add_argument(
             "--scale",
             type=float,

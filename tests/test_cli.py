@@ -61,3 +61,20 @@ def test_microcircuit_bench_warms_up(capsys):
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["warmup_ms"] == 10 and out["bytes_per_synapse"] <= 8.01
     assert out["peak_memory_gib"] > 0 and out["realtime_factor"] > 0
+
+
+def test_microcircuit_bench_on_the_cuda_backend(capsys):
+    """``--backend cuda`` (here on numba-cuda's simulator, conftest.py; tiny and short):
+    the figures a GPU run reports, from the CUDA backend."""
+    pytest.importorskip("numba.cuda")
+    assert main(["bench", "microcircuit", "--backend", "cuda", "--scale", "0.01",
+                 "--k-scale", "0.01", "--duration-ms", "1", "--warmup-ms", "0",
+                 "--json"]) == 0  # fmt: skip
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["backend"] == "cuda" and out["n_neurons"] == 771
+    assert out["realtime_factor"] > 0 and out["n_synapses"] > 0
+
+
+def test_cuda_backend_takes_no_threads(capsys):
+    with pytest.raises(ValueError, match="threads are for backend='cpu'"):
+        main(["bench", "cuba", "--backend", "cuda", "--threads", "2", "--duration-ms", "1"])
