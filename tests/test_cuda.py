@@ -15,6 +15,8 @@ spikes are compared exactly and the state to 1e-3; over a longer run of a recurr
 network one flipped spike spreads, so there the test compares rates.
 """
 
+import json
+
 import numpy as np
 import pytest
 from conftest import all_spikes
@@ -546,3 +548,22 @@ def test_constant_and_empty_device_inputs(uploads):
     assert rc.spike_counts["exc"] > 0
     empty = gpu.run(n_steps=0, inputs={"exc": on_device(np.zeros((0, 64), np.float32))})
     assert empty.step_counts.shape == (0, len(gpu.net.names)) and gpu.step == 20
+
+
+@pytest.mark.skipif(not SIMULATED, reason="the smoke run is for the simulator")
+def test_gpu_bench_script_runs(capsys):
+    """docs/benchmarks/gpu_bench.py, the script a GPU session runs, with ``--smoke`` (tiny
+    sizes: checks the script, measures nothing): its report, microcircuit included."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "docs" / "benchmarks" / "gpu_bench.py"
+    spec = importlib.util.spec_from_file_location("gpu_bench", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.main(["--smoke"])
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["correctness"]["block"]["same_spikes"]
+    assert report["correctness"]["grid"]["same_spikes"]
+    assert report["microcircuit"]["n_neurons"] == 771 and report["microcircuit"]["n_synapses"] > 0
+    assert len(report["scaling"]) == 2
