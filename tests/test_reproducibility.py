@@ -216,3 +216,25 @@ def test_serial_and_parallel_kernels_are_cached_apart():
     serial, parallel = make_run_chunk(*flags, False), make_run_chunk(*flags, True)
     assert closure(serial)["parallel"] is False and closure(parallel)["parallel"] is True
     assert parallel.targetoptions["parallel"] and not serial.targetoptions.get("parallel")
+
+
+@pytest.mark.parametrize("layer, warns", [("workqueue", True), ("default", False)])
+def test_slow_threading_layer_warns(layer, warns):
+    """numba's fallback thread pool (workqueue) makes every step of a threaded run slow: a
+    warning says so and what to install; with OpenMP or TBB there is none."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings, nbbrain as nb\n"
+        "warnings.simplefilter('error', RuntimeWarning)\n"
+        "nb.presets.coba(n_neurons=400, seed=1).build(threads=2).run(n_steps=20)\n"
+    )
+    env = dict(os.environ, NUMBA_THREADING_LAYER=layer)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if layer == "default" and "workqueue" in done.stderr:
+        pytest.skip("no OpenMP or TBB on this machine: numba's default is workqueue")
+    assert (done.returncode != 0) == warns, done.stderr[-2000:]
+    if warns:
+        assert "'workqueue' layer" in done.stderr and "libgomp" in done.stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 
 import numba
 import numpy as np
@@ -276,6 +277,8 @@ class Simulation:
                 self._spikes.grow()
         self._drop_pending()
         StateRecorder.unpack(self._states, mon)
+        if self.threads > 1 and n_steps > 0:
+            _warn_if_slow_threading()
         return step_counts[None]
 
     def _drop_pending(self):
@@ -538,6 +541,27 @@ def _no_input(n_pop, dtype, batch=None):
 
 def _check_batch(batch):
     return check_int(batch, "batch", 1, why=" (the number of copies of the brain)")
+
+
+_WARNED_THREADING = []
+
+
+def _warn_if_slow_threading():
+    """Warn once if numba's threads come from its fallback ``workqueue`` layer: starting a
+    parallel section costs ~180 us there against ~2 us with OpenMP (numba's ``omp`` layer,
+    libgomp) or TBB, and the kernel starts two per step."""
+    if _WARNED_THREADING:
+        return
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel section has run yet
+        return
+    _WARNED_THREADING.append(layer)
+    if layer == "workqueue":
+        warnings.warn("numba runs threads on its 'workqueue' layer here, which adds ~0.4 ms "
+                      "to every step on several threads; install OpenMP (libgomp) or tbb "
+                      "(pip install tbb) for threads=2 and more to pay", RuntimeWarning,
+                      stacklevel=3)  # fmt: skip
 
 
 def _check_threads(threads):
