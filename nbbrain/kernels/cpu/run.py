@@ -44,7 +44,7 @@ kernel_parallel = njit(cache=True, nogil=True, error_model="numpy", fastmath={"c
 # The per-block functions take the whole arrays and loop over the block's neurons with
 # unsigned indices: numba then adds no negative-index wraparound, and LLVM vectorises the
 # loops (with signed indices from a runtime start they ran ~7x slower; slices of each
-# array for each block cost ~25% more than this).
+# array for each block cost ~10% more than this).
 
 
 @inner
