@@ -548,8 +548,8 @@ _WARNED_THREADING = []
 
 def _warn_if_slow_threading():
     """Warn once if numba's threads come from its fallback ``workqueue`` layer: starting a
-    parallel section costs ~180 us there against ~2 us with OpenMP (numba's ``omp`` layer,
-    libgomp) or TBB, and the kernel starts two per step."""
+    parallel section cost ~180 us there against ~2 us with OpenMP (numba's ``omp`` layer,
+    libgomp) on the development VM, and the kernel starts two per step."""
     if _WARNED_THREADING:
         return
     try:
