@@ -79,7 +79,7 @@ class Simulation:
         else:
             self._in_flight(np.zeros((B, 0, net.n_channels * net.n), np.float32), 0)
         self._scratch = np.empty((B, net.n), np.int32)
-        self._zeros = (np.zeros(net.n, np.float32), np.zeros(net.n, np.float32))
+        self._no_ring = np.zeros(net.n, np.float32)  # the kernels' stand-in (run_chunk)
         self._blocks = _blocks(net, B)
         self.build_s = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -265,7 +265,7 @@ class Simulation:
                 net.osc_freq, net.osc_phase, net.mod_osc, net.mod_depth, net.mod_thr,
 
                 mon.var, mon.every, mon.ptr, mon.idx, mon.out, mon.pos, self._scratch[0],
-                *self._zeros,
+                self._no_ring,
             )  # fmt: skip
             self._n_act[0] = n_act
             self._spikes.collect(rec_step[:n_rec], rec_idx[:n_rec])
@@ -313,7 +313,7 @@ class Simulation:
                 counts, step_counts, rec_step, rec_idx, n_rec, max_per_step,
                 net.osc_freq, net.osc_phase, net.mod_osc, net.mod_depth, net.mod_thr,
                 mon.var, mon.every, mon.ptr, mon.idx, mon_out, mon_pos, self._scratch,
-                *self._zeros,
+                self._no_ring,
             )  # fmt: skip
             for c in range(B):
                 self._spike_recs[c].collect(rec_step[c, : n_rec[c]], rec_idx[c, : n_rec[c]])

@@ -199,7 +199,7 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
                   cur_in, cur_tmul, cur_off, spk_in, spk_tmul, spk_off,
                   counts, step_counts, rec_step, rec_idx, n_rec, rec_max_per_step,
                   osc_freq, osc_phase, mod_osc, mod_depth, mod_thr,
-                  mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos, spikes, zeros,
+                  mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos, spikes,
                   no_ring):  # fmt: skip
         """Advance ``n_steps`` steps from ``step0``. Returns (steps done, spikes recorded,
         spikes in flight).
@@ -250,7 +250,7 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
         p_scale = np.float32(dt_ms) * _MS_TO_S
         # each channel's state and input as whole arrays; ``no_ring`` (zeros, float32[N])
         # stands in for the input of a channel no projection targets (arrivals "clear" it,
-        # which keeps it zero); ``zeros`` for an absent external current (never read)
+        # which keeps it zero), and for an absent external current (then never read)
         g0, g1, g2, g3 = g[:n], g[n : 2 * n], g[2 * n : 3 * n], g[3 * n :]
         r0 = inbox[:n]
         r1 = inbox[n : 2 * n] if n_ch > 1 else no_ring
@@ -283,7 +283,7 @@ def make_run_chunk(cond, cond_slow, cur, poisson, given, monitors, oscillators, 
                             c0 = cur_off[p] + off
                             i_ext = cur_in[s * cur_tmul[p], c0 : c0 + hi - lo]
                         else:
-                            i_ext = zeros
+                            i_ext = no_ring
                         # 1. input arriving now, integration
                         vth = f[L.F_VTH] + dv_th
                         above = _I0
@@ -443,7 +443,7 @@ def make_run_batch(features):
                   cur_in, cur_tmul, cur_off, cur_vary, spk_in, spk_tmul, spk_off, spk_vary,
                   counts, step_counts, rec_step, rec_idx, n_rec, rec_max_per_step,
                   osc_freq, osc_phase, mod_osc, mod_depth, mod_thr,
-                  mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos, spikes, zeros,
+                  mon_var, mon_every, mon_ptr, mon_idx, mon_out, mon_pos, spikes,
                   no_ring):  # fmt: skip
         """Per-copy arrays have a leading copy axis: ``pop_key`` [B, P], ``blk_n``,
         ``v``, ``g`` (flat per copy), ``ref``, ``rate``, ``inbox``, ``act``, ``n_act``
@@ -467,7 +467,7 @@ def make_run_batch(features):
                 counts[c], step_counts[c, d:], rec_step[c], rec_idx[c], n_rec[c],
                 rec_max_per_step, osc_freq, osc_phase, mod_osc, mod_depth, mod_thr,
                 mon_var, mon_every, mon_ptr, mon_idx, mon_out[c], mon_pos[c], spikes[c],
-                zeros, no_ring,
+                no_ring,
             )  # fmt: skip
             n_rec[c], n_act[c] = nr, na
             done[c] = d + steps
