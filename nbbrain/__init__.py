@@ -11,7 +11,7 @@ with compiled kernels many timesteps per call::
     result = sim.run(duration_ms=1000)
 """
 
-from . import presets
+from . import config, presets  # (config first: a bad NBBRAIN_* variable fails here)
 from .model.brain import Brain, Population, Projection, Region
 from .model.connectivity import (
     AllToAll,
@@ -22,29 +22,50 @@ from .model.connectivity import (
     FromArrays,
     OneToOne,
 )
-from .model.neurons import ConductanceLIF, CurrentLIF, PoissonSource, SpikeSource
-from .model.values import LogNormal, Normal, Uniform
+from .model.values import LogNormal, Normal, TimedArray, Uniform
+from .neurons import (
+    AdEx,
+    ConductanceLIF,
+    CurrentLIF,
+    DeltaLIF,
+    Izhikevich,
+    NeuronModel,
+    Param,
+    PoissonSource,
+    Receptor,
+    SpikeSource,
+    State,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdEx",
     "AllToAll",
     "Brain",
     "ConductanceLIF",
     "CurrentLIF",
+    "DeltaLIF",
     "FixedIndegree",
     "FixedOutdegree",
     "FixedProbability",
     "FixedTotalNumber",
     "FromArrays",
+    "Izhikevich",
     "LogNormal",
+    "NeuronModel",
     "Normal",
     "OneToOne",
+    "Param",
     "PoissonSource",
     "Population",
     "Projection",
+    "Receptor",
     "Region",
     "SpikeSource",
+    "State",
+    "TimedArray",
     "Uniform",
+    "config",
     "presets",
 ]

@@ -20,7 +20,8 @@ import numpy as np
 from . import presets
 
 MODELS = {"coba": presets.coba, "cuba": presets.cuba, "sensorimotor": presets.sensorimotor,
-          "microcircuit": presets.microcircuit}  # fmt: skip
+          "microcircuit": presets.microcircuit,
+          "many": presets.many_populations}  # fmt: skip
 #: per model: the warm-up (ms) a benchmark runs before it times (the microcircuit's 0.1 s,
 #: as the PD14 benchmarks do), and the repeats by default (a full-scale build is heavy)
 WARMUP_MS = {"microcircuit": 100.0}
@@ -33,6 +34,8 @@ def _brain(args):
     kw = {} if args.seed is None else {"seed": args.seed}
     if args.model == "microcircuit":
         kw.update(scale=args.scale, k_scale=args.k_scale, background=args.background)
+    if args.model == "many":
+        kw.update(n_populations=args.populations)
     return MODELS[args.model](**kw)
 
 
@@ -48,7 +51,7 @@ def _peak_rss_gib() -> float:
 def _show_estimate(brain):
     """Print the build's memory estimate before anything large is allocated (the build
     itself refuses a model that does not fit, with the same numbers)."""
-    from .build.network import estimate_bytes
+    from .assemble.network import estimate_bytes
 
     need = estimate_bytes(brain)
     parts = ", ".join(f"{k} {v / 2**30:.2f}" for k, v in need.items())
@@ -58,9 +61,9 @@ def _show_estimate(brain):
 def _inputs(sim, n_steps, input_hz, seed):
     """Random sensory spikes at ``input_hz`` for a brain with a ``sensory`` SpikeSource (a
     batch: each copy its own)."""
-    if "sensory" not in sim.net.names or input_hz <= 0:
+    if "sensory" not in sim.populations or input_hz <= 0:
         return {}
-    n = sim._populations["sensory"].n
+    n = sim.populations["sensory"].n
     rng = np.random.default_rng(seed)
     shape = (n_steps, n) if sim.batch == 1 else (sim.batch, n_steps, n)
     return {"sensory": rng.random(shape) < input_hz * sim.dt_ms * 1e-3}
@@ -71,7 +74,7 @@ def _isi_cv(sim, name):
     from .monitors.statistics import cv_isi
 
     t_ms, idx = sim.spikes(name)
-    cvs = cv_isi(t_ms, idx, sim._populations[name].n)
+    cvs = cv_isi(t_ms, idx, sim.populations[name].n)
     return float(np.mean(cvs)) if cvs.size else float("nan")
 
 
@@ -80,7 +83,7 @@ def cmd_run(args):
     brain = _brain(args)
     _show_estimate(brain)
     sim = brain.build(backend=args.backend, threads=args.threads)
-    n_steps = sim._n_steps(args.duration_ms, None)
+    n_steps = sim.steps(args.duration_ms)
     inputs = _inputs(sim, n_steps, args.input_hz, brain.seed)
     result = sim.run(n_steps=n_steps, inputs=inputs, progress=not args.no_progress)
     lines = [
@@ -93,7 +96,7 @@ def cmd_run(args):
         result.summary(),
     ]
     for name in sim.net.names:
-        if name in sim._spikes.names_recorded:
+        if name in sim.recorded:
             lines.append(f"  {name}: ISI CV {_isi_cv(sim, name):.2f}")
     text = "\n".join(lines)
     print(text)
@@ -128,7 +131,7 @@ def _fresh_process(model, duration_ms, cache_dir):
     """Wall time of a new Python process that imports, builds, compiles and runs."""
     code = (
         "import nbbrain as nb; "
-        f"nb.presets.{model}().build().run(duration_ms={duration_ms})"
+        f"nb.presets.{MODELS[model].__name__}().build().run(duration_ms={duration_ms})"
     )  # fmt: skip
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
     t0 = time.perf_counter()
@@ -146,7 +149,7 @@ def _synaptic_events(sim, result):
         mine = result.copy(c)
         for k, name in enumerate(sim.net.names):
             lo, hi = sim.net.lo[k], sim.net.hi[k]
-            if name in sim._spikes.names_recorded:
+            if name in sim.recorded:
                 t_ms, idx = sim.spikes(name, copy=c)
                 recent = t_ms >= result.t_start_ms
                 events += float(degree[lo + idx[recent]].sum())
@@ -166,7 +169,7 @@ def cmd_bench(args):
         trial = brain.build(backend=args.backend, threads=args.threads, batch=args.batch)
         if warmup:
             trial.run(duration_ms=warmup)
-        n_steps = trial._n_steps(args.duration_ms, None)
+        n_steps = trial.steps(args.duration_ms)
         res = trial.run(n_steps=n_steps, inputs=_inputs(trial, n_steps, args.input_hz, 0))
         if best is None or res.wall_s < best.wall_s:
             best, sim = res, trial
@@ -257,6 +260,9 @@ def main(argv=None):
         )
         p.add_argument("--background", choices=["dc", "poisson"], default="dc",
                        help="microcircuit: background input (default dc)")  # fmt: skip
+        p.add_argument("--populations", type=int, default=500,
+                       help="many: populations the 25,000 neurons are cut into (default "
+                       "500)")  # fmt: skip
         p.add_argument(
             "--input-hz",
             type=float,

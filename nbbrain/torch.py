@@ -53,15 +53,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from .kernels import layout as L
 from .model.brain import Brain
 from .model.values import whole_steps
+from .neurons.sources import Source, SpikeSource
 
 __all__ = ["BrainModule", "rates", "spikes", "state", "step_counts", "to_tensor"]
 
 #: torch dtype -> the numpy dtype readouts are computed in (others: float32, then converted)
 _NUMPY_FLOAT = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
-_INPUT_KINDS = {L.SPIKE_SOURCE: "spikes", L.COND_LIF: "current", L.CUR_LIF: "current"}
 _GPU_CURRENTS = (torch.float32, torch.float64)  # the CUDA engine's current dtypes
 
 
@@ -122,19 +121,15 @@ def state(sim, name, var, *, copy: bool = False, b: int = 0) -> torch.Tensor:
     simulated device's memory). It is for reading: writing to it bypasses
     ``sim.set_state``'s checks. ``copy=True``: a copy of the values now, on the same device."""
     s, b = _sim(sim, b)
+    view = s.live_state(name, var, b)  # checks the names
     if s.backend == "cuda":
-        k, array, row = s._state_var(name, var)  # checks the names
-        view = s._device.state_view(k, array, row, s._check_copy(b, "state"))
         t = _device_tensor(view)
         return t.clone() if copy else t
-    view = s._state_view(name, var)  # checks the names
-    if s.batch > 1:
-        view = view[s._check_copy(b, "state")]
     return torch.from_numpy(view.copy() if copy else view)
 
 
 def _simulated():
-    from .engine.cuda_backend import _simulated
+    from .backends.cuda.backend import _simulated
 
     return _simulated()
 
@@ -179,6 +174,15 @@ def _rates_into(result, names, bin_ms, np_dtype, out):
 
 def _as_dtype(t, dtype):
     return t if t.dtype == dtype else t.to(dtype)
+
+
+def _input_kind(model):
+    """What a population of ``model`` takes as input: spikes, a current, or nothing."""
+    if isinstance(model, SpikeSource):
+        return "spikes"
+    if isinstance(model, Source) or not model.current_input:
+        return None
+    return "current"
 
 
 # ---- the brain as a module ----------------------------------------------------------------
@@ -324,11 +328,11 @@ class BrainModule(nn.Module):
                     f"BrainModule: inputs: {name!r} is not a population; known: "
                     f"{sorted(brain.populations)}"
                 )
-            kind = _INPUT_KINDS.get(pop.model.kind)
+            kind = _input_kind(pop.model)
             if kind is None:
                 raise ValueError(
                     f"BrainModule: inputs: {name!r} is a {type(pop.model).__name__}, which "
-                    "takes no input; SpikeSource takes spikes, LIF populations a current in pA"
+                    "takes no input; SpikeSource takes spikes, neuron populations a current in pA"
                 )
             self.input_slices[name] = slice(col, col + pop.n)
             self._input_kinds[name] = kind

@@ -1,4 +1,5 @@
-"""Shared helpers. Kernels compile once per session (and are cached across sessions)."""
+"""Shared helpers and the ``engine`` fixture. Kernels compile once per session (and are
+cached across sessions)."""
 
 import os
 
@@ -7,7 +8,7 @@ import os
 if os.environ.get("NBBRAIN_TEST_REAL_GPU") != "1":
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
 
-import copy
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -18,19 +19,55 @@ settings.register_profile("dev", max_examples=60, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-def all_spikes(sim):
-    """Every recorded spike as sorted (step, global index) pairs."""
+def all_spikes(sim, copy=0):
+    """Every recorded spike as sorted (step, population, local index) triples."""
     out = []
-    for k, name in enumerate(sim.net.names):
-        t_ms, idx = sim.spikes(name)
+    for name in sim.recorded:
+        t_ms, idx = sim.spikes(name, copy=copy)
         steps = np.round(t_ms / sim.dt_ms).astype(np.int64)
-        out += [(int(s), int(sim.net.lo[k] + i)) for s, i in zip(steps, idx)]
+        out += [(int(s), name, int(i)) for s, i in zip(steps, idx)]
     return sorted(out)
 
 
-def frozen(sim):
-    """A copy of a freshly built network, for the reference stepper."""
-    return copy.deepcopy(sim.net)
+@dataclass(frozen=True)
+class Engine:
+    """Where a behaviour test runs: a backend, a batch size and a thread count. Copy 0 of
+    a batch is the unbatched simulation, bit for bit (the tests check copy 0)."""
+
+    backend: str
+    batch: int
+    threads: int
+
+    def build(self, brain):
+        return brain.build(backend=self.backend, batch=self.batch, threads=self.threads)
+
+    def state(self, sim, name, var):
+        """Copy 0's state."""
+        x = sim.state(name, var)
+        return x[0] if self.batch > 1 else x
+
+    def inputs(self, inputs):
+        """Run inputs for every copy (the same for each)."""
+        return inputs
+
+    def steps(self, n_steps):
+        """How many steps a test runs here: half on the CUDA simulator, which runs every
+        GPU thread as a Python thread (slow), for the same code paths."""
+        return n_steps // 2 if self.backend == "cuda" else n_steps
+
+    def __str__(self):
+        return f"{self.backend}-b{self.batch}-t{self.threads}"
+
+
+ENGINES = [Engine("cpu", 1, 1), Engine("cpu", 3, 1), Engine("cpu", 1, 2), Engine("cpu", 3, 2),
+           Engine("cuda", 1, 1), Engine("cuda", 3, 1)]  # fmt: skip
+
+
+@pytest.fixture(params=ENGINES, ids=str)
+def engine(request):
+    """Every backend (cpu, and cuda on the simulator) x batch (1, 3) x threads (1, 2; the
+    cuda backend runs on the GPU's threads)."""
+    return request.param
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ def test_copy_0_equals_the_unbatched_build():
     assert rb.rate_hz("exc")[0] == r1.rate_hz("exc")
     ck = one.checkpoint()
     ckb = many.checkpoint()
-    for k in ("v", "g", "ref", "rate", "ring"):
+    for k in ("state", "ref", "noise", "ring"):
         np.testing.assert_array_equal(ckb[k][0], ck[k])
     assert many.memory()["state_bytes"] == 3 * one.memory()["state_bytes"]
     assert many.memory()["ring_bytes"] == 3 * one.memory()["ring_bytes"]
@@ -122,7 +122,7 @@ def test_batch_chunking_threads_and_restore(monkeypatch):
     sim = cond_brain(2).build(batch=3)
     sim.run(n_steps=300)
     ck = sim.checkpoint()
-    assert ck["v"].shape == (3, 120) and ck["ring"].shape[0] == 3
+    assert ck["state"].shape[::2] == (3, 120) and ck["ring"].shape[0] == 3
     fresh = cond_brain(2).build(batch=3)
     fresh.restore(ck)
     fresh.run(n_steps=300)
@@ -176,7 +176,7 @@ def test_bad_batched_inputs_change_nothing():
             sim.run(n_steps=10, inputs=bad)
     after = sim.checkpoint()
     assert sim.step == 0
-    for k in ("v", "g", "ref", "rate", "ring"):
+    for k in ("state", "ref", "noise", "ring"):
         np.testing.assert_array_equal(after[k], before[k])
     for call in (lambda: sim.spikes("src", copy=2), lambda: sim.recorded_state("exc", "v", 5),
                  lambda: sim.spikes("src", copy=-1)):  # fmt: skip

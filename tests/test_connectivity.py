@@ -1,6 +1,6 @@
 """Connectivity rules: property tests of the compiled generators and of the built CSR.
 
-Two levels: the generators in ``nbbrain.build.connect`` (local (pre, post) pairs, cheap, many
+Two levels: the generators in ``nbbrain.assemble.connect`` (local (pre, post) pairs, cheap, many
 examples), and whole brains through the public API, read back from ``sim.net``'s CSR
 (``indptr``, ``syn`` = ``delay << shift | target``, unpacked as ``target = channel * N +
 post`` and ``delay`` in steps; ``weight``).
@@ -14,7 +14,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import nbbrain as nb
-from nbbrain.build import connect as C
+from nbbrain.assemble import connect as C
+from nbbrain.assemble.network import build_network
 
 DT = 0.1
 KEYS = st.integers(0, 2**64 - 1).map(np.uint64)
@@ -89,9 +90,9 @@ def one_pop(n, rule, seed=1, receptor="ampa", **kw):
     brain.add_population("a", n, nb.ConductanceLIF())
     kw.setdefault("weight_ns", 1.0)
     brain.connect("a", "a", rule, receptor=receptor, **kw)
-    sim = brain.build()
-    check_csr(sim.net)
-    return sim.net
+    net = build_network(brain)  # (the network only: no kernels to compile)
+    check_csr(net)
+    return net
 
 
 def two_pops(n_pre, n_post, rule, seed=1, dt_ms=DT, **kw):
@@ -101,9 +102,9 @@ def two_pops(n_pre, n_post, rule, seed=1, dt_ms=DT, **kw):
     brain.add_population("b", n_post, nb.ConductanceLIF())
     kw.setdefault("weight_ns", 1.0)
     brain.connect("a", "b", rule, receptor="ampa", **kw)
-    sim = brain.build()
-    check_csr(sim.net)
-    return sim.net
+    net = build_network(brain)  # (the network only: no kernels to compile)
+    check_csr(net)
+    return net
 
 
 def binomial_ok(count, n, p):
@@ -286,7 +287,7 @@ def test_one_to_one(n, swap):
     brain.add_population("b", n, nb.ConductanceLIF())
     pre, post = ("b", "a") if swap else ("a", "b")
     brain.connect(pre, post, nb.OneToOne(), weight_ns=2.0, receptor="nmda", delay_ms=0.3)
-    net = brain.build().net
+    net = build_network(brain)
     check_csr(net)
     want = Counter((pre, i, post, i, 2, 2.0, 3) for i in range(n))
     assert described(net) == want
@@ -396,7 +397,7 @@ def test_multi_population_connect_maps_local_indices(pairs, reverse):
     pres, posts = (["b", "a"], ["d", "c"]) if reverse else (["a", "b"], ["c", "d"])
     weight = np.linspace(0.5, 3.0, pre.size).round(3)
     brain.connect(pres, posts, nb.FromArrays(pre, post), weight_mv=weight, receptor="exc")
-    net = brain.build().net
+    net = build_network(brain)
     check_csr(net)
 
     def where(names, i):
@@ -421,7 +422,7 @@ def test_multi_population_all_to_all_without_autapses():
         brain.add_population(name, n, nb.ConductanceLIF())
     brain.connect(["a", "b"], ["b", "c"], nb.AllToAll(allow_autapses=False), weight_ns=1.0,
                   receptor="ampa")  # fmt: skip
-    net = brain.build().net
+    net = build_network(brain)
     check_csr(net)
     pre, post, _, _, _ = csr(net)
     assert net.n_synapses == 7 * 9 - 4
@@ -436,7 +437,7 @@ def test_multi_population_all_to_all_accepts_per_synapse_weights():
     weight = np.arange(1, 7 * 9 - 4 + 1, dtype=np.float64)
     brain.connect(["a", "b"], ["b", "c"], nb.AllToAll(allow_autapses=False), weight_ns=weight,
                   receptor="ampa")  # fmt: skip
-    net = brain.build().net
+    net = build_network(brain)
     assert sorted(net.weight.tolist()) == weight.tolist()
 
 
@@ -448,7 +449,7 @@ def test_receptor_channels(receptors):
     brain.add_population("b", 6, nb.ConductanceLIF())
     for r in receptors:
         brain.connect("a", "b", nb.AllToAll(), weight_ns=1.0, receptor=r)
-    net = brain.build().net
+    net = build_network(brain)
     check_csr(net)
     _, post, ch, _, _ = csr(net)
     assert net.n_channels == 1 + max(COND_CHANNEL[r] for r in receptors)
@@ -510,7 +511,7 @@ def make_brain(case, pop_order=None, proj_order=None):
 @given(brain_case())
 def test_whole_brain_csr(case):
     sizes, _, p, k_in, k_out, delays, weights, _ = case
-    net = make_brain(case).build().net
+    net = build_network(make_brain(case))
     check_csr(net)
     assert net.names == sorted(sizes)  # populations in name order
     for k, name in enumerate(net.names):
@@ -557,7 +558,7 @@ def test_whole_brain_csr(case):
 
 @given(brain_case())
 def test_same_seed_same_synapses(case):
-    a, b = make_brain(case).build().net, make_brain(case).build().net
+    a, b = build_network(make_brain(case)), build_network(make_brain(case))
     for attr in ("indptr", "target", "weight", "delay"):
         assert np.array_equal(getattr(a, attr), getattr(b, attr))
         assert getattr(a, attr).dtype == getattr(b, attr).dtype
@@ -566,8 +567,8 @@ def test_same_seed_same_synapses(case):
 def test_other_seed_other_synapses():
     case = ({"exc": 25, "inh": 25, "cur": 25, "src": 25}, [0, 1, 2, 3], 0.3, 5, 5,
             [1, 2, 3, 4], [1.0, 2.0, 3.0, 4.0], 1)  # fmt: skip
-    a = make_brain(case).build().net
-    b = make_brain(case[:-1] + (2,)).build().net
+    a = build_network(make_brain(case))
+    b = build_network(make_brain(case[:-1] + (2,)))
     assert a.n_synapses != b.n_synapses or not np.array_equal(a.target, b.target)
     assert not np.array_equal(a.delay, b.delay)  # the Uniform delays are drawn anew
 
@@ -575,8 +576,8 @@ def test_other_seed_other_synapses():
 @given(brain_case(), st.permutations(range(5)))
 def test_order_of_adding_does_not_matter(case, proj_order):
     """Population and (distinctly named) projection order change no synapse."""
-    reference = described(make_brain(case, pop_order=range(len(POP_SPECS))).build().net)
-    shuffled = make_brain(case, proj_order=proj_order).build().net
+    reference = described(build_network(make_brain(case, pop_order=range(len(POP_SPECS)))))
+    shuffled = build_network(make_brain(case, proj_order=proj_order))
     assert described(shuffled) == reference
 
 
@@ -671,7 +672,7 @@ def test_current_lif_weights(receptor, unit, w, g_leak):
     brain = nb.Brain(dt_ms=DT, seed=0)
     brain.add_population("a", 6, nb.CurrentLIF(g_leak_ns=g_leak))
     brain.connect("a", "a", nb.AllToAll(), receptor=receptor, **{unit: w})
-    net = brain.build().net
+    net = build_network(brain)
     scale = g_leak if unit == "weight_mv" else 1.0
     assert np.all(net.weight == np.float32(w * scale))
     assert np.all(net.target // net.n == CUR_CHANNEL[receptor])
@@ -721,7 +722,7 @@ def test_fixed_total_number_weights_and_delays_follow_their_distributions():
     and each delay step's count against its binomial, 5 sd."""
     import math
 
-    from nbbrain.build.rows import delay_cdf
+    from nbbrain.assemble.rows import delay_cdf
 
     n, w, delay = 50_000, nb.Normal(2.0, 0.5), nb.Normal(1.5, 0.75, low=DT)
     net = two_pops(100, 100, nb.FixedTotalNumber(n), weight_ns=w, delay_ms=delay)
@@ -742,7 +743,7 @@ def test_delay_table_is_the_rounded_distribution(mean, sd, rounding, low, high, 
     """``delay_cdf`` (the row-wise generator's delays) against numpy draws in ms rounded
     as the pair generators round them, clipped or truncated: the same probability of each
     step, 6 sd."""
-    from nbbrain.build.rows import delay_cdf
+    from nbbrain.assemble.rows import delay_cdf
     from nbbrain.model.brain import delay_steps
 
     assume(low is None or high is None or low <= high)

@@ -1,5 +1,6 @@
-"""Exact delays: a spike at step t over a synapse of delay d acts at step t + d, never
-earlier or later (DESIGN.md section 1)."""
+"""Exact delays: a spike at step t over a synapse of delay d arrives at step t + d, never
+earlier or later (docs/architecture.md, "One step"); as in NEST and Brian2, it moves a
+synaptic variable in that step and the membrane from the next one on."""
 
 import numpy as np
 from hypothesis import given
@@ -41,8 +42,8 @@ def test_spike_arrives_exactly_after_its_delay(delays, spike_step, dt_ms):
     spikes = np.zeros((spike_step + 45, n), bool)
     spikes[spike_step] = True
     sim.run(n_steps=spikes.shape[0], inputs={f"s{k}": spikes[:, k : k + 1] for k in range(n)})
-    # the input is added at the start of step spike_step + d and shows in the sample taken
-    # at the start of the next step
+    # the input is added in step spike_step + d (after its update) and shows in the sample
+    # taken at the start of the next step
     assert first_sample_with_input(sim) == [spike_step + d + 1 for d in delays]
 
 
@@ -54,8 +55,9 @@ def test_delay_across_run_calls(small_config):
     assert first_sample_with_input(sim) == [5 + 25 + 1]
 
 
-def test_membrane_responds_at_arrival_step():
-    """The target's v departs from its no-input trajectory exactly at step t + d."""
+def test_membrane_responds_the_step_after_arrival():
+    """The target's v departs from its no-input trajectory in step t + d + 1: the step
+    after the input's arrival (NEST's order: the update, then the input)."""
     brain = relay(0.1, [7])
     brain.record_state("tgt", "v")
     sim = brain.build()
@@ -64,4 +66,4 @@ def test_membrane_responds_at_arrival_step():
     sim.run(n_steps=30, inputs={"s0": spikes})
     t_ms, v = sim.recorded_state("tgt", "v")
     moved = np.flatnonzero(np.abs(v[:, 0] - v[0, 0]) > 0)
-    assert round(t_ms[moved[0]] / 0.1) == 3 + 7 + 1  # v after step 10 is the first changed
+    assert round(t_ms[moved[0]] / 0.1) == 3 + 7 + 2  # v after step 11 is the first changed

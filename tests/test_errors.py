@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import nbbrain as nb
+from nbbrain.assemble.network import build_network
 
 NAN = float("nan")
 
@@ -213,7 +214,8 @@ BRAIN_CASES = {
                                             r"needs a rule with a known synapse count",
                                             conn("exc", "exc", FP, weight_ns=np.ones(32),
                                                  receptor="ampa")),
-    "weights 2-D": (ValueError, r"weight_ns must be a 1-D array, got shape \(8, 1\)",
+    "weights 2-D": (ValueError, r"weight_ns: a matrix must have shape \(8, 8\) \(n_pre, "
+                    r"n_post\), got \(8, 1\)",
                     conn("exc", "exc", nb.OneToOne(), weight_ns=np.ones((8, 1)),
                          receptor="ampa")),
     "weight NaN": (ValueError, r"weight_ns must be finite, got nan",
@@ -307,7 +309,7 @@ def test_rounding_accepts_off_grid_delays():
     for rounding in ("round", "floor", "ceil"):  # 0.27 ms: 3, 2 and 3 steps
         brain.connect("exc", "exc", nb.OneToOne(), weight_ns=1.0, receptor="nmda",
                       delay_ms=0.27, delay_rounding=rounding, name=rounding)  # fmt: skip
-    net = brain.build().net
+    net = build_network(brain)
     nmda = net.target // net.n == 2
     assert sorted(np.unique(net.delay[nmda]).tolist()) == [2, 3]
     assert np.sum(net.delay[nmda] == 2) == 8 and np.sum(net.delay[nmda] == 3) == 16
@@ -539,9 +541,9 @@ RUN_CASES = {
                                       dict(n_steps=10, inputs={"src": np.full(5, 2)})),
     "boolean current": (TypeError, r"inputs\['cur'\]: a current in pA must be a float array, "
                         r"got bool", dict(n_steps=10, inputs={"cur": np.ones(6, bool)})),
-    "unknown input name": (ValueError, r"unknown population 'nope'",
+    "unknown input name": (ValueError, r"unknown population or region 'nope'",
                            dict(n_steps=10, inputs={"nope": np.zeros(5)})),
-    "input keyed by number": (TypeError, r"inputs keys must be population names, got 0",
+    "input keyed by number": (TypeError, r"inputs keys must be population or region names, got 0",
                               dict(n_steps=10, inputs={0: np.zeros(5)})),
     "inputs not a dict": (TypeError, r"run: inputs must be a dict .*got list",
                           dict(n_steps=10, inputs=[np.zeros(5)])),
@@ -550,8 +552,8 @@ RUN_CASES = {
     "inf current in one step": (ValueError, r"inputs\['cur'\]: the current must be finite",
                                 dict(n_steps=10, inputs={"cur": np.where(
                                     np.arange(60).reshape(10, 6) == 59, np.inf, 1.0)})),
-    "input for a PoissonSource": (ValueError, r"run: inputs\['poi'\]: PoissonSource "
-                                  r"populations take no input",
+    "input for a PoissonSource": (ValueError, r"run: inputs\['poi'\]: population 'poi' "
+                                  r"\(PoissonSource\) takes no input",
                                   dict(n_steps=10, inputs={"poi": np.ones(4)})),
     "good input with a bad one": (ValueError, r"inputs\['cur'\]: the current must be finite",
                                   dict(n_steps=10, inputs={"src": np.ones(5, bool),
@@ -578,16 +580,17 @@ def test_bad_run_changes_nothing(case):
 
 
 STATE_CASES = {
-    "state of unknown population": (ValueError, r"unknown population 'nope'; known: "
+    "state of unknown population": (ValueError, r"unknown population or region 'nope'; known: "
                                     r"\['ctx.l4', 'cur'", lambda s: s.state("nope", "v")),
     "state of unknown variable": (ValueError, r"population 'exc': unknown state variable 'w'; "
-                                  r"ConductanceLIF has \['g_ampa'", lambda s: s.state("exc", "w")),
+                                  r"ConductanceLIF has \['g_adapt', 'g_ampa'",
+                                  lambda s: s.state("exc", "w")),
     "state of a variable of another model": (ValueError, r"population 'cur': unknown state "
                                              r"variable 'g_ampa'; CurrentLIF has",
                                              lambda s: s.state("cur", "g_ampa")),
     "state of a SpikeSource": (ValueError, r"population 'src': unknown state variable 'v'",
                                lambda s: s.state("src", "v")),
-    "set_state of unknown population": (ValueError, r"unknown population 'nope'",
+    "set_state of unknown population": (ValueError, r"unknown population or region 'nope'",
                                         lambda s: s.set_state("nope", "v", 0.0)),
     "set_state wrong shape": (ValueError, r"set_state\('exc', 'v'\): expected a scalar or shape "
                               r"\(8,\), got \(3,\)", lambda s: s.set_state("exc", "v", [1, 2, 3])),

@@ -1,21 +1,26 @@
-"""The compiled kernels agree with the float64 reference stepper, spike for spike."""
+"""The compiled kernels agree with the float64 reference stepper, spike for spike, on every
+backend, batch size and thread count (the ``engine`` fixture)."""
+
+import math
 
 import numpy as np
 import pytest
-from conftest import all_spikes, frozen
+from conftest import all_spikes
 from reference import run_reference
 
 import nbbrain as nb
-from nbbrain.kernels import layout as L
 
 
 def cond_brain(seed, nmda=True):
-    """Small conductance network: Poisson drive, all four receptors, delays 1..12 steps."""
+    """Small conductance network: Poisson drive, all four receptors, delays 1..12 steps,
+    per-neuron thresholds and spike-triggered adaptation in one population."""
     brain = nb.Brain(dt_ms=0.1, seed=seed)
     cell = nb.ConductanceLIF(t_ref_ms=2.0, tau_gaba_b_ms=50.0, tau_nmda_ms=40.0)
+    adapting = nb.ConductanceLIF(t_ref_ms=2.0, v_thresh_mv=nb.Normal(-50.0, 1.0),
+                                 delta_g_adapt_ns=2.0, tau_adapt_ms=30.0)  # fmt: skip
     brain.add_population("drive", 40, nb.PoissonSource(nb.Uniform(200.0, 600.0)))
     exc = brain.add_population("exc", 60, cell)
-    brain.add_population("inh", 20, cell)
+    brain.add_population("inh", 20, adapting)
     exc.init(v=nb.Normal(-55, 4))
     brain.connect("drive", ["exc", "inh"], nb.FixedIndegree(8), weight_ns=nb.Uniform(2, 6),
                   receptor="ampa", delay_ms=nb.Uniform(0.1, 1.2))  # fmt: skip
@@ -32,11 +37,15 @@ def cond_brain(seed, nmda=True):
 
 
 def cur_brain(seed):
+    """Current-based cells, given spikes, injected currents, per-neuron bias, a Poisson
+    input and a SpikeSource with given times."""
     brain = nb.Brain(dt_ms=0.1, seed=seed)
-    cell = nb.CurrentLIF(e_leak_mv=-49.0, t_ref_ms=1.0)
+    cell = nb.CurrentLIF(e_leak_mv=-49.0, t_ref_ms=1.0, i_bias_pa=nb.Uniform(-5.0, 5.0))
     exc = brain.add_population("exc", 64, cell)
-    brain.add_population("inh", 16, cell)
+    brain.add_population("inh", 16, nb.CurrentLIF(e_leak_mv=-49.0, t_ref_ms=1.0))
     brain.add_population("src", 10, nb.SpikeSource())
+    brain.add_population("times", 3, nb.SpikeSource(times_ms=[1.0, 5.0, 5.0, 20.0],
+                                                    indices=[0, 1, 2, 0]))  # fmt: skip
     exc.init(v=nb.Uniform(-60, -50))
     brain.connect("exc", ["exc", "inh"], nb.FixedProbability(0.1), weight_mv=1.6,
                   receptor="exc", delay_ms=nb.Uniform(0.1, 0.9))  # fmt: skip
@@ -44,35 +53,68 @@ def cur_brain(seed):
                   receptor="inh", delay_ms=0.2)  # fmt: skip
     brain.connect("src", "exc", nb.FixedOutdegree(6), weight_pa=120.0, receptor="exc",
                   delay_ms=0.4)  # fmt: skip
-    brain.record_spikes(["exc", "inh", "src"])
+    brain.connect("times", "inh", nb.AllToAll(), weight_pa=200.0, receptor="exc")
+    brain.add_poisson_input("inh", rate_hz=800.0, n_sources=3, weight_pa=40.0, receptor="exc")
+    brain.record_spikes(["exc", "inh", "src", "times"])
     return brain
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_conductance_network_matches_reference(seed):
-    sim = cond_brain(seed).build()
-    net = frozen(sim)
-    assert net.n_slots > 10 and net.ipar[:, L.I_SLOW].any()  # long delays, NMDA, GABA_B
-    expected, v_ref = run_reference(net, 600)
-    sim.run(n_steps=600)
+def models_brain(seed):
+    """DeltaLIF and Izhikevich cells driven by a Poisson source and each other."""
+    brain = nb.Brain(dt_ms=0.1, seed=seed)
+    brain.add_population("drive", 30, nb.PoissonSource(400.0))
+    brain.add_population("delta", 40, nb.DeltaLIF(i_bias_pa=300.0, t_ref_ms=1.0))
+    brain.add_population("izh", 30, nb.Izhikevich(i_bias_pa=nb.Uniform(2.0, 8.0),
+                                                   d=nb.Uniform(2.0, 8.0)))  # fmt: skip
+    brain.connect("drive", "delta", nb.FixedIndegree(5), weight_mv=1.5, receptor="exc",
+                  delay_ms=0.2)  # fmt: skip
+    brain.connect("drive", "izh", nb.FixedIndegree(5), weight_pa=8.0, receptor="exc")
+    brain.connect("izh", "delta", nb.FixedProbability(0.3), weight_mv=-0.5, receptor="inh",
+                  delay_ms=1.0)  # fmt: skip
+    brain.connect("delta", "izh", nb.FixedProbability(0.2), weight_pa=3.0, receptor="exc",
+                  delay_ms=0.5)  # fmt: skip
+    brain.record_spikes(["drive", "delta", "izh"])
+    return brain
+
+
+def _check(sim, brain, engine, n_steps, inputs=None, currents=None, given=None, atol=2e-3):
+    expected, state = run_reference(sim, brain, n_steps, currents=currents, given=given)
+    sim.run(n_steps=n_steps, inputs=inputs or {})
     got = all_spikes(sim)
-    assert len(expected) > 300
-    assert got == expected
-    np.testing.assert_allclose(sim.net.v, v_ref, rtol=0, atol=2e-3)
-
-
-def test_current_network_with_inputs_matches_reference():
-    sim = cur_brain(3).build()
-    net = frozen(sim)
-    rng = np.random.default_rng(0)
-    given = rng.random((500, 10)) < 0.05
-    current = rng.normal(0.0, 30.0, (500, 64))
-    k_src, k_exc = net.index("src"), net.index("exc")
-    expected, v_ref = run_reference(net, 500, currents={k_exc: current}, given={k_src: given})
-    sim.run(n_steps=500, inputs={"src": given, "exc": current})
     assert len(expected) > 200
-    assert all_spikes(sim) == expected
-    np.testing.assert_allclose(sim.net.v, v_ref, rtol=0, atol=2e-3)
+    assert got == expected
+    for name in sim.populations:
+        if "v" in state[name]:
+            v = engine.state(sim, name, "v") if engine else sim.state(name, "v")
+            np.testing.assert_allclose(v, state[name]["v"], rtol=0, atol=atol)
+
+
+def test_conductance_network_matches_reference(engine):
+    brain = cond_brain(1)
+    sim = engine.build(brain)
+    _check(sim, brain, engine, engine.steps(600))
+
+
+def test_conductance_network_with_another_seed_matches_reference():
+    brain = cond_brain(2)
+    _check(brain.build(), brain, None, 600)
+
+
+def test_current_network_with_inputs_matches_reference(engine):
+    brain = cur_brain(3)
+    sim = engine.build(brain)
+    rng = np.random.default_rng(0)
+    n = engine.steps(500)
+    given = rng.random((n, 10)) < 0.05
+    current = rng.normal(0.0, 30.0, (n, 64))
+    _check(sim, brain, engine, n, inputs={"src": given, "exc": current},
+           currents={"exc": current}, given={"src": given})  # fmt: skip
+
+
+def test_delta_and_izhikevich_match_reference(engine):
+    brain = models_brain(4)
+    sim = engine.build(brain)
+    _check(sim, brain, engine, engine.steps(500), atol=5e-3)
 
 
 def test_poisson_rate_and_independence():
@@ -93,9 +135,7 @@ def test_current_psp_is_the_exact_solution(tau_syn_ms):
     """One spike into a CurrentLIF neuron at rest: the membrane follows the analytic PSP
     ``w tau_s tau_m / (c_m (tau_m - tau_s)) (exp(-t / tau_m) - exp(-t / tau_s))`` (``w t
     / c_m exp(-t / tau_m)`` where the time constants are equal) at every step, as NEST's
-    iaf_psc_exp integrates it; t counts from the start of the step the input arrives in."""
-    import math
-
+    iaf_psc_exp integrates it; t counts from the end of the step the input arrives in."""
     dt, w, c_m, tau_m = 0.1, 100.0, 250.0, 10.0
     brain = nb.Brain(dt_ms=dt, seed=0)
     brain.add_population("src", 1, nb.SpikeSource())
@@ -107,17 +147,16 @@ def test_current_psp_is_the_exact_solution(tau_syn_ms):
     brain.record_state("dst", "v")
     sim = brain.build()
     spikes = np.zeros((300, 1), bool)
-    spikes[0] = True  # arrives in step 1; v sampled at the start of each step
+    spikes[0] = True  # arrives in step 1, after its update: moves v from step 2 on
     sim.run(n_steps=300, inputs={"src": spikes})
-    _, v = sim.recorded_state("dst", "v")
-    t = dt * np.arange(1, 299)  # time since the current started, at the start of step 2...
+    _, v = sim.recorded_state("dst", "v")  # sampled at the start of each step
+    t = dt * np.arange(1, 298)  # time since the current started, at the start of step 3...
     if tau_syn_ms == tau_m:
         psp = w * t / c_m * np.exp(-t / tau_m)
     else:
         k = w * tau_syn_ms * tau_m / (c_m * (tau_m - tau_syn_ms))
         psp = k * (np.exp(-t / tau_m) - np.exp(-t / tau_syn_ms))
-    assert np.all(v[:2, 0] == -65.0)
-    # float32 v near -65 mV: ~1e-5 mV per step of rounding; a current held over the step
-    # (the former exponential Euler) is off by ~10 % of the PSP, 0.04 mV here
-    np.testing.assert_allclose(v[2:, 0] + 65.0, psp, rtol=0, atol=1e-4)
+    assert np.all(v[:3, 0] == -65.0)
+    # float32 v near -65 mV: ~1e-5 mV per step of rounding
+    np.testing.assert_allclose(v[3:, 0] + 65.0, psp, rtol=0, atol=1e-4)
     assert math.isclose(float(psp.max()), float(v[:, 0].max() + 65.0), rel_tol=1e-3)

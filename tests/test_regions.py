@@ -3,7 +3,7 @@ independence, rhythms, inputs, readouts."""
 
 import numpy as np
 import pytest
-from conftest import all_spikes, frozen
+from conftest import all_spikes
 from reference import run_reference
 
 import nbbrain as nb
@@ -71,14 +71,15 @@ def test_dotted_names_and_region_readouts():
 
 
 def test_regions_with_rhythm_match_reference():
-    sim = two_regions().build()
-    net = frozen(sim)
+    brain = two_regions()
+    sim = brain.build()
     given = sensory_input(400)
-    expected, v_ref = run_reference(net, 400, given={net.index("sensory"): given})
+    expected, state = run_reference(sim, brain, 400, given={"sensory": given})
     sim.run(n_steps=400, inputs={"sensory": given})
     assert len(expected) > 500
     assert all_spikes(sim) == expected
-    np.testing.assert_allclose(sim.net.v, v_ref, atol=2e-3)
+    for name in ("A.exc", "B.inh"):
+        np.testing.assert_allclose(sim.state(name, "v"), state[name]["v"], atol=2e-3)
 
 
 def test_order_of_description_does_not_matter():
@@ -86,7 +87,7 @@ def test_order_of_description_does_not_matter():
     for order in (0, 1):
         sim = two_regions(order).build()
         sim.run(n_steps=300, inputs={"sensory": sensory_input(300)})
-        runs.append({name: sim.spikes(name) for name in sim.net.names})
+        runs.append({name: sim.spikes(name) for name in sim.populations})
     for name in runs[0]:
         np.testing.assert_array_equal(runs[0][name][0], runs[1][name][0])
         np.testing.assert_array_equal(runs[0][name][1], runs[1][name][1])
@@ -138,7 +139,7 @@ def test_rhythm_modulates_poisson_rate():
 
 def test_brain_without_rhythm_uses_the_plain_kernel():
     sim = nb.presets.coba(n_neurons=100).build()
-    assert sim._features()[-1] is False
+    assert sim.backend_object.features(False)[-1] is False
 
 
 def test_chunked_runs_with_inputs_are_identical(monkeypatch):
@@ -152,7 +153,7 @@ def test_chunked_runs_with_inputs_are_identical(monkeypatch):
     for a, b in ((0, 100), (100, 101), (101, 500)):
         many.run(n_steps=b - a, inputs={k: v[a:b] for k, v in inputs.items()})
     assert all_spikes(one) == all_spikes(many)
-    np.testing.assert_array_equal(one.net.v, many.net.v)
+    np.testing.assert_array_equal(one.state("A", "v"), many.state("A", "v"))
 
 
 def test_constant_inputs():

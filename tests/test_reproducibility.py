@@ -10,7 +10,7 @@ from test_reference import cond_brain
 
 import nbbrain as nb
 from nbbrain import config
-from nbbrain.build.network import neuron_parts
+from nbbrain.assemble.neurons import neuron_parts
 
 
 def run_in_calls(seed, calls, chunk=None, monkeypatch=None):
@@ -84,19 +84,19 @@ def test_threads_give_the_same_spikes(monkeypatch):
     monkeypatch.setattr(config, "BLOCK_NEURONS", 16)  # several blocks per population
     one = cond_brain(4).build(threads=1)
     two = cond_brain(4).build(threads=2)
-    assert len(two._blocks[0]) > len(one._blocks[0])
+    assert two.backend_object.blocks().lo.size > one.backend_object.blocks().lo.size
     assert (one.net.n_parts, two.net.n_parts) == (1, 2)  # a part of the targets per thread
     one.run(n_steps=300)
     two.run(n_steps=300)
     assert all_spikes(one) == all_spikes(two)
-    np.testing.assert_array_equal(one.net.v, two.net.v)
+    np.testing.assert_array_equal(one.state("exc", "v"), two.state("exc", "v"))
     np.testing.assert_array_equal(one.checkpoint()["ring"], two.checkpoint()["ring"])
 
 
 @given(sizes=st.lists(st.integers(1, 40), min_size=1, max_size=5), parts=st.integers(1, 4))
-def test_parts_cut_every_population_evenly(sizes, parts):
-    """A thread's part of the neurons holds a like share of every population (pieces
-    differ by at most one neuron), in one piece per population."""
+def test_parts_cut_every_unit_evenly(sizes, parts):
+    """A thread's part of the neurons holds a like share of every balance unit (pieces
+    differ by at most one neuron), in one piece per unit."""
     hi = np.cumsum(sizes)
     part = neuron_parts(hi - sizes, hi, parts)
     for a, b in zip(hi - sizes, hi):
@@ -106,19 +106,27 @@ def test_parts_cut_every_population_evenly(sizes, parts):
         assert counts.max() - counts.min() <= 1
 
 
-def test_blocks_lie_in_one_part_and_population(monkeypatch):
+def test_blocks_lie_in_one_part_unit_and_group(monkeypatch):
     monkeypatch.setattr(config, "BLOCK_NEURONS", 7)
     sim = cond_brain(4).build(threads=2)
     net = sim.net
-    pop, lo, hi, part_ptr, part_blocks, _ = sim._blocks
-    part = neuron_parts(net.lo, net.hi, net.n_parts)
+    blk = sim.backend_object.blocks()
+    lo, hi, part_ptr, part_blocks = blk.lo, blk.hi, blk.part_ptr, blk.part_blocks
+    part = neuron_parts(net.unit_lo, net.unit_hi, net.n_parts)
+    assert np.array_equal(part, net.part_of)
     assert np.array_equal(np.sort(part_blocks), np.arange(len(lo)))  # each block once
     assert lo[0] == 0 and np.array_equal(lo[1:], hi[:-1]) and hi[-1] == net.n
     assert np.all(hi - lo <= 7)
+    unit = np.searchsorted(net.unit_lo, np.arange(net.n), side="right")
     for p in range(net.n_parts):
         for b in part_blocks[part_ptr[p] : part_ptr[p + 1]]:
             assert np.all(part[lo[b] : hi[b]] == p)
-            assert net.lo[pop[b]] <= lo[b] and hi[b] <= net.hi[pop[b]]
+            assert np.all(unit[lo[b] : hi[b]] == unit[lo[b]])
+            if blk.pop[b] >= 0:
+                assert net.lo[blk.pop[b]] <= lo[b] and hi[b] <= net.hi[blk.pop[b]]
+            if blk.kind[b] == 0:
+                g = net.groups[blk.unit[b]]
+                assert g.lo <= lo[b] and hi[b] <= g.hi
     # every synapse of part p targets a neuron of part p
     for r in range(net.n):
         for p in range(net.n_parts):
@@ -138,14 +146,14 @@ def test_spikes_in_flight_list_grows_without_changing_the_run():
     brain.record_spikes(["src", "dst"])
     fire = {"src": np.ones(300, bool)}
     whole = brain.build()
-    first = whole._act.shape[2]
+    first = whole.backend_object.act.shape[2]
     whole.run(n_steps=120, inputs=fire)
-    assert whole._act.shape[2] > first
+    assert whole.backend_object.act.shape[2] > first
     steps = brain.build()
     for _ in range(120):
         steps.run(n_steps=1, inputs=fire)
     assert all_spikes(whole) == all_spikes(steps) and whole.spikes("dst")[0].size > 0
-    np.testing.assert_array_equal(whole.net.g, steps.net.g)
+    np.testing.assert_array_equal(whole.state("dst", "g_ampa"), steps.state("dst", "g_ampa"))
     np.testing.assert_array_equal(whole.checkpoint()["ring"], steps.checkpoint()["ring"])
 
 
@@ -178,14 +186,14 @@ def test_restore_refuses_a_foreign_checkpoint():
     with pytest.raises(ValueError, match="checkpoint is of another brain"):
         sim.restore(other.checkpoint())
     with pytest.raises(ValueError, match="missing"):
-        sim.restore({"v": 1})
+        sim.restore({"state": 1})
     sim.run(n_steps=5)
 
 
 @pytest.mark.parametrize("field, value, match", [
     ("step", "x", "step must be an integer >= 0"),
     ("step", -3, "step must be an integer >= 0"),
-    ("v", np.nan, "v holds non-finite values"),
+    ("state", np.nan, "state holds non-finite values"),
     ("ref", -1, "negative refractory counts"),
 ])  # fmt: skip
 def test_restore_checks_every_field_before_writing(field, value, match):
@@ -204,17 +212,19 @@ def test_restore_checks_every_field_before_writing(field, value, match):
 
 def test_serial_and_parallel_kernels_are_cached_apart():
     """numba's disk cache tells closures apart by their closure variables only: the
-    ``parallel`` flag must be one, or a parallel build would load the serial kernel
-    compiled earlier (as it did: ``threads=2`` then ran on one thread)."""
-    from nbbrain.kernels.cpu.run import make_run_chunk
+    ``parallel`` flag must be part of one, or a parallel build would load the serial
+    kernel compiled earlier (as it once did: ``threads=2`` then ran on one thread)."""
+    from nbbrain.backends.cpu.kernel import make_run_chunk
 
     def closure(f):
         code = f.py_func.__code__
         return {n: c.cell_contents for n, c in zip(code.co_freevars, f.py_func.__closure__)}
 
-    flags = (True, False, False, False, False, False, False)
-    serial, parallel = make_run_chunk(*flags, False), make_run_chunk(*flags, True)
-    assert closure(serial)["parallel"] is False and closure(parallel)["parallel"] is True
+    sim = cond_brain(1).build()
+    gen, flags = sim.backend_object._gen, sim.backend_object.features(False)
+    serial, parallel = make_run_chunk(gen, flags, False), make_run_chunk(gen, flags, True)
+    assert closure(serial)["key"][2] is False and closure(parallel)["key"][2] is True
+    assert closure(serial)["key"][0] == gen.key  # the generated loops' hash
     assert parallel.targetoptions["parallel"] and not serial.targetoptions.get("parallel")
 
 

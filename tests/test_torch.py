@@ -102,13 +102,13 @@ def test_to_tensor_shares_memory_where_it_can():
 def test_state_is_a_live_view_of_the_simulation():
     sim = tiny().build()
     v = nbt.state(sim, "ctx.exc", "v")
-    view = sim._state_view("ctx.exc", "v")
+    view = sim.live_state("ctx.exc", "v")
     assert v.dtype == torch.float32 and v.shape == (40,)
     assert v.data_ptr() == view.ctypes.data  # shares memory with the simulation's state
     sim.run(n_steps=50)
     np.testing.assert_array_equal(v.numpy(), sim.state("ctx.exc", "v"))  # shows the run
     g = nbt.state(sim, "ctx.inh", "g_ampa")
-    assert g.data_ptr() == sim._state_view("ctx.inh", "g_ampa").ctypes.data
+    assert g.data_ptr() == sim.live_state("ctx.inh", "g_ampa").ctypes.data
     copied = nbt.state(sim, "ctx.exc", "v", copy=True)
     assert copied.data_ptr() != view.ctypes.data
     sim.run(n_steps=5)
@@ -394,7 +394,7 @@ def cuda_backend():
     cuda = pytest.importorskip("numba.cuda")
     if getattr(cuda, "implementation", None) != "NVIDIA":
         pytest.skip("numba-cuda is not installed")
-    from nbbrain.engine import cuda_backend as backend
+    from nbbrain.backends.cuda import backend
 
     try:
         backend.check_available()
@@ -415,13 +415,13 @@ def test_state_on_the_cuda_backend_is_a_live_view_of_the_device():
     the simulator a CPU tensor over its memory), live across runs, of the right copy."""
     backend = cuda_backend()
     sim = tiny().build(backend="cuda", batch=2)
-    d, lo, n = sim._device.d, sim.net.lo[sim.net.index("ctx.inh")], sim.net.n
+    st, lo, n = sim.backend_object.d.st, sim.net.lo[sim.net.index("ctx.inh")], sim.net.n
     v = nbt.state(sim, "ctx.inh", "v", b=1)
     g = nbt.state(sim, "ctx.inh", "g_ampa")
-    row = sim._populations["ctx.inh"].model.state_vars["g_ampa"][1]
+    row = list(sim.populations["ctx.inh"].model.state).index("g_ampa")
     assert v.dtype == torch.float32 and v.shape == (10,) and g.shape == (10,)
-    assert v.data_ptr() == device_ptr(d["v"][1], backend) + 4 * lo
-    assert g.data_ptr() == device_ptr(d["g"][0], backend) + 4 * (row * n + lo)
+    assert v.data_ptr() == device_ptr(st[1], backend) + 4 * lo
+    assert g.data_ptr() == device_ptr(st[0], backend) + 4 * (row * n + lo)
     on_gpu = not backend._simulated()
     assert v.is_cuda == on_gpu and g.is_cuda == on_gpu
     copied = nbt.state(sim, "ctx.inh", "v", b=1, copy=True)

@@ -1,4 +1,5 @@
-"""Speed and memory of the Brette et al. (2007) benchmarks (COBA, CUBA) on the CPU.
+"""Speed and memory on the CPU: the Brette et al. (2007) benchmarks (COBA, CUBA), the
+sensorimotor brain, the microcircuit, many small populations.
 
 Run from this folder: ``asv run`` (or ``asv run --python=same --quick`` against the
 installed nbbrain). Times are per 1 s of biological time at dt = 0.1 ms, one thread.
@@ -133,3 +134,46 @@ class Microcircuit:
         return self.sim.memory()["bytes_per_synapse"]
 
     track_bytes_per_synapse.unit = "bytes"
+
+
+class ManyPopulations:
+    """COBA's dynamics over 25,000 neurons cut into 10 or 500 populations (each with its
+    own threshold and projections; ``nbbrain bench many --populations N``): timesteps per
+    second on one thread and build time. Many small populations should cost about what a
+    few large ones do (500 within 1.5x of 10)."""
+
+    params = [10, 500]
+    param_names = ["populations"]
+    timeout = 600
+
+    def setup(self, populations):
+        self.brain = nb.presets.many_populations(populations)
+        self.sim = self.brain.build()
+        self.sim.run(duration_ms=50)
+
+    def time_build(self, populations):
+        self.brain.build()
+
+    def track_steps_per_s(self, populations):
+        return self.sim.run(duration_ms=300).steps_per_s
+
+    track_steps_per_s.unit = "steps/s"
+
+
+class MicrocircuitBackground:
+    """The microcircuit at 5 % of the neurons with DC and with Poisson background
+    (``add_poisson_input``: a Poisson count per neuron and step, no synapses): the
+    real-time factor, one thread. Poisson background should cost at most 1.3x DC."""
+
+    params = ["dc", "poisson"]
+    param_names = ["background"]
+    timeout = 900
+
+    def setup(self, background):
+        self.sim = nb.presets.microcircuit(scale=0.05, background=background).build()
+        self.sim.run(duration_ms=100)
+
+    def track_realtime_factor(self, background):
+        return self.sim.run(duration_ms=1000).realtime_factor
+
+    track_realtime_factor.unit = "wall s / biological s"

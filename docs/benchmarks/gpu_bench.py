@@ -36,7 +36,8 @@ import time
 import numpy as np
 
 import nbbrain as nb
-from nbbrain.engine import cuda_backend
+from nbbrain import config
+from nbbrain.backends.cuda import backend as cuda_backend
 
 GOALS = {
     "coba_4k_realtime_factor": 0.1,
@@ -81,20 +82,20 @@ def device_name():
 def with_path(path, fn):
     """``fn()`` (a build) with the kernel path forced ("block", "grid") or left to the
     brain's size ("auto")."""
-    before = cuda_backend.PATH
-    cuda_backend.PATH = path
+    before = config.CUDA_PATH
+    config.CUDA_PATH = path
     try:
         return fn()
     finally:
-        cuda_backend.PATH = before
+        config.CUDA_PATH = before
 
 
 def spikes_of(sim):
     out = []
-    for k, name in enumerate(sim.net.names):
+    for name in sorted(sim.recorded):
         t_ms, idx = sim.spikes(name)
         steps = np.round(t_ms / sim.dt_ms).astype(np.int64)
-        out += list(zip(steps.tolist(), (sim.net.lo[k] + idx).tolist()))
+        out += [(s, name, i) for s, i in zip(steps.tolist(), idx.tolist())]
     return sorted(out)
 
 
@@ -150,7 +151,7 @@ def sensorimotor(n_steps):
     sim = brain.build(backend="cuda")
     sim.run(n_steps=max(1, n_steps // 10))
     res = sim.run(n_steps=n_steps)
-    path = "grid" if sim._device.grid_path else "block"
+    path = "grid" if sim.backend_object.grid_path else "block"
     return {
         "n_neurons": sim.net.n,
         "n_synapses": sim.net.n_synapses,
@@ -174,7 +175,7 @@ def scaling(sizes, duration_ms):
             for k, name in enumerate(sim.net.names)
         )
         bio_s = res.duration_ms * 1e-3
-        path = "grid" if sim._device.grid_path else "block"
+        path = "grid" if sim.backend_object.grid_path else "block"
         rows.append(
             {
                 "n_neurons": n,
@@ -203,7 +204,7 @@ def microcircuit(duration_ms, warmup_ms, scale=1.0):
     return {
         "n_neurons": sim.net.n,
         "n_synapses": sim.net.n_synapses,
-        "path": "grid" if sim._device.grid_path else "block",
+        "path": "grid" if sim.backend_object.grid_path else "block",
         "build_s": round(sim.build_s, 2),
         "compile_s": round(sim.compile_s, 2),
         "realtime_factor": round(res.realtime_factor, 4),

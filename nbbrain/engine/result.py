@@ -31,7 +31,7 @@ class RunResult:
         self.t_start_ms = (sim.step - n_steps) * sim.dt_ms
         one = (lambda c: int(c)) if self.batch == 1 else (lambda c: np.asarray(c, np.int64))
         self.spike_counts = {name: one(c) for name, c in zip(sim.net.names, counts.T)}
-        self._sizes = {name: sim._populations[name].n for name in sim.net.names}
+        self._sizes = {name: sim.populations[name].n for name in sim.net.names}
         for name in list(self.spike_counts):
             if "." in name:
                 region = name.split(".", 1)[0]

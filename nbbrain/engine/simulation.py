@@ -1,4 +1,6 @@
-"""The runtime: owns a built network's arrays and advances them in compiled chunks.
+"""The runtime: a built network, its monitors and a backend that advances it in compiled
+chunks. Backend-neutral: everything a backend does goes through its interface
+(``nbbrain/backends/base.py``).
 
 Python runs once per chunk (to feed inputs, collect monitors and draw the progress bar),
 never per step or per neuron.
@@ -8,160 +10,111 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
+from collections import namedtuple
 
-import numba
 import numpy as np
 
 from .. import config
-from ..build.network import (
-    build_network,
-    check_modulated_rates,
-    init_state,
-    neuron_parts,
-    pop_keys,
-    update_slow_flags,
-)
-from ..kernels import layout as L
-from ..kernels.cpu.run import in_flight_ring, make_run_batch, make_run_chunk
-from ..kernels.equations import oscillator_cycles
+from ..assemble.network import NOISE_CODE, activate, build_network, check_modulated_rates
+from ..assemble.synapses import locate
+from ..backends import BACKENDS, backend_class
+from ..backends.base import REF
+from ..model.brain import NOISE_VAR, Projection
 from ..model.values import check_int, whole_steps
-from ..monitors.recorders import SpikeRecorder, StateRecorder, record_capacity
+from ..monitors.recorders import SpikeRecorder, StateRecorder
+from ..neurons.sources import PoissonSource, Source
+from ..rhythms import oscillator_cycles
 from .inputs import check_inputs, pack_inputs
 from .result import RunResult
 
-BACKENDS = ("cpu", "cuda")
+#: What ``Simulation.connections`` returns: population-local indices (into the
+#: concatenations of the projection's pre and post populations), weights in the
+#: projection's unit and delays in ms, one entry per synapse.
+Connections = namedtuple("Connections", ["pre", "post", "weight", "delay_ms"])
 
 
 class Simulation:
     """A built brain, ready to run. Made by ``Brain.build``.
 
-    ``batch`` B > 1: B independent copies of the brain (DESIGN.md section 2, "Batches"):
-    the connectivity shared, each copy with its own state, noise and inputs. The state
-    arrays have a leading copy axis (``[B, N]``; ``net.v`` etc. are copy 0's rows); copy 0
-    equals the unbatched build bit for bit, copy c > 0 draws its initial values and
-    Poisson spikes from keys that add the copy to copy 0's.
+    ``batch`` B > 1: B independent copies of the brain: the connectivity shared, each copy
+    with its own state, noise and inputs. Copy 0 equals the unbatched build bit for bit;
+    copy c > 0 draws its initial values and random inputs from keys that add the copy to
+    copy 0's.
     """
 
     def __init__(self, brain, backend="cpu", threads=1, batch=1):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; available: {list(BACKENDS)}")
-        self.threads = _check_threads(threads)
+        threads = _check_threads(threads)
         self.batch = _check_batch(batch)
-        cuda = None
-        if backend == "cuda":  # cuda: fail here, before any work, if no GPU can be used
-            from .cuda_backend import check_available
-
-            cuda = check_available(self.threads)
+        cls = backend_class(backend, threads)  # fails here, before any work, if unusable
         t0 = time.perf_counter()
         self.backend, self.dt_ms = backend, brain.dt_ms
-        # one part of the targets per thread, except where copies share the threads
-        self.net = build_network(brain, self.threads if batch == 1 and cuda is None else 1)
+        self.net = build_network(brain, cls.parts(threads, self.batch))
+        net = self.net
         self._populations = {p.name: p for p in brain.populations.values()}
-        self._display_order = list(brain.populations)
+        self._regions = {r: [p.name for p in reg.populations] for r, reg in brain.regions.items()}
+        self._projections = list(brain.projections)
+        pops = [self._populations[name] for name in net.names]
+        self._check_monitors(brain)
         self.step = 0
-        net, B = self.net, self.batch
-        self._batch_state(brain)
-        check_modulated_rates(self.net, self._rate)
-        self._record_rows = np.flatnonzero(net.ipar[:, L.I_RECORD])
-        self._spike_recs = [SpikeRecorder(net.names, net.lo, net.hi, self._record_rows)
-                            for _ in range(B)]  # fmt: skip
-        self._spikes = self._spike_recs[0]
-        self._rec_capacity, self._rec_buf = 0, None  # batch: record buffers [B, capacity]
-        self._state_recs = [[StateRecorder(s, net, self._populations[s.population].model)
-                             for s in brain.state_monitors] for _ in range(B)]  # fmt: skip
-        self._states = self._state_recs[0]
-        self._device = None  # cuda: the state lives on the GPU (engine/cuda_backend.py)
-        if cuda is not None:
-            from .cuda_backend import CudaBackend
-
-            self._device = CudaBackend(self, cuda, config.CHUNK_STEPS)  # (its own ring)
-        else:
-            self._in_flight(np.zeros((B, 0, net.n_channels * net.n), np.float32), 0)
-        self._scratch = np.empty((B, net.n), np.int32)
-        self._no_ring = np.zeros(net.n, np.float32)  # the kernels' stand-in (run_chunk)
-        self._blocks = _blocks(net, B)
+        self._spike_recs = [SpikeRecorder(net.names, net.lo, net.hi, np.flatnonzero(net.record))
+                            for _ in range(self.batch)]  # fmt: skip
+        self._state_recs = [[StateRecorder(s, net) for s in brain.state_monitors]
+                            for _ in range(self.batch)]  # fmt: skip
+        self.backend_object = cls(net, pops, self.batch, threads,
+                                  self._spike_recs[0].max_per_step)  # fmt: skip
+        self._threads = threads
+        check_modulated_rates(net, self.backend_object.read_state(0)[:, None])
         self.build_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        self._advance(0, {}, None)  # compiles the kernel (or loads it from the cache)
+        self._advance(0, {}, None)  # compiles the kernels (or loads them from the cache)
         self.compile_s = time.perf_counter() - t0
 
-    def _batch_state(self, brain):
-        """The state with a leading copy axis (``_v`` [B, N], ``_g`` [B, 4, N], ``_ref``,
-        ``_rate``; Poisson keys ``_pop_key`` [B, P]); ``net.v`` etc. become copy 0's rows.
-        B = 1: views of the network's own arrays (nothing is copied)."""
-        net, B = self.net, self.batch
-        if B == 1:
-            self._v, self._g, self._ref = net.v[None], net.g[None], net.ref[None]
-            self._rate, self._pop_key = net.rate[None], net.pop_key[None]
-            return
-        # zeros: init_state writes only the variables each model has (a Poisson source has
-        # no v or g), and the rest must be what an unbatched build holds there
-        self._v = np.zeros((B,) + net.v.shape, net.v.dtype)
-        self._g = np.zeros((B,) + net.g.shape, net.g.dtype)
-        self._ref = np.zeros((B,) + net.ref.shape, net.ref.dtype)
-        self._rate = np.zeros((B,) + net.rate.shape, net.rate.dtype)
-        self._v[0], self._g[0], self._ref[0], self._rate[0] = net.v, net.g, net.ref, net.rate
-        self._pop_key = np.empty((B, len(net.names)), np.uint64)
-        self._pop_key[0] = net.pop_key
-        pops = sorted(brain.populations.values(), key=lambda p: p.name)
-        for c in range(1, B):
-            for p in pops:
-                init_state(net, brain.seed, p, c, out=(self._v[c], self._g[c], self._rate[c]))
-            self._pop_key[c] = pop_keys(brain.seed, net.names, c)
-        net.v, net.g, net.ref, net.rate = self._v[0], self._g[0], self._ref[0], self._rate[0]
-        update_slow_flags(net, self._g)
+    def _check_monitors(self, brain):
+        noisy = {p.name for z in brain.noise_currents for p in z.targets}
+        for spec in brain.state_monitors:
+            if spec.var == NOISE_VAR and spec.population not in noisy:
+                raise ValueError(f"record_state({spec.population!r}, {NOISE_VAR!r}): the "
+                                 "population has no noise current (add_noise_current)")  # fmt: skip
 
-    def _in_flight(self, ring, step):
-        """Set the spikes in flight (CPU): the input of ``ring`` [B, D, C * N] (slot ``t %
-        D``: what arrives at step t; or no slots, for none) and no spikes in the list
-        (``_act``, ``_n_act``; see ``make_run_chunk``)."""
-        net, B = self.net, self.batch
-        cn = net.n_channels * net.n
-        self._inbox = np.zeros((B, cn), np.float32)
-        self._act_max_new = int(np.count_nonzero(np.diff(net.row_ptr)))
-        self._act = np.zeros((B, 2 + 3 * net.n_parts, self._act_max_new + 1024), np.int64)
-        self._n_act = np.zeros(B, np.int64)
-        self._pending, self._pend_until = np.zeros((B, 0, cn), np.float32), 0
-        if ring.shape[1] and ring.any():
-            slot = step % net.n_slots
-            self._inbox[...] = ring[:, slot]
-            self._pending = ring.copy()
-            self._pending[:, slot] = 0
-            self._pend_until = step + net.n_slots
+    @property
+    def threads(self) -> int:
+        return self._threads
 
-    def _ring(self):
-        """The spikes in flight as a ring [B, D, C * N] (what a checkpoint holds): the input
-        of the next step, the pending input, the spikes in the list, summed in the order
-        the kernel would sum them."""
-        net = self.net
-        if self._device is not None:
-            return self._device.read_ring()
-        ring = np.zeros((self.batch, net.n_slots, net.n_channels * net.n), np.float32)
-        if self._pending.shape[1]:
-            ring += self._pending
-        ring[:, self.step % net.n_slots] = self._inbox
-        for c in range(self.batch):
-            in_flight_ring(net.n_slots, self._act[c], self._n_act[c], net.syn, net.weight,
-                           *net.syn_codes(), ring[c])  # fmt: skip
-        return ring
+    # ---- names ----------------------------------------------------------------------------
+    @property
+    def populations(self) -> dict:
+        """name -> Population (the description) of the populations built."""
+        return dict(self._populations)
 
-    def _grow_in_flight(self):
-        """Double the list of spikes in flight where the kernel stopped for room."""
-        if int(self._n_act.max()) + self._act_max_new > self._act.shape[2]:
-            act = np.zeros(self._act.shape[:2] + (2 * self._act.shape[2],), np.int64)
-            act[:, :, : self._act.shape[2]] = self._act
-            self._act = act
-            return True
-        return False
+    @property
+    def recorded(self) -> set:
+        """Names of the populations whose spikes are recorded."""
+        return set(self._spike_recs[0].names_recorded)
 
-    def _one(self, a):
-        """``a`` (with a leading copy axis) as the caller sees it: B = 1 without the axis."""
-        return a[0] if self.batch == 1 else a
+    def resolve(self, target) -> list:
+        """The populations a name (population or region), or a list of names, stands for."""
+        items = target if isinstance(target, (list, tuple)) else [target]
+        out = []
+        for item in items:
+            if isinstance(item, str) and item in self._populations:
+                found = [self._populations[item]]
+            elif isinstance(item, str) and item in self._regions:
+                found = [self._populations[n] for n in self._regions[item]]
+            else:
+                known = sorted(self._populations) + sorted(self._regions)
+                raise ValueError(f"unknown population or region {item!r}; known: {known}")
+            out += [p for p in found if p not in out]
+        if not out:
+            raise ValueError(f"{target!r} names no population")
+        return out
 
-    def _check_copy(self, copy, what):
-        return check_int(copy, f"{what}: copy", 0, self.batch - 1,
-                         why=f" (the simulation has {self.batch} copies)")  # fmt: skip
+    def _pop(self, name):
+        return self.resolve(name)[0] if name in self._populations else self._unknown(name)
+
+    def _unknown(self, name):
+        raise ValueError(f"unknown population {name!r}; known: {sorted(self._populations)}")
 
     # ---- running ------------------------------------------------------------------------
     @property
@@ -169,21 +122,25 @@ class Simulation:
         """Simulated time so far (ms)."""
         return self.step * self.dt_ms
 
+    def steps(self, duration_ms) -> int:
+        """``duration_ms`` as a whole number of steps (or a clear error)."""
+        return self._n_steps(duration_ms, None)
+
     def run(self, duration_ms=None, *, n_steps=None, inputs=None, progress=False) -> RunResult:
         """Advance by ``duration_ms`` (a whole number of steps) or ``n_steps``.
 
-        ``inputs`` maps population names to arrays: for a SpikeSource, spikes as booleans
-        ``[n_steps, n]`` (one row per step) or ``[n]`` (every step); for an LIF population,
-        an injected current in pA, ``[n_steps, n]`` or ``[n]``. With a batch, these go to
-        every copy; ``[B, n_steps, n]`` or ``[B, n]`` give each copy its own (a 2-D array
-        whose first axis could be either, ``B == n_steps``, is read as ``[n_steps, n]``).
-        Arrays are numpy arrays (or anything ``np.asarray`` takes, CPU tensors read in place)
-        or, on the CUDA backend, GPU arrays (``__cuda_array_interface__``: torch CUDA
-        tensors, CuPy, numba device arrays: bool or uint8 spikes, float32 or float64
-        currents), which never cross to the host (``engine/device_inputs.py``).
+        ``inputs`` maps population or region names to arrays: for a SpikeSource, spikes as
+        booleans ``[n_steps, n]`` (one row per step) or ``[n]`` (every step); for a neuron
+        population, an injected current in pA, ``[n_steps, n]`` or ``[n]`` (a region: its
+        populations' neurons in order). With a batch, these go to every copy;
+        ``[B, n_steps, n]`` or ``[B, n]`` give each copy its own (a 2-D array whose first
+        axis could be either, ``B == n_steps``, is read as ``[n_steps, n]``). Arrays are
+        numpy arrays (or anything ``np.asarray`` takes, CPU tensors read in place) or, on the
+        CUDA backend, GPU arrays (``__cuda_array_interface__``), which never cross to the host.
         Returns a RunResult with the spike counts of this call. May be called again to
         continue.
         """
+        config.check_all()
         n_steps = self._n_steps(duration_ms, n_steps)
         inputs = check_inputs(self, inputs or {}, n_steps)
         counts, per_step = np.zeros((self.batch, len(self.net.names)), np.int64), []
@@ -196,7 +153,7 @@ class Simulation:
         done = 0
         try:
             while done < n_steps:
-                chunk = min(config.CHUNK_STEPS, n_steps - done)
+                chunk = min(config.get("CHUNK_STEPS"), n_steps - done)
                 packed = pack_inputs(self, inputs, done, chunk)
                 per_step.append(self._advance(chunk, packed, counts))
                 done += chunk
@@ -231,118 +188,17 @@ class Simulation:
         return int(n_steps)
 
     def _advance(self, n_steps, packed, counts):
-        """Run ``n_steps`` in as many kernel calls as the spike buffers need; ``counts``
-        [B, P] accumulates the spikes; returns the per-step counts [B, n_steps, P]."""
+        """Run ``n_steps`` on the backend; ``counts`` [B, P] accumulates the spikes; returns
+        the per-step counts [B, n_steps, P]."""
         if counts is None:
             counts = np.zeros((self.batch, len(self.net.names)), np.int64)
-        if self._device is not None:  # cuda: one launch per chunk, on the device
-            return self._device.advance(n_steps, packed, counts)
-        if self.batch > 1:
-            return self._advance_batch(n_steps, packed, counts)
-        net = self.net
-        counts = counts[0]
-        cur, spk = packed.get("current"), packed.get("spikes")
-        cur = cur or _no_input(len(net.names), np.float32)
-        spk = spk or _no_input(len(net.names), np.uint8)
-        mon = StateRecorder.pack(self._states, self.step, n_steps)
-        step_counts = np.zeros((n_steps, len(net.names)), np.int32)
-        run_chunk = make_run_chunk(*self._features(), self.threads > 1)
-        if self.threads > 1:
-            numba.set_num_threads(self.threads)
-        done = 0
-        while True:
-            rec_step, rec_idx = self._spikes.buffers(n_steps - done, self.dt_ms)
-            steps, n_rec, n_act = run_chunk(
-                self.step, n_steps - done, net.n_slots, net.dt_ms, net.lo, net.fpar,
-                net.ipar, net.pop_key, *self._blocks[:5], self._blocks[5][0], net.v,
-                net.g.reshape(-1), net.ref, net.rate,
-                net.indptr, net.syn, net.weight, *net.syn_codes(), self._inbox[0],
-                self._act[0], self._n_act[0], self._act_max_new, self._pending[0],
-                self._pend_until,
-                cur[0][done:] if cur[1].any() else cur[0], cur[1], cur[2],
-                spk[0][done:] if spk[1].any() else spk[0], spk[1], spk[2],
-                counts, step_counts[done:], rec_step, rec_idx, 0, self._spikes.max_per_step,
-                net.osc_freq, net.osc_phase, net.mod_osc, net.mod_depth, net.mod_thr,
-
-                mon.var, mon.every, mon.ptr, mon.idx, mon.out, mon.pos, self._scratch[0],
-                self._no_ring,
-            )  # fmt: skip
-            self._n_act[0] = n_act
-            self._spikes.collect(rec_step[:n_rec], rec_idx[:n_rec])
-            self.step += steps
-            done += steps
-            if done >= n_steps:
-                break
-            if not self._grow_in_flight():
-                self._spikes.grow()
-        self._drop_pending()
-        StateRecorder.unpack(self._states, mon)
-        if self.threads > 1 and n_steps > 0:
-            _warn_if_slow_threading()
-        return step_counts[None]
-
-    def _drop_pending(self):
-        if self._pending.shape[1] and self.step + 1 >= self._pend_until:
-            self._pending = self._pending[:, :0]
-
-    def _advance_batch(self, n_steps, packed, counts):
-        """``_advance`` for B > 1: one call of the batch kernel runs all copies (a copy
-        whose record buffer fills stops early; the next call continues it)."""
-        net, B = self.net, self.batch
-        n_pop = len(net.names)
-        cur = packed.get("current") or _no_input(n_pop, np.float32, B)
-        spk = packed.get("spikes") or _no_input(n_pop, np.uint8, B)
-        mon = StateRecorder.pack(self._states, self.step, n_steps)
-        mon_out = np.empty((B,) + mon.out.shape, np.float32)
-        mon_pos = np.repeat(mon.pos[None], B, axis=0)
-        step_counts = np.zeros((B, n_steps, n_pop), np.int32)
-        run_batch = make_run_batch(self._features())
-        numba.set_num_threads(self.threads)
-        done = np.zeros(B, np.int64)
-        max_per_step = self._spikes.max_per_step
-        while True:
-            rec_step, rec_idx = self._rec_buffers(n_steps - int(done.min()))
-            n_rec = np.zeros(B, np.int64)
-            run_batch(
-                self.step, n_steps, done, net.n_slots, net.dt_ms, net.lo, net.fpar, net.ipar,
-                self._pop_key, *self._blocks, self._v, self._g.reshape(B, -1), self._ref,
-                self._rate, net.indptr, net.syn, net.weight, *net.syn_codes(),
-                self._inbox, self._act, self._n_act, self._act_max_new, self._pending,
-                self._pend_until, cur[0], cur[1], cur[2], int(cur[1].any()),
-                spk[0], spk[1], spk[2], int(spk[1].any()),
-                counts, step_counts, rec_step, rec_idx, n_rec, max_per_step,
-                net.osc_freq, net.osc_phase, net.mod_osc, net.mod_depth, net.mod_thr,
-                mon.var, mon.every, mon.ptr, mon.idx, mon_out, mon_pos, self._scratch,
-                self._no_ring,
-            )  # fmt: skip
-            for c in range(B):
-                self._spike_recs[c].collect(rec_step[c, : n_rec[c]], rec_idx[c, : n_rec[c]])
-            if done.min() >= n_steps:
-                break
-            if not self._grow_in_flight():
-                self._rec_capacity *= 2
-                self._rec_buf = None
+        mon = StateRecorder.pack(self._state_recs[0], self.step, n_steps)
+        step_counts, mon_out = self.backend_object.advance(self.step, n_steps, packed, mon,
+                                                           counts, self._spike_recs)  # fmt: skip
         self.step += n_steps
-        self._drop_pending()
-        for c in range(B):
+        for c in range(self.batch):
             StateRecorder.unpack(self._state_recs[c], dataclasses.replace(mon, out=mon_out[c]))
         return step_counts
-
-    def _rec_buffers(self, n_steps):
-        """Spike record buffers [B, capacity] for ``n_steps`` (``SpikeRecorder``'s rule)."""
-        want = record_capacity(self._spikes.max_per_step, n_steps, self.dt_ms)
-        if want > self._rec_capacity or self._rec_buf is None:
-            self._rec_capacity = max(want, self._rec_capacity)
-            shape = (self.batch, self._rec_capacity)
-            self._rec_buf = (np.empty(shape, np.int64), np.empty(shape, np.int32))
-        return self._rec_buf
-
-    def _features(self):
-        """Which parts of the kernel this brain uses (see ``make_run_chunk``)."""
-        kinds, ipar = set(self.net.ipar[:, L.I_KIND]), self.net.ipar
-        return (L.COND_LIF in kinds, bool(ipar[:, L.I_SLOW].any()), L.CUR_LIF in kinds,
-                L.POISSON in kinds, L.SPIKE_SOURCE in kinds, bool(self._states),
-                bool((self.net.mod_osc >= 0).any()))  # fmt: skip
 
     def oscillator_phase(self, name) -> float:
         """Phase (radians, in [0, 2 pi)) of oscillator ``name`` at the current time."""
@@ -354,21 +210,35 @@ class Simulation:
         return float(2 * np.pi * cycles)
 
     # ---- reading back -------------------------------------------------------------------
-    def _pop(self, name):
-        if name not in self._populations:
-            raise ValueError(f"unknown population {name!r}; known: {sorted(self._populations)}")
-        return self._populations[name]
+    def _one(self, a):
+        """``a`` (with a leading copy axis) as the caller sees it: B = 1 without the axis."""
+        return a[0] if self.batch == 1 else a
+
+    def _check_copy(self, copy, what):
+        return check_int(copy, f"{what}: copy", 0, self.batch - 1,
+                         why=f" (the simulation has {self.batch} copies)")  # fmt: skip
 
     def spikes(self, name, copy=0):
-        """All recorded spikes of population ``name`` so far: (times in ms, local indices);
-        of copy ``copy`` of a batch."""
-        self._pop(name)
+        """All recorded spikes of a population or region so far: (times in ms, indices
+        local to the population, or to the concatenation of the region's populations), in
+        time order (then by index); of copy ``copy`` of a batch. A spike at time t happened
+        in the step that starts at t (Brian2's convention; NEST stamps it t + dt)."""
+        pops = self.resolve(name)
         copy = self._check_copy(copy, f"spikes({name!r})")
-        if name not in self._spikes.names_recorded:
-            raise ValueError(f"spikes of {name!r} are not recorded: call "
-                             f"brain.record_spikes({name!r}) before build")  # fmt: skip
-        steps, idx = self._spike_recs[copy].get(name)
-        return steps * self.dt_ms, idx
+        steps, idx, start = [], [], 0
+        for p in pops:
+            if p.name not in self._spike_recs[0].names_recorded:
+                raise ValueError(f"spikes of {p.name!r} are not recorded: call "
+                                 f"brain.record_spikes({p.name!r}) before build")  # fmt: skip
+            s, i = self._spike_recs[copy].get(p.name)
+            steps.append(s)
+            idx.append(i + start)
+            start += p.n
+        if len(pops) == 1:
+            return steps[0] * self.dt_ms, idx[0]
+        s, i = np.concatenate(steps), np.concatenate(idx).astype(np.int32)
+        order = np.lexsort((i, s))
+        return s[order] * self.dt_ms, i[order]
 
     def recorded_state(self, name, var, copy=0):
         """Samples of ``var`` of ``name``: (times in ms [n_samples], values [n_samples, k]);
@@ -377,153 +247,233 @@ class Simulation:
         for rec in self._state_recs[copy]:
             if rec.spec.population == name and rec.spec.var == var:
                 return rec.get(self.dt_ms)
-        self._pop(name)
+        self.resolve(name)
         raise ValueError(f"state {var!r} of {name!r} is not recorded: call "
                          f"brain.record_state({name!r}, {var!r}) before build")  # fmt: skip
 
-    def _state_var(self, name, var):
-        """(population index, state array, row of ``g``) of ``var`` of ``name``."""
-        pop = self._pop(name)
-        if var not in pop.model.state_vars:
-            raise ValueError(
-                f"population {name!r}: unknown state variable {var!r}; "
-                f"{type(pop.model).__name__} has {sorted(pop.model.state_vars)}"
-            )
-        array, row, _unit = pop.model.state_vars[var]
-        return self.net.index(name), array, row
-
-    def _state_view(self, name, var):
-        k, array, row = self._state_var(name, var)
-        if self._device is not None:  # cuda: fetch the state if a run has changed it
-            self._device.pull()
-        lo, hi = self.net.lo[k], self.net.hi[k]
-        if array == "g":
-            return self._one(self._g[:, row, lo:hi])
-        return self._one(getattr(self, "_" + array)[:, lo:hi])
+    def _row(self, pop, var):
+        """The backend row of state variable ``var`` of population ``pop``."""
+        k = self.net.index(pop.name)
+        if var in pop.model.state:
+            return self.net.state_row(k, var)
+        if var == NOISE_VAR and not isinstance(pop.model, Source):
+            return NOISE_CODE
+        raise ValueError(f"population {pop.name!r}: unknown state variable {var!r}; "
+                         f"{type(pop.model).__name__} has {sorted(pop.model.state)}")  # fmt: skip
 
     def state(self, name, var) -> np.ndarray:
-        """A copy of the current values of state variable ``var`` of population ``name``:
-        ``[n]``, or ``[B, n]`` for a batch."""
-        return self._state_view(name, var).copy()
+        """A copy of the current values of state variable ``var`` of a population or region
+        (its populations in order): ``[n]``, or ``[B, n]`` for a batch."""
+        parts = []
+        for p in self.resolve(name):
+            row, k = self._row(p, var), self.net.index(p.name)
+            parts.append(self.backend_object.read_state(row)[:, self.net.lo[k] : self.net.hi[k]])
+        return self._one(np.concatenate(parts, axis=1).copy())
+
+    def live_state(self, name, var, copy=0):
+        """State variable ``var`` of population ``name`` of copy ``copy`` without a copy: a
+        view of the backend's own array (a host array on the CPU, a device array on CUDA)
+        that later runs update. Read it only; change the state with ``set_state``."""
+        pop = self._pop(name)
+        row, k = self._row(pop, var), self.net.index(pop.name)
+        copy = self._check_copy(copy, f"live_state({name!r})")
+        return self.backend_object.live_state(row, int(self.net.lo[k]), int(self.net.hi[k]), copy)
 
     def set_state(self, name, var, value) -> None:
-        """Set state variable ``var`` of population ``name`` (a scalar or an array of its
-        size; for a batch also ``[B, n]``, one row per copy) between runs."""
-        view = self._state_view(name, var)
+        """Set state variable ``var`` of a population or region (a scalar, an array of its
+        size, or for a batch ``[B, n]``, one row per copy) between runs; checked first."""
+        pops = self.resolve(name)
+        n = sum(p.n for p in pops)
+        what = f"set_state({name!r}, {var!r})"
+        rows = [self._row(p, var) for p in pops]
         try:
             value = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
-            raise TypeError(
-                f"set_state({name!r}, {var!r}): expected numbers, got {type(value).__name__}"
-            ) from None
-        if value.shape not in ((), view.shape, view.shape[-1:]):
-            raise ValueError(f"set_state({name!r}, {var!r}): expected a scalar or shape "
-                             f"{view.shape}, got {value.shape}")  # fmt: skip
+            raise TypeError(f"{what}: expected numbers, got {type(value).__name__}") from None
+        shape = (self.batch, n) if self.batch > 1 else (n,)
+        if value.shape not in ((), shape, (n,)):
+            raise ValueError(f"{what}: expected a scalar or shape {shape}, got {value.shape}")
         if not np.all(np.isfinite(value)):
-            raise ValueError(f"set_state({name!r}, {var!r}): values must be finite")
-        if var == "rate_hz":
-            k = self.net.index(name)
-            depth = float(self.net.mod_depth[k]) if self.net.mod_osc[k] >= 0 else 0.0
-            top = 1e3 / self.dt_ms / (1.0 + depth)
-            if np.any(value < 0) or np.any(value > top):
-                raise ValueError(
-                    f"set_state({name!r}, 'rate_hz'): rates must lie in [0, "
-                    f"{top:g}] Hz (one spike per step at the rhythm's peak)"
-                )
-        if self._populations[name].model.state_vars[var][2] == "nS" and np.any(value < 0):
-            raise ValueError(f"set_state({name!r}, {var!r}): a conductance must be >= 0")
-        view[...] = value
-        update_slow_flags(self.net, self._g)
-        if self._device is not None:  # cuda: and back to the device
-            self._device.push()
+            raise ValueError(f"{what}: values must be finite")
+        if np.any(np.abs(value) > np.finfo(np.float32).max):
+            raise ValueError(f"{what}: values overflow float32 (|x| > 3.4e38)")
+        full = np.broadcast_to(value, (self.batch, n))
+        start = 0
+        for p in pops:
+            self._check_values(p, var, full[:, start : start + p.n], what)
+            start += p.n
+        start = 0
+        for p, row in zip(pops, rows):
+            k = self.net.index(p.name)
+            part = full[:, start : start + p.n]
+            start += p.n
+            self.backend_object.write_state(row, int(self.net.lo[k]), int(self.net.hi[k]),
+                                            part.astype(np.float32))  # fmt: skip
+            if var in p.model.state and np.any(part != 0) and activate(self.net, k, var):
+                self.backend_object.relayout()
 
+    def _check_values(self, pop, var, x, what):
+        if var == "rate_hz" and isinstance(pop.model, PoissonSource):
+            if pop.model.timed:
+                raise ValueError(f"{what}: the rates of {pop.name!r} follow a TimedArray")
+            k = self.net.index(pop.name)
+            osc, depth, _thr = self.net.pop_rhythm[k]
+            top = 1e3 / self.dt_ms / (1.0 + (depth if osc >= 0 else 0.0))
+            if np.any(x < 0) or np.any(x > top):
+                raise ValueError(f"{what}: rates must lie in [0, {top:g}] Hz (one spike per "
+                                 "step at the rhythm's peak)")  # fmt: skip
+            return
+        spec = pop.model.state.get(var)
+        if spec is not None and spec.low is not None and np.any(x < spec.low):
+            raise ValueError(f"{what}: {var} must be >= {spec.low:g}, got {x[x < spec.low][0]:g}")
+
+    def parameters(self, name) -> dict:
+        """The parameters of a neuron population as its neurons have them (distributions
+        drawn): name -> float64 array [n]."""
+        pop = self._pop(name)
+        raw = self.net.raw[self.net.index(pop.name)]
+        if raw is None:
+            raise ValueError(f"population {name!r} ({type(pop.model).__name__}) has no "
+                             "neuron parameters")  # fmt: skip
+        return {k: np.broadcast_to(np.asarray(v, np.float64), (pop.n,)).copy()
+                for k, v in raw.items()}  # fmt: skip
+
+    # ---- synapses -----------------------------------------------------------------------
+    def _projection(self, proj):
+        if isinstance(proj, Projection):
+            for k, q in enumerate(self._projections):
+                if q is proj:
+                    return self.net.projections[k]
+            raise ValueError(f"{proj!r} is not a projection of this simulation's brain")
+        names = [q.name for q in self._projections]
+        if isinstance(proj, str) and names.count(proj) == 1:
+            return self.net.projections[names.index(proj)]
+        if isinstance(proj, str) and names.count(proj) > 1:
+            raise ValueError(f"{names.count(proj)} projections are named {proj!r}; pass the "
+                             "Projection that connect returned")  # fmt: skip
+        raise ValueError(f"unknown projection {proj!r}; known: {sorted(set(names))}")
+
+    def connections(self, proj) -> Connections:
+        """The synapses of a projection (the Projection ``connect`` returned, or its name):
+        ``pre`` and ``post`` (indices into the concatenations of its pre and post
+        populations, as ``FromArrays`` takes them), ``weight`` in the projection's unit,
+        ``delay_ms``; in storage order (by pre neuron). ``set_weights`` takes weights in
+        this order."""
+        info = self._projection(proj)
+        pos, pre, post, delay = locate(self.net, info)
+        w = self.backend_object.read_weights(pos).astype(np.float64) / info.factor[post]
+        return Connections(pre, post, w, delay * self.dt_ms)
+
+    def set_weights(self, proj, weight) -> None:
+        """Write the weights of a projection's synapses: a scalar or one value per synapse
+        in the order of ``connections``, in the projection's unit; checked first."""
+        info = self._projection(proj)
+        pos, _pre, post, _delay = locate(self.net, info)
+        what = f"set_weights({info.name!r})"
+        try:
+            w = np.asarray(weight, np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{what}: expected numbers, got {type(weight).__name__}") from None
+        if w.shape not in ((), (pos.size,)):
+            raise ValueError(
+                f"{what}: expected a scalar or {pos.size} weights (one per synapse, in the "
+                f"order of connections), got shape {w.shape}"
+            )
+        if not np.all(np.isfinite(w)):
+            raise ValueError(f"{what}: weights must be finite")
+        if info.sign and np.any(w * info.sign < 0):
+            want = ">= 0" if info.sign > 0 else "<= 0"
+            bad = np.atleast_1d(w)[np.atleast_1d(w * info.sign < 0)][0]
+            raise ValueError(f"{what}: {info.unit} for receptor {info.receptor!r} must be "
+                             f"{want}, got {bad:g}")  # fmt: skip
+        internal = np.broadcast_to(w, pos.shape) * info.factor[post]
+        if np.any(np.abs(internal) > np.finfo(np.float32).max):
+            raise ValueError(f"{what}: weights overflow float32")
+        self.backend_object.write_weights(pos, internal.astype(np.float32))
+
+    # ---- checkpoints ----------------------------------------------------------------------
     def checkpoint(self) -> dict:
-        """Everything that determines the simulation's future, copied: the step, the state
-        of every neuron and the spikes still in flight (as a ring buffer ``[D, C * N]``:
-        slot ``t % D`` holds what arrives at step t, on either backend). ``restore`` it
-        later, into this simulation or another built from the same brain, to continue
-        bit for bit. Recorded spikes and samples are not part of it. A batch's arrays have
-        a leading copy axis: all copies are saved (and restored) together."""
-        net = self.net
-        if self._device is not None:  # cuda: state and ring from the device
-            self._device.pull()
-        ring = self._ring()
+        """Everything that determines the simulation's future, copied: the step, every state
+        variable (``state`` [R, N]: row k holds each neuron's k-th state variable),
+        refractory counts, noise currents and the spikes still in flight (as a ring buffer
+        ``[D, C * N]``: slot ``t % D`` holds what arrives at step t, on either backend).
+        ``restore`` it later, into this simulation or another built from the same brain, to
+        continue bit for bit. Recorded spikes and samples are not part of it. A batch's
+        arrays have a leading copy axis: all copies are saved (and restored) together."""
+        b, net = self.backend_object, self.net
+        state = np.stack([b.read_state(r) for r in range(net.n_rows)], axis=1).copy()
         return {
             "step": self.step,
-            "v": self._one(self._v).copy(),
-            "g": self._one(self._g).copy(),
-            "ref": self._one(self._ref).copy(),
-            "rate": self._one(self._rate).copy(),
-            "ring": self._one(ring),
+            "state": self._one(state),
+            "ref": self._one(b.read_state(REF).copy()),
+            "noise": self._one(b.read_state(NOISE_CODE).copy()),
+            "ring": self._one(b.read_ring(self.step)),
             "n_synapses": net.n_synapses,
         }
 
     def restore(self, checkpoint: dict) -> None:
         """Return to a ``checkpoint`` (see there); checked before anything changes."""
-        net = self.net
-        if self._device is not None:  # cuda: the host copy is refreshed, then pushed
-            self._device.pull()
-        ring_shape = ((self.batch,) if self.batch > 1 else ()) + (
-            net.n_slots,
-            net.n_channels * net.n,
-        )
-        mine = {"v": self._one(self._v), "g": self._one(self._g), "ref": self._one(self._ref),
-                "rate": self._one(self._rate)}  # fmt: skip
-        missing = sorted((set(mine) | {"ring", "step", "n_synapses"}) - set(checkpoint))
+        net, B = self.net, self.batch
+        lead = (B,) if B > 1 else ()
+        cn = net.n_channels * net.n
+        shapes = {"state": lead + (net.n_rows, net.n), "ref": lead + (net.n,),
+                  "noise": lead + (net.n,), "ring": lead + (net.n_slots, cn)}  # fmt: skip
+        if not isinstance(checkpoint, dict):
+            raise TypeError(f"restore: expected a checkpoint (a dict from checkpoint()), got "
+                            f"{type(checkpoint).__name__}")  # fmt: skip
+        missing = sorted((set(shapes) | {"step", "n_synapses"}) - set(checkpoint))
         if missing:
             raise ValueError(f"restore: not a checkpoint of this simulation (missing {missing})")
-        bad = [k for k, a in mine.items() if np.shape(checkpoint[k]) != a.shape]
-        bad += ["ring"] if np.shape(checkpoint["ring"]) != ring_shape else []
+        bad = [k for k, s in shapes.items() if np.shape(checkpoint[k]) != s]
         if bad or checkpoint["n_synapses"] != net.n_synapses:
             raise ValueError(f"restore: the checkpoint is of another brain (shapes of {bad} or "
                              "the synapse count differ)")  # fmt: skip
-        # every value is converted and checked before anything is written
-        new = {k: np.asarray(checkpoint[k], a.dtype) for k, a in mine.items()}
-        new["ring"] = np.asarray(checkpoint["ring"], np.float32)
+        new = {k: np.asarray(checkpoint[k], np.int32 if k == "ref" else np.float32)
+               for k in shapes}  # fmt: skip
         step = checkpoint["step"]
-        if (
-            isinstance(step, (bool, np.bool_))
-            or not isinstance(step, (int, np.integer))
-            or step < 0
-        ):
+        if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)) \
+                or step < 0:  # fmt: skip
             raise ValueError(f"restore: step must be an integer >= 0, got {step!r}")
-        for k in ("v", "g", "rate", "ring"):
+        for k in ("state", "noise", "ring"):
             if not np.all(np.isfinite(new[k])):
                 raise ValueError(f"restore: {k} holds non-finite values")
-        cond = np.zeros(net.n, bool)  # neurons whose channel state is conductances
-        for k in np.flatnonzero(net.ipar[:, L.I_KIND] == L.COND_LIF):
-            cond[net.lo[k] : net.hi[k]] = True
-        if np.any(new["ref"] < 0) or np.any(new["rate"] < 0) or np.any(new["g"][..., cond] < 0):
-            raise ValueError("restore: negative refractory counts, rates or conductances")
-        for k, a in mine.items():
-            a[...] = new[k]
+        if np.any(new["ref"] < 0):
+            raise ValueError("restore: negative refractory counts")
+        state = new["state"].reshape(B, net.n_rows, net.n)
+        for k, name in enumerate(net.names):
+            pop = self._populations[name]
+            for r, var in enumerate(pop.model.state):
+                self._check_values(pop, var, state[:, r, net.lo[k] : net.hi[k]],
+                                   f"restore: {name!r}")  # fmt: skip
+        b = self.backend_object
+        for r in range(net.n_rows):
+            b.write_state(r, 0, net.n, state[:, r])
+        b.write_state(REF, 0, net.n, new["ref"].reshape(B, net.n))
+        b.write_state(NOISE_CODE, 0, net.n, new["noise"].reshape(B, net.n))
         self.step = int(step)
-        update_slow_flags(net, self._g)
-        if self._device is None:
-            self._in_flight(np.reshape(new["ring"], (self.batch,) + ring_shape[-2:]), self.step)
-        else:
-            self._device.write_ring(np.reshape(new["ring"], (self.batch,) + ring_shape[-2:]))
-            self._device.push()
+        relayout = False
+        for k, name in enumerate(net.names):
+            for r, var in enumerate(self._populations[name].model.state):
+                if np.any(state[:, r, net.lo[k] : net.hi[k]] != 0):
+                    relayout |= activate(net, k, var)
+        if relayout:
+            b.relayout()
+        b.write_ring(new["ring"].reshape((B,) + shapes["ring"][-2:]), self.step)
 
     def memory(self) -> dict:
         """Bytes held by the simulation, and bytes per synapse of connectivity.
         ``ring_bytes``: what holds the spikes in flight (CPU: the next step's input and
         the list of spikes in flight; CUDA: the ring buffer on the device)."""
         net = self.net
-        syn = net.syn.nbytes + net.weight.nbytes + net.indptr.nbytes
-        state = self._v.nbytes + self._g.nbytes + self._ref.nbytes + self._rate.nbytes
+        held = self.backend_object.memory()
         return {
             "batch": self.batch,
             "n_neurons": net.n,
             "n_synapses": net.n_synapses,
-            "connectivity_bytes": syn,
-            "bytes_per_synapse": syn / max(1, net.n_synapses),
-            "ring_bytes": (
-                self._inbox.nbytes + self._act.nbytes + self._pending.nbytes
-                if self._device is None
-                else self._device.ring_bytes
-            ),
-            "state_bytes": state,
+            "connectivity_bytes": held["connectivity_bytes"],
+            "bytes_per_synapse": held["connectivity_bytes"] / max(1, net.n_synapses),
+            "ring_bytes": held["ring_bytes"],
+            "state_bytes": held["state_bytes"],
             "recorded_bytes": sum(r.nbytes for r in self._spike_recs)
             + sum(r.nbytes for recs in self._state_recs for r in recs),
         }
@@ -534,62 +484,13 @@ class Simulation:
                 f"n_synapses={self.net.n_synapses}, t_ms={self.t_ms:g})")  # fmt: skip
 
 
-def _no_input(n_pop, dtype, batch=None):
-    rows = np.zeros((1, 1) if batch is None else (batch, 1, 1), dtype)
-    return rows, np.zeros(n_pop, np.int64), np.full(n_pop, -1, np.int64)
-
-
 def _check_batch(batch):
     return check_int(batch, "batch", 1, why=" (the number of copies of the brain)")
 
 
-_WARNED_THREADING = []
-
-
-def _warn_if_slow_threading():
-    """Warn once if numba's threads come from its fallback ``workqueue`` layer: starting a
-    parallel section cost ~180 us there against ~2 us with OpenMP (numba's ``omp`` layer,
-    libgomp) on the development VM, and the kernel starts two per step."""
-    if _WARNED_THREADING:
-        return
-    try:
-        layer = numba.threading_layer()
-    except ValueError:  # no parallel section has run yet
-        return
-    _WARNED_THREADING.append(layer)
-    if layer == "workqueue":
-        warnings.warn("numba runs threads on its 'workqueue' layer here, which adds ~0.4 ms "
-                      "to every step on several threads; install OpenMP (libgomp) or tbb "
-                      "(pip install tbb) for threads=2 and more to pay", RuntimeWarning,
-                      stacklevel=3)  # fmt: skip
-
-
 def _check_threads(threads):
+    import numba
+
     # at most 255: each synapse's part (a thread's neurons) is a byte during the build
     n = min(numba.config.NUMBA_NUM_THREADS, 255)
     return check_int(threads, "threads", 1, n, why=" (the cores numba may use, 255 at most)")
-
-
-def _blocks(net, batch=1):
-    """Blocks of neurons for the kernel: population, first and end neuron of each (in
-    neuron order); the blocks of each part (``part_blocks[part_ptr[p]:part_ptr[p + 1]]``);
-    spike count scratch [B, blocks]. A block lies in one population and one part
-    (``neuron_parts``: the thread of a part updates its blocks) and holds at most
-    ``config.BLOCK_NEURONS``: the kernel looks for spikes only in blocks where some neuron
-    crossed its threshold."""
-    part = neuron_parts(net.lo, net.hi, net.n_parts)
-    cuts = set(np.flatnonzero(np.diff(part)) + 1) | set(net.lo) | set(net.hi)
-    cuts = sorted(int(c) for c in cuts)
-    pop, lo, hi = [], [], []
-    for a, b in zip(cuts[:-1], cuts[1:]):
-        k = int(np.searchsorted(net.hi, a, side="right"))  # the population holding a
-        for start in range(a, b, config.BLOCK_NEURONS):
-            pop.append(k)
-            lo.append(start)
-            hi.append(min(start + config.BLOCK_NEURONS, b))
-    blk_part = part[lo] if lo else np.zeros(0, np.uint8)
-    part_blocks = np.argsort(blk_part, kind="stable").astype(np.int64)
-    part_ptr = np.searchsorted(blk_part[part_blocks], np.arange(net.n_parts + 1))
-    return (np.array(pop, np.int64), np.array(lo, np.int64), np.array(hi, np.int64),
-            part_ptr.astype(np.int64), part_blocks,
-            np.zeros((batch, len(pop)), np.int64))  # fmt: skip

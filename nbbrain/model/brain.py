@@ -1,8 +1,9 @@
-"""The user's description of a brain: populations, regions, projections and monitors.
+"""The user's description of a brain: populations, regions, projections, inputs and monitors.
 
 Everything here is plain Python and numpy. Each method checks its arguments completely
 before it changes anything, so a call that raises leaves the brain as it was.
-``Brain.build`` hands the description to ``nbbrain.build`` to make a simulation.
+``Brain.build`` hands the description to ``nbbrain.assemble`` and a backend to make a
+simulation.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..kernels.layout import COND_LIF, CUR_LIF, POISSON
+from ..neurons.base import NeuronModel
+from ..neurons.sources import PoissonSource, Source, SpikeSource
 from .connectivity import Rule
-from .neurons import NeuronModel, ref_steps
-from .values import Distribution, _finite, check_value, whole_steps
+from .values import Distribution, TimedArray, _finite, check_int, check_value, whole_steps
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 WEIGHT_UNITS = ("weight_ns", "weight_pa", "weight_mv")
@@ -34,9 +35,15 @@ def delay_steps(ms, dt_ms, rounding="round"):
 
 
 def check_rate(rate, n, dt_ms, what):
-    """Poisson rates: >= 0 and at most one spike per step (the upper bound of a
+    """Poisson source rates: >= 0 and at most one spike per step (the upper bound of a
     distribution where it has one)."""
-    if isinstance(rate, Distribution):
+    if isinstance(rate, TimedArray):
+        if rate.values.ndim == 2 and rate.values.shape[1] not in (1, n):
+            raise ValueError(f"{what}: a TimedArray of shape {rate.values.shape} needs 1 or "
+                             f"{n} columns")  # fmt: skip
+        rate.steps_per_value(dt_ms, what)
+        lo, hi = float(rate.values.min()), float(rate.values.max())
+    elif isinstance(rate, Distribution):
         lo, hi = rate.low, rate.high
     else:
         arr = np.atleast_1d(rate)
@@ -70,16 +77,22 @@ class Population:
         distribution, e.g. ``pop.init(v=nb.Normal(-65, 5), g_ampa=40.0)``."""
         checked = {}
         for var, value in values.items():
-            if var not in self.model.state_vars:
+            if var not in self.model.state:
                 raise ValueError(
                     f"population {self.name!r}: unknown state variable {var!r}; "
-                    f"{type(self.model).__name__} has {sorted(self.model.state_vars)}"
+                    f"{type(self.model).__name__} has {sorted(self.model.state)}"
                 )
             checked[var] = check_value(value, self.n, f"population {self.name!r}: {var}")
+            low = self.model.state[var].low
+            if low is not None and not isinstance(checked[var], Distribution):
+                if np.any(np.asarray(checked[var]) < low):
+                    raise ValueError(f"population {self.name!r}: {var} must be >= {low:g}")
             if var == "rate_hz":
-                check_rate(
-                    checked[var], self.n, self.brain.dt_ms, f"population {self.name!r}: {var}"
-                )
+                if isinstance(self.model, PoissonSource) and self.model.timed:
+                    raise ValueError(f"population {self.name!r}: its rates come from a "
+                                     "TimedArray; rate_hz cannot be set")  # fmt: skip
+                check_rate(checked[var], self.n, self.brain.dt_ms,
+                           f"population {self.name!r}: {var}")  # fmt: skip
         self.initial.update(checked)
         return self
 
@@ -105,9 +118,11 @@ class Region:
         return f"Region({self.name!r}, {[p.name for p in self.populations]})"
 
 
-@dataclass
+@dataclass(eq=False)
 class Projection:
-    """Synapses from the concatenation of ``pre`` populations to that of ``post``."""
+    """Synapses from the concatenation of the ``pre`` populations to that of ``post``, made
+    by ``Brain.connect``. Read and write its synapses with ``sim.connections(proj)`` and
+    ``sim.set_weights(proj, w)``."""
 
     pre: list
     post: list
@@ -119,6 +134,47 @@ class Projection:
     delay_rounding: str | None
     name: str
     n_expected: float = field(default=0.0)
+
+    @property
+    def n_pre(self) -> int:
+        return sum(p.n for p in self.pre)
+
+    @property
+    def n_post(self) -> int:
+        return sum(p.n for p in self.post)
+
+    def __repr__(self):
+        return (f"Projection({self.name!r}, {self.rule!r}, receptor={self.receptor!r}, "
+                f"{self.weight_unit}={self.weight!r})")  # fmt: skip
+
+
+@dataclass(eq=False)
+class PoissonInput:
+    """Independent Poisson input into every neuron of ``targets``: ``n_sources`` trains at
+    ``rate_hz`` each, through one receptor with one weight, drawn in the kernel (no
+    synapses stored). Made by ``Brain.add_poisson_input``."""
+
+    targets: list
+    rate_hz: object  # float or TimedArray (1-D)
+    n_sources: int
+    receptor: str
+    weight_unit: str
+    weight: float
+    delay_ms: float
+    name: str
+
+
+@dataclass(eq=False)
+class NoiseCurrent:
+    """An Ornstein-Uhlenbeck current (pA) into every neuron of ``targets``, independent per
+    neuron: stationary mean ``mean_pa``, standard deviation ``sd_pa``, correlation time
+    ``tau_ms``. Made by ``Brain.add_noise_current``."""
+
+    targets: list
+    mean_pa: float
+    sd_pa: float
+    tau_ms: float
+    name: str
 
 
 BANDS_HZ = {"delta": 2.0, "theta": 8.0, "alpha": 10.0, "beta": 20.0, "gamma": 40.0}
@@ -139,11 +195,16 @@ class StateMonitorSpec:
     indices: np.ndarray
 
 
+#: the state variable of a population's noise current (``add_noise_current``)
+NOISE_VAR = "i_noise_pa"
+
+
 class Brain:
     """A description of a spiking network to be built into a simulation.
 
     ``dt_ms`` is the global time step (ms); ``seed`` keys every random draw (connectivity,
-    initial values, Poisson sources), so the same description gives the same simulation.
+    parameters, initial values, Poisson sources and inputs, noise), so the same description
+    gives the same simulation.
     """
 
     def __init__(self, dt_ms: float = 0.1, seed: int = 0):
@@ -163,6 +224,8 @@ class Brain:
         self.populations: dict[str, Population] = {}
         self.regions: dict[str, Region] = {}
         self.projections: list[Projection] = []
+        self.poisson_inputs: list[PoissonInput] = []
+        self.noise_currents: list[NoiseCurrent] = []
         self.spike_monitors: set[str] = set()
         self.state_monitors: list[StateMonitorSpec] = []
         self.oscillators: dict[str, Oscillator] = {}
@@ -184,13 +247,22 @@ class Brain:
                 f"population {name!r}: model must be a neuron model such as "
                 f"nb.ConductanceLIF(...), got {type(model).__name__}"
             )
-        if "t_ref_ms" in model.params:
-            try:
-                ref_steps(model.params["t_ref_ms"], self.dt_ms, f"population {name!r}")
-            except ValueError as err:
-                raise ValueError(str(err)) from None
-        if model.kind == POISSON:
-            check_rate(model.rate_hz, n, self.dt_ms, f"population {name!r}: rate_hz")
+        who = f"population {name!r}"
+        for key, value in model.params.items():
+            if isinstance(value, np.ndarray) and value.shape[0] != n:
+                raise ValueError(f"{who}: {key} must have length {n}, got {value.shape[0]}")
+        ref = model.refractory_parameter
+        if ref is not None and not isinstance(model.params[ref], Distribution):
+            for t in np.unique(np.atleast_1d(model.params[ref])):
+                whole_steps(t, self.dt_ms, f"{who}: {ref}", minimum=0)
+        if isinstance(model, PoissonSource):
+            check_rate(model.rate_hz, n, self.dt_ms, f"{who}: rate_hz")
+        if isinstance(model, SpikeSource) and model.timed:
+            if model.indices.size and model.indices.max() >= n:
+                raise ValueError(f"{who}: SpikeSource index {model.indices.max()} out of "
+                                 f"range [0, {n})")  # fmt: skip
+            for t in np.unique(model.times_ms):
+                whole_steps(t, self.dt_ms, f"{who}: SpikeSource times_ms", minimum=0)
         pop = Population(self, name, int(n), model)
         self.populations[name] = pop
         return pop
@@ -234,18 +306,21 @@ class Brain:
                 delay_ms=None, receptor: str | None = None, delay_rounding: str | None = None,
                 name: str | None = None) -> Projection:  # fmt: skip
         """Connect the populations ``pre`` to ``post`` (names, regions, populations or lists
-        of these, concatenated in the order given) by ``rule``.
+        of these, concatenated in the order given) by ``rule``; returns the Projection.
 
         - weight: exactly one of ``weight_ns`` (conductance receptors), ``weight_pa`` or
-          ``weight_mv`` (current receptors): a scalar, one value per synapse, or a distribution.
-        - ``delay_ms``: conduction delay, at least one step; a scalar, one value per synapse,
-          a distribution (drawn in ms, rounded to whole steps by ``delay_rounding``, the
-          nearest step by default, and clipped at one step), or a dict
-          giving one of these per source population. Default: one step (``dt_ms``).
-          Scalars and arrays must be whole numbers of steps unless ``delay_rounding`` is
-          ``"round"``, ``"floor"`` or ``"ceil"``.
-        - ``receptor``: the target channel, e.g. ``"ampa"``, ``"gaba_a"``, ``"nmda"``,
-          ``"gaba_b"`` (ConductanceLIF) or ``"exc"``, ``"inh"`` (CurrentLIF).
+          ``weight_mv`` (current and voltage receptors): a scalar, a distribution, one value
+          per synapse (rules with a known synapse count, in the rule's order), or a matrix
+          ``[n_pre, n_post]`` (any rule: synapse ``i -> j`` takes ``W[i, j]``).
+        - ``delay_ms``: conduction delay, at least one step, with NEST's and Brian2's meaning
+          (an input that arrives at step t moves a synaptic variable at t): a scalar, a
+          distribution (drawn in ms, rounded to whole steps by ``delay_rounding``, the
+          nearest step by default, and clipped at one step), one value per synapse, a matrix
+          ``[n_pre, n_post]``, or a dict giving a scalar or distribution per source
+          population. Default: one step (``dt_ms``). Values given exactly must be whole
+          numbers of steps unless ``delay_rounding`` is ``"round"``, ``"floor"`` or ``"ceil"``.
+        - ``receptor``: the target's input, e.g. ``"ampa"``, ``"gaba_a"``, ``"nmda"``,
+          ``"gaba_b"`` (ConductanceLIF) or ``"exc"``, ``"inh"`` (CurrentLIF, DeltaLIF).
         """
         pres, posts = self.resolve(pre), self.resolve(post)
         n_pre, n_post = sum(p.n for p in pres), sum(p.n for p in posts)
@@ -256,30 +331,39 @@ class Brain:
         n_shared = sum(p.n for p in pres if p in posts)
         rule.check(n_pre, n_post, n_shared, where)
         receptor = self._check_receptor(posts, receptor, where)
+        unit, weight = self._one_weight(weight_ns, weight_pa, weight_mv, where)
+        self._check_unit(posts, receptor, unit, where)
+        n_exact = rule.expected_synapses(n_pre, n_post, n_shared)
+        exact = not hasattr(rule, "p")  # all rules but FixedProbability know their count
+        shape = (n_pre, n_post)
+        weight = self._check_synaptic(weight, n_exact, exact, shape, f"{where}: {unit}")
+        self._check_sign(weight, posts[0].model.receptors[receptor].sign, unit, receptor, where)
+        if delay_rounding not in (None, "round", "floor", "ceil"):
+            raise ValueError(f"{where}: delay_rounding must be None, 'round', 'floor' or "
+                             f"'ceil', got {delay_rounding!r}")  # fmt: skip
+        delays = self._check_delays(delay_ms, pres, n_exact, exact, shape, delay_rounding, where)
+        proj = Projection(pres, posts, rule, receptor, unit, weight, delays, delay_rounding,
+                          label, n_exact)  # fmt: skip
+        self.projections.append(proj)
+        return proj
+
+    @staticmethod
+    def _one_weight(weight_ns, weight_pa, weight_mv, where):
         units = {k: v for k, v in (("weight_ns", weight_ns), ("weight_pa", weight_pa),
                                     ("weight_mv", weight_mv)) if v is not None}  # fmt: skip
         if len(units) != 1:
             raise TypeError(f"{where}: give exactly one of {WEIGHT_UNITS}, got {sorted(units)}")
-        ((unit, weight),) = units.items()
+        return next(iter(units.items()))
+
+    @staticmethod
+    def _check_unit(posts, receptor, unit, where):
         for p in posts:
-            allowed = p.model.receptors[receptor].units
+            allowed = tuple(p.model.receptors[receptor].units)
             if unit not in allowed:
                 raise TypeError(
                     f"{where}: {unit} does not fit receptor {receptor!r} of population "
                     f"{p.name!r} ({type(p.model).__name__}); expected {' or '.join(allowed)}"
                 )
-        n_exact = rule.expected_synapses(n_pre, n_post, n_shared)
-        exact = not hasattr(rule, "p")  # all rules but FixedProbability know their count
-        weight = self._check_synaptic(weight, n_exact, exact, f"{where}: {unit}")
-        self._check_sign(weight, posts[0].model.receptors[receptor].sign, unit, receptor, where)
-        if delay_rounding not in (None, "round", "floor", "ceil"):
-            raise ValueError(f"{where}: delay_rounding must be None, 'round', 'floor' or "
-                             f"'ceil', got {delay_rounding!r}")  # fmt: skip
-        delays = self._check_delays(delay_ms, pres, n_exact, exact, delay_rounding, where)
-        proj = Projection(pres, posts, rule, receptor, unit, weight, delays, delay_rounding,
-                          label, n_exact)  # fmt: skip
-        self.projections.append(proj)
-        return proj
 
     @staticmethod
     def _check_receptor(posts, receptor, where):
@@ -302,12 +386,21 @@ class Brain:
         return receptor
 
     @staticmethod
-    def _check_synaptic(value, n, exact, what):
+    def _check_synaptic(value, n, exact, shape, what):
+        """A weight or delay: scalar, distribution, one value per synapse or a matrix."""
+        if isinstance(value, (np.ndarray, list, tuple)) and np.ndim(value) == 2:
+            arr = np.asarray(value, dtype=np.float64)
+            if arr.shape != shape:
+                raise ValueError(f"{what}: a matrix must have shape {shape} (n_pre, n_post), "
+                                 f"got {arr.shape}")  # fmt: skip
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"{what} must be finite")
+            return arr
         value = check_value(value, n if exact else None, what)
         if isinstance(value, np.ndarray) and not exact:
             raise ValueError(
                 f"{what}: one value per synapse needs a rule with a known synapse count "
-                "(not FixedProbability); use a scalar or a distribution"
+                f"(not FixedProbability); use a scalar, a distribution or a matrix {shape}"
             )
         return value
 
@@ -315,14 +408,14 @@ class Brain:
     def _check_sign(weight, sign, unit, receptor, where):
         if isinstance(weight, Distribution) or sign == 0:
             return
-        w = np.atleast_1d(weight)
+        w = np.atleast_1d(weight).ravel()
         bad = w[w * sign < 0]
         if bad.size:
             want = ">= 0" if sign > 0 else "<= 0"
             raise ValueError(f"{where}: {unit} for receptor {receptor!r} must be {want}, "
                              f"got {bad[0]}")  # fmt: skip
 
-    def _check_delays(self, delay_ms, pres, n, exact, rounding, where):
+    def _check_delays(self, delay_ms, pres, n, exact, shape, rounding, where):
         if delay_ms is None:
             delay_ms = self.dt_ms
         if isinstance(delay_ms, dict):
@@ -337,17 +430,17 @@ class Brain:
                 if not isinstance(value, (int, float, np.number, Distribution)):
                     raise ValueError(f"{where}: delay_ms[{name!r}] must be a scalar or a "
                                      f"distribution, got {type(value).__name__}")  # fmt: skip
-            return {p.name: self._check_delay(delay_ms[p.name], None, False, rounding,
+            return {p.name: self._check_delay(delay_ms[p.name], None, False, shape, rounding,
                                               f"{where}: delay_ms[{p.name!r}]")
                     for p in pres}  # fmt: skip
-        value = self._check_delay(delay_ms, n, exact, rounding, f"{where}: delay_ms")
+        value = self._check_delay(delay_ms, n, exact, shape, rounding, f"{where}: delay_ms")
         return {p.name: value for p in pres}
 
-    def _check_delay(self, value, n, exact, rounding, what):
-        value = self._check_synaptic(value, n, exact, what)
+    def _check_delay(self, value, n, exact, shape, rounding, what):
+        value = self._check_synaptic(value, n, exact, shape, what)
         if isinstance(value, Distribution):
             return value
-        ms = np.atleast_1d(value)
+        ms = np.atleast_1d(value).ravel()
         steps = delay_steps(ms, self.dt_ms, rounding or "round")
         short = (ms < self.dt_ms * (1 - 1e-6)) | (steps < 1)
         if short.any():
@@ -355,14 +448,84 @@ class Brain:
             raise ValueError(f"{what}={bad} is below one step (dt_ms={self.dt_ms}): "
                              "delays must be at least dt")  # fmt: skip
         if rounding is None:
-            off = np.abs(np.atleast_1d(value) / self.dt_ms - steps) > 1e-6 * np.maximum(1, steps)
+            off = np.abs(ms / self.dt_ms - steps) > 1e-6 * np.maximum(1, steps)
             if off.any():
-                bad = np.atleast_1d(value)[off][0]
+                bad = ms[off][0]
                 raise ValueError(
                     f"{what}={bad} is not a whole number of steps of dt_ms="
                     f"{self.dt_ms}; pass delay_rounding='round' to round it"
                 )
         return value
+
+    # ---- inputs ---------------------------------------------------------------------------
+    def add_poisson_input(self, target, rate_hz, n_sources: int = 1, *, weight_ns=None,
+                          weight_pa=None, weight_mv=None, receptor: str | None = None,
+                          delay_ms: float | None = None,
+                          name: str | None = None) -> PoissonInput:  # fmt: skip
+        """Poisson input into every neuron of ``target`` (a population, region or list),
+        independent for every neuron, drawn inside the kernel and storing no synapses: each
+        step, each neuron receives a Poisson number of spikes of mean ``n_sources *
+        rate_hz * dt`` through ``receptor``, each with the given weight (Brian2's
+        ``PoissonInput``, NEST's ``poisson_generator`` connected to every target). Any rate:
+        several spikes can arrive in one step. ``rate_hz`` is a number or a 1-D
+        ``TimedArray``; ``delay_ms`` (default one step) delays a changing rate, as a
+        generator's delay would."""
+        pops = self.resolve(target)
+        label = name or f"poisson -> {'+'.join(p.name for p in pops)}"
+        where = f"poisson input {label}"
+        if any(q.name == label for q in self.poisson_inputs):
+            raise ValueError(f"{where}: a Poisson input of that name exists; pass name=")
+        n_sources = check_int(n_sources, f"{where}: n_sources", 1)
+        if isinstance(rate_hz, TimedArray):
+            if rate_hz.values.ndim != 1:
+                raise ValueError(f"{where}: rate_hz must be a 1-D TimedArray (one rate for "
+                                 "all targets)")  # fmt: skip
+            rate_hz.steps_per_value(self.dt_ms, where)
+            if np.any(rate_hz.values < 0):
+                raise ValueError(f"{where}: rate_hz must be >= 0")
+        else:
+            rate_hz = _finite(rate_hz, f"{where}: rate_hz")
+            if rate_hz < 0:
+                raise ValueError(f"{where}: rate_hz must be >= 0, got {rate_hz}")
+        receptor = self._check_receptor(pops, receptor, where)
+        unit, weight = self._one_weight(weight_ns, weight_pa, weight_mv, where)
+        self._check_unit(pops, receptor, unit, where)
+        weight = _finite(weight, f"{where}: {unit}")
+        self._check_sign(weight, pops[0].model.receptors[receptor].sign, unit, receptor, where)
+        delay = self.dt_ms if delay_ms is None else delay_ms
+        whole_steps(delay, self.dt_ms, f"{where}: delay_ms")
+        inp = PoissonInput(pops, rate_hz, n_sources, receptor, unit, weight, float(delay), label)
+        self.poisson_inputs.append(inp)
+        return inp
+
+    def add_noise_current(self, target, *, sd_pa: float, tau_ms: float, mean_pa: float = 0.0,
+                          name: str | None = None) -> NoiseCurrent:  # fmt: skip
+        """An Ornstein-Uhlenbeck current into every neuron of ``target`` (a population,
+        region or list), independent per neuron, drawn from the counter-based generator:
+        stationary mean ``mean_pa``, standard deviation ``sd_pa`` and correlation time
+        ``tau_ms``; it starts in its stationary distribution. Each step the current is
+        advanced exactly, ``x' = m + (x - m) e + sd sqrt(1 - e^2) z`` with ``e = exp(-dt /
+        tau)`` and ``z`` standard normal, and drives the step as injected current does.
+        Record it as state variable ``"i_noise_pa"``."""
+        pops = self.resolve(target)
+        label = name or f"noise -> {'+'.join(p.name for p in pops)}"
+        where = f"noise current {label}"
+        for p in pops:
+            if isinstance(p.model, Source) or not p.model.current_input:
+                raise ValueError(f"{where}: population {p.name!r} "
+                                 f"({type(p.model).__name__}) takes no current")  # fmt: skip
+            if any(p in z.targets for z in self.noise_currents):
+                raise ValueError(f"{where}: population {p.name!r} has a noise current already")
+        mean = _finite(mean_pa, f"{where}: mean_pa")
+        sd = _finite(sd_pa, f"{where}: sd_pa")
+        tau = _finite(tau_ms, f"{where}: tau_ms")
+        if sd < 0:
+            raise ValueError(f"{where}: sd_pa must be >= 0, got {sd}")
+        if tau <= 0:
+            raise ValueError(f"{where}: tau_ms must be > 0, got {tau}")
+        noise = NoiseCurrent(pops, mean, sd, tau, label)
+        self.noise_currents.append(noise)
+        return noise
 
     # ---- rhythms -----------------------------------------------------------------------
     def add_oscillator(self, name: str, freq_hz: float | None = None, phase_rad: float = 0.0):
@@ -385,11 +548,12 @@ class Brain:
 
     def modulate(self, target, oscillator: str, depth: float = 0.0, threshold_mv: float = 0.0):
         """Let a rhythm gate populations (a population, region or list): their drive
-        (``i_bias_pa`` plus injected current for LIF cells, the rate of Poisson sources) is
-        scaled by ``1 + depth cos(phase)`` (``0 <= depth <= 1``) and their threshold lowered
-        by ``threshold_mv cos(phase)``. Each population follows at most one oscillator.
-        The drive is scaled, not shifted: a population without bias, injected current or
-        Poisson rate is untouched by ``depth``, and a negative bias swings in antiphase."""
+        (the bias current plus injected and noise current of neurons, the rate of Poisson
+        sources) is scaled by ``1 + depth cos(phase)`` (``0 <= depth <= 1``) and their
+        threshold lowered by ``threshold_mv cos(phase)``. Each population follows at most
+        one oscillator. The drive is scaled, not shifted: a population without bias,
+        injected current or Poisson rate is untouched by ``depth``, and a negative bias
+        swings in antiphase. Poisson inputs (``add_poisson_input``) are not modulated."""
         pops = self.resolve(target)
         if oscillator not in self.oscillators:
             raise ValueError(
@@ -403,7 +567,7 @@ class Brain:
             if p.name in self.modulations:
                 raise ValueError(f"population {p.name!r} already follows oscillator "
                                  f"{self.modulations[p.name][0]!r}")  # fmt: skip
-            if threshold_mv and p.model.kind not in (COND_LIF, CUR_LIF):
+            if threshold_mv and p.model.threshold_parameter is None:
                 raise ValueError(f"population {p.name!r} ({type(p.model).__name__}) has no "
                                  "threshold to modulate")  # fmt: skip
         for p in pops:
@@ -417,15 +581,16 @@ class Brain:
     def record_state(self, population, var: str, every_ms: float | None = None,
                      indices=None) -> None:  # fmt: skip
         """Sample state variable ``var`` of ``population`` every ``every_ms`` (default: every
-        step) for the neurons ``indices`` (default: all), at the start of each sampled step."""
+        step) for the neurons ``indices`` (default: all), at the start of each sampled step.
+        ``"i_noise_pa"`` samples a noise current (``add_noise_current``)."""
         pops = self.resolve(population)
         if len(pops) != 1:
             raise ValueError(f"record_state takes one population, got {[p.name for p in pops]}")
         pop = pops[0]
-        if var not in pop.model.state_vars:
+        if var not in pop.model.state and not (var == NOISE_VAR and pop.model.current_input):
             raise ValueError(
                 f"population {pop.name!r}: unknown state variable {var!r}; "
-                f"{type(pop.model).__name__} has {sorted(pop.model.state_vars)}"
+                f"{type(pop.model).__name__} has {sorted(pop.model.state)}"
             )
         every = 1 if every_ms is None else self._steps(every_ms, f"record_state({pop.name!r})")
         idx = np.arange(pop.n) if indices is None else np.asarray(indices)
@@ -442,10 +607,10 @@ class Brain:
     # ---- build --------------------------------------------------------------------------
     def build(self, backend: str = "cpu", threads: int = 1, batch: int = 1):
         """Check the description, generate connectivity and compile: returns a Simulation.
-        ``threads`` > 1 updates the neurons on that many CPU threads (same results).
-        ``batch`` > 1 builds that many independent copies of the brain (the connectivity
-        shared; own state, noise and inputs; copy 0 equals the unbatched build), advanced
-        together (on several threads, the copies are shared among them)."""
+        ``backend`` is ``"cpu"`` or ``"cuda"`` (an NVIDIA GPU). ``threads`` > 1 updates the
+        neurons on that many CPU threads (same results). ``batch`` > 1 builds that many
+        independent copies of the brain (the connectivity shared; own state, noise and
+        inputs; copy 0 equals the unbatched build), advanced together."""
         from ..engine.simulation import Simulation
 
         return Simulation(self, backend=backend, threads=threads, batch=batch)

@@ -218,3 +218,39 @@ def resolve(x, n: int, rng: np.random.Generator | None, what: str) -> np.ndarray
             raise ValueError(f"{what} must have length {n}, got {x.shape[0]}")
         return x
     return np.full(n, float(x))
+
+
+class TimedArray:
+    """Values that change with time, like Brian2's ``TimedArray``: ``values[k]`` holds from
+    ``k * dt_ms`` to ``(k + 1) * dt_ms``, and the last value holds after the end.
+    ``values`` is ``[n_times]`` (the same for every neuron) or ``[n_times, n]`` (one column
+    per neuron, where the user of the table allows it). ``dt_ms`` must be a whole multiple
+    of the brain's ``dt_ms`` (checked where the table is used).
+
+    Used for Poisson rates: ``nb.PoissonSource(rate_hz=nb.TimedArray(rates, dt_ms=10.0))``,
+    ``brain.add_poisson_input(..., rate_hz=nb.TimedArray(...))``.
+    """
+
+    def __init__(self, values, dt_ms: float):
+        arr = np.asarray(values, dtype=np.float64) if not isinstance(values, np.ndarray) \
+            else values.astype(np.float64)  # fmt: skip
+        if arr.ndim not in (1, 2) or arr.shape[0] == 0 or 0 in arr.shape:
+            raise ValueError(f"TimedArray: values must be [n_times] or [n_times, n] with "
+                             f"n_times >= 1, got shape {arr.shape}")  # fmt: skip
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("TimedArray: values must be finite")
+        self.values = arr
+        self.dt_ms = _finite(dt_ms, "TimedArray: dt_ms")
+        if self.dt_ms <= 0:
+            raise ValueError(f"TimedArray: dt_ms must be > 0, got {self.dt_ms}")
+
+    @property
+    def n_times(self) -> int:
+        return self.values.shape[0]
+
+    def steps_per_value(self, dt_ms: float, what: str) -> int:
+        """Steps of ``dt_ms`` each value holds (the table's ``dt_ms`` must be a multiple)."""
+        return whole_steps(self.dt_ms, dt_ms, f"{what}: TimedArray dt_ms")
+
+    def __repr__(self):
+        return f"TimedArray(<{self.values.shape} values>, dt_ms={self.dt_ms:g})"

@@ -18,13 +18,13 @@ def raster(sim, path, populations=None, max_per_population=200, t_range_ms=None)
     """Save a raster plot of the recorded spikes: populations stacked (in the order they
     were added), each in its own colour, at most ``max_per_population`` neurons each."""
     plt = _pyplot()
-    names = populations or [n for n in sim._display_order if n in sim._spikes.names_recorded]
+    names = populations or [n for n in sim.populations if n in sim.recorded]
     fig, ax = plt.subplots(figsize=(10, 1.2 + 0.5 * len(names) + 3))
     colours = plt.get_cmap("tab10")
     base, ticks = 0, []
     for k, name in enumerate(names):
         t_ms, idx = sim.spikes(name)
-        n = min(sim._populations[name].n, max_per_population)
+        n = min(sim.populations[name].n, max_per_population)
         keep = idx < n
         if t_range_ms is not None:
             keep &= (t_ms >= t_range_ms[0]) & (t_ms < t_range_ms[1])
@@ -48,7 +48,7 @@ def population_rates(sim, name, bin_ms):
     n_bins = max(1, int(np.ceil(sim.t_ms / bin_ms)))
     counts = np.bincount(np.minimum((t_ms / bin_ms).astype(np.int64), n_bins - 1),
                          minlength=n_bins)  # fmt: skip
-    return np.arange(n_bins) * bin_ms, counts / (sim._populations[name].n * bin_ms * 1e-3)
+    return np.arange(n_bins) * bin_ms, counts / (sim.populations[name].n * bin_ms * 1e-3)
 
 
 def rates(result, path, bin_ms=10.0, names=None):

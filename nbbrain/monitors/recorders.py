@@ -1,6 +1,6 @@
 """Monitors on the Python side: buffers handed to the kernel, and what they collected.
 
-The kernel writes spikes as (step, global index) pairs and state samples into one flat
+The kernels write spikes as (step, global index) pairs and state samples into one flat
 buffer per chunk; here they are split per population and kept as lists of chunks
 (concatenated on read).
 """
@@ -10,10 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from ..kernels import layout as L
-
-_VAR_CODE = {"v": 0, "g": 1, "rate": 1 + L.N_CHANNELS}
 
 
 def record_capacity(max_per_step, n_steps, dt_ms):
@@ -82,12 +78,11 @@ class _Packed:
 class StateRecorder:
     """Samples of one state variable of some neurons of one population."""
 
-    def __init__(self, spec, net, model):
+    def __init__(self, spec, net):
         self.spec = spec
         pop_index = net.index(spec.population)
         self.global_idx = (net.lo[pop_index] + spec.indices).astype(np.int64)
-        array, row, _unit = model.state_vars[spec.var]
-        self.code = _VAR_CODE[array] + (row if array == "g" else 0)
+        self.code = net.state_row(pop_index, spec.var)  # a row of the state, or the noise
         self._values, self._steps = [], []
 
     @staticmethod

@@ -1,7 +1,15 @@
 """Ready-made brains. Each function returns a ``Brain`` (a description: change it, then build)."""
 
-from .benchmarks import coba, cuba
+from .benchmarks import coba, cuba, many_populations
 from .microcircuit import microcircuit
 from .sensorimotor import MOTOR_POPULATIONS, SENSORY, sensorimotor
 
-__all__ = ["MOTOR_POPULATIONS", "SENSORY", "coba", "cuba", "microcircuit", "sensorimotor"]
+__all__ = [
+    "MOTOR_POPULATIONS",
+    "SENSORY",
+    "coba",
+    "cuba",
+    "many_populations",
+    "microcircuit",
+    "sensorimotor",
+]

@@ -1,4 +1,5 @@
-"""The COBA and CUBA benchmarks of Brette et al. (2007), benchmarks 1 and 2.
+"""The COBA and CUBA benchmarks of Brette et al. (2007), benchmarks 1 and 2, and COBA cut
+into many small populations.
 
 Both are the balanced network of Vogels & Abbott (2005): 4,000 LIF neurons, 80 %
 excitatory, random connectivity with p = 0.02, membrane time constant 20 ms, threshold
@@ -11,14 +12,18 @@ excitatory, random connectivity with p = 0.02, membrane time constant 20 ms, thr
 - CUBA: current-based exponential synapses of 1.62 mV and -9 mV (Brian2's ``we``, ``wi``:
   jumps of ``i / g_leak``), leak reversal -49 mV (above threshold: the neurons fire
   without input), ``v ~ U(-60, -50) mV``.
+- ``many_populations``: COBA with fixed in-degrees cut into many populations, each with its
+  own threshold and its own projections (the brains of many small regions).
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..model.brain import Brain
 from ..model.connectivity import FixedIndegree, FixedProbability
-from ..model.neurons import ConductanceLIF, CurrentLIF
 from ..model.values import Normal, Uniform
+from ..neurons import ConductanceLIF, CurrentLIF
 
 
 def _network(brain, model, n_neurons, connectivity, **weights):
@@ -67,6 +72,36 @@ def cuba(n_neurons: int = 4000, seed: int = 1, dt_ms: float = 0.1, record: bool 
              exc=("exc", "weight_mv", 1.62), inh=("inh", "weight_mv", -9.0))  # fmt: skip
     for pop in brain.populations.values():
         pop.init(v=Uniform(-60, -50))
+    if record:
+        brain.record_spikes(["exc", "inh"])
+    return brain
+
+
+def many_populations(n_populations: int = 500, n_neurons: int = 25_000, seed: int = 1,
+                     dt_ms: float = 0.1, record: bool = False) -> Brain:  # fmt: skip
+    """COBA (64 excitatory and 16 inhibitory inputs per neuron) cut into ``n_populations``
+    populations of equal size (80 % of them excitatory, in the regions ``exc`` and ``inh``),
+    each with its own threshold (-50.5 to -49.5 mV) and its own two projections (from
+    ``exc`` and from ``inh``): the same neurons, synapse counts and activity at any number
+    of populations, to measure what many small populations cost."""
+    if n_populations < 5 or n_neurons % n_populations:
+        raise ValueError(f"many_populations: n_populations={n_populations} must be >= 5 and "
+                         f"divide n_neurons={n_neurons}")  # fmt: skip
+    brain = Brain(dt_ms=dt_ms, seed=seed)
+    size, n_exc = n_neurons // n_populations, n_populations * 4 // 5
+    thresholds = np.linspace(-50.5, -49.5, n_populations)
+    exc, inh = brain.add_region("exc"), brain.add_region("inh")
+    for k in range(n_populations):
+        region = exc if k < n_exc else inh
+        cell = ConductanceLIF(v_thresh_mv=float(thresholds[k]), t_ref_ms=5, tau_ampa_ms=5,
+                              tau_gaba_a_ms=10, e_gaba_a_mv=-80)  # fmt: skip
+        pop = region.add_population(f"p{k:04d}", size, cell)
+        pop.init(v=Normal(-65, 5), g_ampa=Normal(40, 15, low=0), g_gaba_a=Normal(200, 120, low=0))
+    for pop in list(brain.populations.values()):
+        brain.connect("exc", pop, FixedIndegree(64, allow_multapses=True), weight_ns=6.0,
+                      receptor="ampa", name=f"exc -> {pop.name}")  # fmt: skip
+        brain.connect("inh", pop, FixedIndegree(16, allow_multapses=True), weight_ns=67.0,
+                      receptor="gaba_a", name=f"inh -> {pop.name}")  # fmt: skip
     if record:
         brain.record_spikes(["exc", "inh"])
     return brain

@@ -22,12 +22,9 @@ Network (``network_params.py``):
 - Delays: normal with means 1.5 ms (excitatory sources) and 0.75 ms (inhibitory sources)
   (l. 100-102), relative sd 0.5 (l. 104). NEST redraws values below 0.5 dt and rounds to the
   grid, so the shortest delay is one step (``network.py`` l. 484-494); so does the truncated
-  normal here. Every delay then gets one step more (``Normal(mean + dt, sd, low=1.5 dt,
-  truncate=True)``): NEST adds an input that arrives at step t
-  to the synaptic current after that step's update, so that it first moves the membrane at
-  step t + 1, where nbbrain adds it before the update (see the user guide's exact-delay
-  rule); with one step more, each input first moves the membrane at the same step as in
-  NEST.
+  normal here (``Normal(mean, sd, low=0.5 dt, truncate=True)``). nbbrain's delays mean what
+  NEST's do: an input arriving at step t enters the synaptic current after that step's
+  update and first moves the membrane at step t + 1, in both.
 - Neurons: ``iaf_psc_exp`` (l. 64) = :class:`CurrentLIF` with ``C_m = 250 pF``,
   ``tau_m = 10 ms`` (so ``g_leak = 25 nS``), ``E_L = -65 mV``, ``V_th = -50 mV``,
   ``V_reset = -65 mV``, ``t_ref = 2 ms``, ``tau_syn = 0.5 ms`` for both receptors (l. 128-140).
@@ -40,12 +37,8 @@ Network (``network_params.py``):
   ``K_ext = 1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100`` (l. 109) and ``bg_rate = 8 Hz``
   (l. 111); ``"poisson"`` gives every neuron an independent Poisson train at
   ``K_ext * 8 Hz`` with the excitatory weight 87.81 pA and delay 1.5 ms (l. 113;
-  ``network.py`` l. 421-422, 532-546). nbbrain's :class:`PoissonSource` spikes at most once
-  per step, and ``K_ext * 8 Hz`` is above ``1 / dt`` (12.8 to 23.2 kHz at dt = 0.1 ms), so each
-  neuron's train is the sum of ``m`` sources at ``K_ext * 8 / m`` Hz (``m`` chosen so that
-  ``rate * dt <= POISSON_MAX_P``), connected one-to-one to the neuron with ``FromArrays``.
-  The sum of ``m`` Bernoulli trains has the Poisson mean and a variance smaller by at most the
-  factor ``1 - POISSON_MAX_P``.
+  ``network.py`` l. 421-422, 532-546): here ``Brain.add_poisson_input`` (a Poisson count
+  of mean ``K_ext * 8 Hz * dt`` per neuron and step, drawn in the kernel; no synapses).
 - In-degree scaling ``k_scale < 1`` (``helpers.py`` l. 203-216, ``network.py`` l. 258-271):
   synapse numbers and external in-degrees times ``k_scale``, all weights divided by
   ``sqrt(k_scale)``, and a DC current of
@@ -65,9 +58,9 @@ import math
 import numpy as np
 
 from ..model.brain import Brain
-from ..model.connectivity import FixedTotalNumber, FromArrays
-from ..model.neurons import CurrentLIF, PoissonSource
+from ..model.connectivity import FixedTotalNumber
 from ..model.values import Normal
+from ..neurons import CurrentLIF
 
 POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
 FULL_NUM_NEURONS = np.array([20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948])
@@ -99,8 +92,6 @@ V0_MEAN_MV = np.array([-68.28, -63.16, -63.33, -63.45, -63.11, -61.66, -66.72, -
 V0_SD_MV = np.array([5.36, 4.57, 4.74, 4.94, 4.94, 4.55, 5.46, 4.48])
 NEURON = dict(c_m_pf=250.0, tau_m_ms=10.0, e_l_mv=-65.0, v_th_mv=-50.0, v_reset_mv=-65.0,
               t_ref_ms=2.0, tau_syn_ms=0.5)  # fmt: skip
-#: Largest spike probability per step of one background source (``background="poisson"``).
-POISSON_MAX_P = 0.05
 
 
 def psc_over_psp(c_m_pf: float, tau_m_ms: float, tau_syn_ms: float) -> float:
@@ -187,22 +178,15 @@ def microcircuit(scale: float = 1.0, k_scale: float = 1.0, background: str = "dc
             else:
                 receptor, d = "inh", DELAY_INH_MEAN_MS
                 weight = Normal(w, sd, high=0.0, truncate=True)
-            # NEST adds an input arriving at step t to the current after that step's
-            # update (it first moves v at step t + 1); nbbrain adds it before (it moves v
-            # at step t): one step more here is NEST's delay
-            delay = Normal(d + dt_ms, d * DELAY_REL_SD, low=1.5 * dt_ms, truncate=True)
+            delay = Normal(d, d * DELAY_REL_SD, low=0.5 * dt_ms, truncate=True)
             brain.connect(source, target, FixedTotalNumber(n_syn), receptor=receptor,
                           weight_pa=weight, delay_ms=delay)  # fmt: skip
     if background == "poisson":
         for i, target in enumerate(pops):
-            rate = float(p["ext_indegrees"][i]) * BG_RATE_HZ
-            m = max(1, math.ceil(rate * dt_ms * 1e-3 / POISSON_MAX_P))
-            n = int(p["num_neurons"][i])
-            src = brain.add_population(f"bg_{POPULATIONS[i]}", n * m, PoissonSource(rate / m))
-            post = np.arange(n * m, dtype=np.int64) % n
-            brain.connect(src, target, FromArrays(np.arange(n * m, dtype=np.int64), post),
-                          receptor="exc", weight_pa=float(p["psc_ext_pa"]),
-                          delay_ms=DELAY_POISSON_MS + dt_ms)  # fmt: skip
+            brain.add_poisson_input(target, rate_hz=BG_RATE_HZ,
+                                    n_sources=int(p["ext_indegrees"][i]), receptor="exc",
+                                    weight_pa=float(p["psc_ext_pa"]), delay_ms=DELAY_POISSON_MS,
+                                    name=f"background {POPULATIONS[i]}")  # fmt: skip
     if record:
         brain.record_spikes(list(POPULATIONS))
     return brain

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from ..model.brain import Brain, Region
 from ..model.connectivity import FixedIndegree
-from ..model.neurons import ConductanceLIF, PoissonSource, SpikeSource
 from ..model.values import Uniform
+from ..neurons import ConductanceLIF, PoissonSource, SpikeSource
 
 #: The populations whose rates form the "motor readout": the striatal projection neurons of
 #: the direct (D1) and indirect (D2) pathways and the cerebellar output (deep nuclei).

@@ -8,12 +8,15 @@ the Bernoulli and all-to-all rules are whole-array numpy operations (no compilat
 with ``autapses=False`` that pair is never made.
 """
 
+import functools
 import math
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
-from ..kernels.rng import uniform64
+from ..cache import package_hash
+from ..rng import uniform64
 
 
 def fixed_probability(key, n_pre, n_post, p, self_post, autapses):
@@ -44,7 +47,7 @@ def fixed_probability(key, n_pre, n_post, p, self_post, autapses):
     return pre.astype(np.int32), post.astype(np.int32)
 
 
-@njit(cache=True, nogil=True)
+@register_jitable
 def _choose(key, row, n, k, exclude, multapses, mark, out, pos):
     """``k`` indices from ``[0, n)`` without ``exclude`` (-1 for none): uniform with
     replacement, or a uniform k-subset (Floyd's algorithm) without multapses."""
@@ -68,18 +71,31 @@ def _choose(key, row, n, k, exclude, multapses, mark, out, pos):
         out[pos + d] = c + 1 if exclude >= 0 and c >= exclude else c
 
 
-@njit(cache=True, nogil=True)
+@functools.cache
+def _fixed_degree_kernel():
+    """The compiled ``fixed_degree``, keyed on nbbrain's sources too (it inlines
+    ``rng.py``: see ``nbbrain/cache.py``)."""
+    source = package_hash()
+
+    @njit(cache=True, nogil=True)
+    def fixed_degree(key, n_rows, n_other, k, self_other, autapses, multapses):
+        assert source == source  # the cache key
+        rows = np.empty(n_rows * k, np.int32)
+        other = np.empty(n_rows * k, np.int32)
+        mark = np.zeros(n_other, np.bool_)
+        for r in range(n_rows):
+            exclude = -1 if autapses else self_other[r]
+            rows[r * k : (r + 1) * k] = r
+            _choose(key, r, n_other, k, exclude, multapses, mark, other, r * k)
+        return rows, other
+
+    return fixed_degree
+
+
 def fixed_degree(key, n_rows, n_other, k, self_other, autapses, multapses):
     """Each of ``n_rows`` neurons gets exactly ``k`` partners among ``n_other``; returns
     (row index, partner index) pairs, rows in order."""
-    rows = np.empty(n_rows * k, np.int32)
-    other = np.empty(n_rows * k, np.int32)
-    mark = np.zeros(n_other, np.bool_)
-    for r in range(n_rows):
-        exclude = -1 if autapses else self_other[r]
-        rows[r * k : (r + 1) * k] = r
-        _choose(key, r, n_other, k, exclude, multapses, mark, other, r * k)
-    return rows, other
+    return _fixed_degree_kernel()(key, n_rows, n_other, k, self_other, autapses, multapses)
 
 
 def fixed_total_number(key, n_pre, n_post, n, self_post, autapses):

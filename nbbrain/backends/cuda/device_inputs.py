@@ -41,15 +41,10 @@ def is_device_array(a):
     return bool(getattr(a, "__cuda_ndarray__", False))
 
 
-def check_device_input(sim, x, desc, what, spikes, form):
+def check_device_input(backend, x, desc, what, spikes, form):
     """``x`` (described by ``desc``) as a device array ``[copies, rows, n]`` sharing its
     memory, after every check, and whether it varies per step; ``form(shape)`` gives that
-    and the axes to insert (``inputs._form``)."""
-    if sim.backend != "cuda":
-        raise TypeError(
-            f"{what}: GPU memory ({_described(desc)}) for a simulation on backend='cpu'; "
-            "pass a host array (x.cpu() for a tensor), or build with backend='cuda'"
-        )
+    and the axes to insert (``engine/inputs._form``)."""
     if desc.get("mask") is not None:
         raise ValueError(f"{what}: masked CUDA arrays are not supported")
     varying, axes = form(tuple(desc["shape"]))
@@ -68,10 +63,10 @@ def check_device_input(sim, x, desc, what, spikes, form):
     if strides is not None and min(strides, default=0) < 0:
         raise ValueError(f"{what}: negative strides {tuple(strides)} are not supported; "
                          "pass a copy (x.contiguous())")  # fmt: skip
-    arr = _wrap(sim._device.cuda, x, _with_axes(desc, axes), what)
+    arr = _wrap(backend.cuda, x, _with_axes(desc, axes), what)
     if dtype != np.uint8 and spikes:
         arr = arr.view(np.uint8)  # same bytes: bool and int8 0/1 are uint8 0/1
-    if dtype != np.bool_ and _count_bad(sim._device, arr, spikes):
+    if dtype != np.bool_ and _count_bad(backend, arr, spikes):
         raise ValueError(f"{what}: spikes must be 0 or 1" if spikes else
                          f"{what}: the current must be finite (no NaN or inf)")  # fmt: skip
     return arr, varying
@@ -95,7 +90,7 @@ def _with_axes(desc, axes):
 
 def _wrap(cuda, x, desc, what):
     """A numba device array over the memory ``desc`` describes (no copy)."""
-    from .cuda_backend import _simulated
+    from .backend import _simulated
 
     if not _simulated():
         if 0 in desc["shape"]:  # nothing to read (and the pointer may be null)
@@ -124,13 +119,13 @@ class _ArrayInterface:
 
 def _count_bad(backend, arr, spikes):
     """How many values of ``arr`` the run would refuse (one pass on the device)."""
-    from . import cuda_backend
+    from ... import config
     from .device_checks import count_bad
 
     if arr.size == 0:
         return 0
     out = backend.cuda.to_device(np.zeros(1, np.int64))
-    threads = cuda_backend.SIM_THREADS if backend.simulated else 256
+    threads = config.get("CUDA_SIM_THREADS") if backend.simulated else 256
     blocks = 1 if backend.simulated else min(1024, -(-arr.size // threads))
     count_bad[blocks, threads](arr, spikes, out)
     return int(out.copy_to_host()[0])
@@ -152,7 +147,7 @@ class DevicePack:
         return buf
 
 
-def chunk_input(sim, pieces, dtype, rows, width, start, chunk):
+def chunk_input(batch, pieces, dtype, rows, width, start, chunk):
     """The chunk's input of one kind when some of it is on the device: the input itself
     when the kernel can read its rows in place (the only input of its kind, the kernel's
     dtype, one C-contiguous block per chunk), else a ``DevicePack``. ``pieces``: (column,
@@ -160,7 +155,7 @@ def chunk_input(sim, pieces, dtype, rows, width, start, chunk):
     parts = [(col, x[:, start : start + chunk] if var else x) for col, x, var in pieces]
     if len(parts) == 1:
         x = parts[0][1]
-        if (is_device_array(x) and x.dtype == dtype and x.shape == (sim.batch, rows, width)
+        if (is_device_array(x) and x.dtype == dtype and x.shape == (batch, rows, width)
                 and x.is_c_contiguous()):  # fmt: skip
             return x
-    return DevicePack((sim.batch, rows, width), dtype, parts)
+    return DevicePack((batch, rows, width), dtype, parts)

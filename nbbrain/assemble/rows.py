@@ -22,9 +22,10 @@ import numpy as np
 from numba import njit, prange
 from numba.extending import register_jitable
 
-from ..kernels.rng import hash3
+from ..cache import package_hash
 from ..model.brain import delay_steps
 from ..model.values import LogNormal, Normal, Uniform
+from ..rng import hash3, normal, uniform53
 
 #: weight kinds of ``fill_rows`` (``wpar[0]``)
 W_CONST, W_NORMAL, W_UNIFORM, W_LOGNORMAL = 0, 1, 2, 3
@@ -123,71 +124,6 @@ def _delay(u32, thr, guide):
     return k
 
 
-def _ziggurat_tables(layers=128, r=3.442619855899, v=9.91256303526217e-3):
-    """Layer edges ``x`` and ratios ``x[i + 1] / x[i]`` of the normal ziggurat with 128
-    layers (Marsaglia & Tsang 2000, in Doornik's 2005 form: ``r`` the start of the tail,
-    ``v`` the area of each layer)."""
-    x = np.zeros(layers + 1)
-    f = math.exp(-0.5 * r * r)
-    x[0], x[1] = v / f, r
-    for i in range(2, layers):
-        x[i] = math.sqrt(-2.0 * math.log(v / x[i - 1] + f))
-        f = math.exp(-0.5 * x[i] * x[i])
-    return x, x[1:] / x[:-1]
-
-
-_ZIG_X, _ZIG_R = _ziggurat_tables()
-_ZIG_TAIL = _ZIG_X[1]
-_S11, _M7 = np.uint64(11), np.uint64(0x7F)
-_F53 = 1.0 / 2.0**53
-
-
-@register_jitable
-def _uniform53(h):
-    """A float in [0, 1) from the top 53 bits of ``h``."""
-    return np.int64(h >> _S11) * _F53
-
-
-@register_jitable
-def normal(key, a, b):
-    """A standard normal draw for counters (a, b), exact (the ziggurat method: one 64-bit
-    draw gives the layer, 7 bits, and the abscissa, 53 bits; 99 % of draws end here; the
-    others go on in ``_normal_rest``, kept out of line so that this stays small)."""
-    h = hash3(key, a, np.uint64(b) << np.uint64(8))
-    u = 2.0 * _uniform53(h) - 1.0
-    i = np.int64(h & _M7)
-    if abs(u) < _ZIG_R[i]:
-        return u * _ZIG_X[i]
-    return _normal_rest(key, a, b, h)
-
-
-@njit(nogil=True, error_model="numpy", inline="never")
-def _normal_rest(key, a, b, h):
-    """The ziggurat's other cases: the wedge of a layer and the tail, and new attempts
-    with counters ``(a, b * 2**8 + attempt)`` (b < 2**55)."""
-    zx, zr = _ZIG_X, _ZIG_R
-    for attempt in range(1 << 8):
-        if attempt > 0:
-            h = hash3(key, a, (np.uint64(b) << np.uint64(8)) | np.uint64(attempt))
-        u = 2.0 * _uniform53(h) - 1.0
-        i = np.int64(h & _M7)
-        if abs(u) < zr[i]:
-            return u * zx[i]
-        h2 = hash3(key, ~np.uint64(a), (np.uint64(b) << np.uint64(8)) | np.uint64(attempt))
-        if i == 0:  # the tail beyond r, drawn until accepted (Marsaglia 1964)
-            for k in range(1 << 16):
-                t = -math.log(1.0 - _uniform53(hash3(h2, k, 0))) / _ZIG_TAIL
-                y = -math.log(1.0 - _uniform53(hash3(h2, k, 1)))
-                if y + y >= t * t:
-                    return _ZIG_TAIL + t if u > 0 else -_ZIG_TAIL - t
-        x = u * zx[i]
-        f0 = math.exp(-0.5 * (zx[i] * zx[i] - x * x))
-        f1 = math.exp(-0.5 * (zx[i + 1] * zx[i + 1] - x * x))
-        if f1 + _uniform53(h2) * (f0 - f1) < 1.0:
-            return x
-    return 0.0  # unreachable in practice: each attempt is accepted with probability > 0.9
-
-
 @register_jitable
 def _weight(kind, wpar, key, row, j):
     """Weight of synapse ``j`` of ``row`` (``kind``: a ``W_*`` constant of the caller, so
@@ -196,7 +132,7 @@ def _weight(kind, wpar, key, row, j):
     if kind == W_CONST:
         return a
     if kind == W_UNIFORM:
-        return a + (b - a) * _uniform53(hash3(key, row, j))
+        return a + (b - a) * uniform53(hash3(key, row, j))
     w = _from_normal(kind, a, b, normal(key, row, j))
     attempt = 0  # truncated: draw again (counters (row, j + attempt * 2**40))
     while wpar[5] and (w < wpar[3] or w > wpar[4]) and attempt < (1 << 14):
@@ -212,7 +148,9 @@ def _from_normal(kind, a, b, z):
 
 @functools.cache
 def make_fill_rows(kind):
-    """``fill_rows`` for weights of kind ``kind`` (a compile-time constant)."""
+    """``fill_rows`` for weights of kind ``kind`` (a compile-time constant), keyed on
+    nbbrain's sources too (it inlines ``rng.py``: see ``nbbrain/cache.py``)."""
+    source = package_hash()
 
     @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
     def fill_rows(keys, counts, cursor, post_global, post_scale, self_post, autapses,
@@ -226,6 +164,7 @@ def make_fill_rows(kind):
         streams; one 64-bit draw gives a synapse's target (low 32 bits) and delay (high 32
         bits). ``bad[r]``: a drawn weight of the wrong ``sign`` or not finite (0 if none),
         for the caller."""
+        assert source == source  # the cache key (see make_fill_rows)
         n_post = post_global.shape[0]
         for r in prange(counts.shape[0]):
             th, gd = thr[src_of_row[r]], guide[src_of_row[r]]
@@ -248,13 +187,14 @@ def make_fill_rows(kind):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def sort_rows(rows, syn, weight, shift, mask, n_slots, part_of, seg):
+def sort_rows(rows, syn, weight, tag, shift, mask, n_slots, part_of, seg):
     """Order each row by target part, then by delay, keeping the order of equal keys (a
     counting sort); ``seg[r * parts + p]`` is where part ``p`` of row ``r`` starts.
     ``part_of[target]`` (uint8; ``parts`` of them): each thread of the propagation owns one
     part of the neurons. Within a part, a spike's synapses arrive step after step, each
-    step's a contiguous run."""
+    step's a contiguous run. ``tag`` (one per synapse, or none) moves with its synapse."""
     parts = (seg.shape[0] - 1) // (rows.shape[0] - 1)
+    tagged = tag.shape[0] > 0
     for r in prange(rows.shape[0] - 1):
         a, e = rows[r], rows[r + 1]
         pos = np.zeros(parts * n_slots + 1, np.int64)
@@ -271,6 +211,7 @@ def sort_rows(rows, syn, weight, shift, mask, n_slots, part_of, seg):
         if e - a < 2:
             continue
         s, w = syn[a:e].copy(), weight[a:e].copy()
+        t = tag[a:e].copy() if tagged else tag[:0]
         for j in range(e - a):
             x = s[j]
             k = np.int64(x >> shift)
@@ -278,6 +219,8 @@ def sort_rows(rows, syn, weight, shift, mask, n_slots, part_of, seg):
                 k += np.int64(part_of[np.int64(x & mask)]) * n_slots
             syn[a + pos[k]] = x
             weight[a + pos[k]] = w[j]
+            if tagged:
+                tag[a + pos[k]] = t[j]
             pos[k] += 1
     seg[seg.shape[0] - 1] = rows[rows.shape[0] - 1]
 

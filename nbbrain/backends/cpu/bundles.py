@@ -1,0 +1,73 @@
+"""The CPU kernel's arguments, as four named bundles (numba compiles namedtuples of arrays
+and scalars into plain structs: a field costs nothing to reach).
+
+- ``Net``: what a build fixes (constants, connectivity, input tables), shared by all copies.
+- ``Blocks``: the blocks of neurons the threads update this run, in neuron order.
+- ``State``: one copy's state and scratch (a batch passes arrays with a leading copy axis).
+- ``Chunk``: one chunk's inputs and outputs (likewise per copy in a batch).
+
+The fields only some brains use (rhythms, Poisson inputs, noise, spike trains, timed rates,
+monitors) are ``None`` where the brain has none of them: numba compiles every array of its
+arguments into the kernel's entry, at a cost that grows faster than their number, and the
+branches that would read a ``None`` are pruned with the feature. (Flat: numba's parallel
+loops do not take namedtuples nested in namedtuples.)
+"""
+
+from collections import namedtuple
+
+#: the fields of each feature (``None`` where a brain lacks the feature)
+NET_OPTIONAL = {
+    "oscillators": ("osc_freq", "osc_phase"),
+    "poisson_inputs": ("pin_q", "pin_lo", "pin_hi", "pin_off", "pin_chan", "pin_w", "pin_woff",
+                       "pin_wpn", "pin_m", "pin_lam", "pin_roff", "pin_rlen", "pin_rdiv",
+                       "pin_delay"),
+    "noise": ("nz_q", "nz_lo", "nz_hi", "nz_off", "nz_mean", "nz_decay", "nz_amp"),
+    "trains": ("tr_step", "tr_idx", "tr_ptr"),
+    "timed_rates": ("tm_off", "tm_rows", "tm_width", "tm_div", "tm_values"),
+}  # fmt: skip
+Net = namedtuple("Net", [
+    "dt_ms", "n", "n_slots", "act_max_new", "rec_max",
+    "pop_lo", "pop_rec", "pop_of", "grp_lo", "cpar", "pn", "pn_off",
+    "indptr", "syn", "weight", "shift", "mask",
+    *(f for fields in NET_OPTIONAL.values() for f in fields),
+])  # fmt: skip
+
+BLOCKS_OPTIONAL = {
+    "oscillators": ("osc", "depth", "thr"),
+    "poisson_inputs": ("pin_ptr", "pin_seg"),
+    "noise": ("nz_ptr", "nz_seg"),
+    "trains": ("timed",),
+}
+Blocks = namedtuple("Blocks", [
+    "kind", "unit", "lo", "hi", "pop", "slot", "cur", "spk", "part_ptr", "part_blocks",
+    *(f for fields in BLOCKS_OPTIONAL.values() for f in fields),
+])  # fmt: skip
+
+STATE_OPTIONAL = {
+    "poisson_inputs": ("pin_key", "pin_thr", "pin_guide", "pin_row", "pin_buf"),
+    "noise": ("nz_key",),
+    "trains": ("tr_cur",),
+}
+State = namedtuple("State", [
+    "st", "ref", "noise", "inbox", "act", "pending", "spikes", "blk_n", "pop_key", "ctr",
+    *(f for fields in STATE_OPTIONAL.values() for f in fields),
+])  # fmt: skip
+
+#: ``State.ctr``: spikes in flight, spikes recorded, the step until which ``pending`` holds
+CTR_ACT, CTR_REC, CTR_PEND = 0, 1, 2
+
+CHUNK_OPTIONAL = {"monitors": ("mon_var", "mon_every", "mon_ptr", "mon_idx", "mon_out",
+                               "mon_pos")}  # fmt: skip
+Chunk = namedtuple("Chunk", [
+    "cur_in", "cur_vary", "spk_in", "spk_vary", "counts", "step_counts", "rec_step",
+    "rec_idx", *CHUNK_OPTIONAL["monitors"],
+])  # fmt: skip
+
+
+def bundle(cls, optional, features, **fields):
+    """``cls(**fields)`` with the fields of absent ``features`` (a dict of flags) ``None``."""
+    for feature, names in optional.items():
+        if not features[feature]:
+            for name in names:
+                fields[name] = None
+    return cls(**fields)

@@ -1,0 +1,503 @@
+"""The CPU kernel: advance a whole brain by many steps in one compiled call.
+
+One step (docs/architecture.md, "One step"):
+  0. state monitors sample the state at the start of the step;
+  1. block by block (a thread per part of the neurons): Poisson inputs add their spikes to
+     the input arriving now (the inbox, filled at the end of the last step) and noise
+     currents advance; every neuron integrates, takes its input and is checked against its
+     threshold (the generated loops, ``backends/codegen.py``); sources emit;
+  2. spike counts and spike monitors accumulate; each spike joins the spikes in flight;
+  3. the synapses of spikes in flight whose delay ends at the next step add their weights
+     into the inbox (a ring buffer read the other way round: see ``run_chunk``).
+Arrays only: the Python side (``backends/cpu/backend.py``) validates and packs everything.
+"""
+
+import pickle
+import traceback
+import types
+
+import numpy as np
+from numba import njit, prange
+from numba.core.caching import NullCache
+from numba.extending import register_jitable
+
+from ...assemble.neurons import U_GIVEN, U_NEURONS, U_POISSON
+from ...rhythms import oscillation
+from ...rng import normal, poisson_count, poisson_table, stream32, uniform32, word32
+from .bundles import CTR_ACT, CTR_PEND, CTR_REC, Chunk, State
+from .prefetch import prefetch
+
+_F0, _F1 = np.float32(0.0), np.float32(1.0)
+_AHEAD = 8  # spikes in flight between a run's prefetch and its delivery
+_MS_TO_S = np.float32(1e-3)
+
+# error_model="numpy": float division by zero gives inf instead of raising, so the loops
+# carry no exception branches (with them, they neither vectorise nor inline well).
+# fastmath={"contract"}: a * b + c may fuse into one FMA, as CUDA does by default; no
+# reassociation, so results stay deterministic.
+# _nrt=False: the kernels allocate nothing and pass arrays they borrow, so they need no
+# reference counts (counted, every call of an inner function with the bundles counted each
+# of their arrays up and down: a microsecond a step).
+_OPTS = dict(error_model="numpy", fastmath={"contract"}, _nrt=False)
+# the per-block functions: compiled into the kernels that call them (no dispatcher, no
+# Python wrapper, no cache entry of their own: a shorter first compilation)
+inner = register_jitable(**_OPTS)
+
+
+def kernel(fn, parallel=False, cache=True):
+    """``fn`` compiled as a kernel (``cache``: kept in numba's disk cache)."""
+    return njit(cache=cache, nogil=True, parallel=parallel, **_OPTS)(fn)
+
+
+def call(kernel_fn, *args):
+    """Call a kernel; where its entry in numba's disk cache cannot be loaded (written by
+    another version of nbbrain or of a user's model, whose classes or modules are gone),
+    compile it afresh instead, without the cache."""
+    try:
+        return kernel_fn(*args)
+    except (ImportError, AttributeError, EOFError, pickle.UnpicklingError) as err:
+        if not any("caching" in f.filename for f in traceback.extract_tb(err.__traceback__)):
+            raise
+        kernel_fn._cache = NullCache()
+        return kernel_fn(*args)
+
+
+@inner
+def _poisson(key, step, p_scale, lo, hi, off, rate, spikes, n_spikes):
+    """Neuron ``lo + i`` (``i < hi - lo``) spikes with probability ``rate[lo + i] * dt``
+    (rate in Hz), drawn from (key, step, neuron index in its population: ``off + i``)."""
+    for i in range(hi - lo):
+        if uniform32(key, step, off + i) < rate[lo + i] * p_scale:
+            spikes[n_spikes] = lo + i
+            n_spikes += 1
+    return n_spikes
+
+
+@inner
+def _poisson_timed(key, step, p_scale, lo, hi, off, div, rows, base, width, values, spikes,
+                   n_spikes):  # fmt: skip
+    """As ``_poisson``, the rates read from a TimedArray (``rows`` rows of ``width`` rates
+    from ``values[base]``, each for ``div`` steps)."""
+    base = base + min(step // div, rows - 1) * width
+    for i in range(hi - lo):
+        rate = values[base + (off + i if width > 1 else 0)]
+        if uniform32(key, step, off + i) < rate * p_scale:
+            spikes[n_spikes] = lo + i
+            n_spikes += 1
+    return n_spikes
+
+
+@inner
+def _given(lo, row, spikes, n_spikes):
+    """User-given spikes: ``row[i]`` nonzero means neuron ``lo + i`` spikes now."""
+    for i in range(row.shape[0]):
+        if row[i]:
+            spikes[n_spikes] = lo + i
+            n_spikes += 1
+    return n_spikes
+
+
+@inner
+def _trains(lo, hi, p, step, row, has_row, tr_step, tr_idx, tr_ptr, tr_cur, spikes, n_spikes):
+    """Spikes at given times (population ``p``'s train, from its cursor on), merged with the
+    run's given spikes ``row`` where ``has_row``."""
+    c, end = tr_cur[p], tr_ptr[p + 1]
+    if has_row:
+        for i in range(lo, hi):
+            hit = row[i - lo] != 0
+            if c < end and tr_step[c] == step and tr_idx[c] == i:
+                hit = True
+                c += 1
+            if hit:
+                spikes[n_spikes] = i
+                n_spikes += 1
+    else:
+        while c < end and tr_step[c] == step:
+            spikes[n_spikes] = tr_idx[c]
+            n_spikes += 1
+            c += 1
+    tr_cur[p] = c
+    return n_spikes
+
+
+@inner
+def _poisson_input(a, b, off, step, key, m, thr, guide, w, wo, wpn, row, buf):
+    """Poisson input into neurons ``a:b`` (number ``off`` on among the input's targets): a
+    Poisson count of spikes per neuron (the sum of ``m`` table draws: word ``index`` of the
+    stream of (input, step, draw)), added with the weight (``w``, or ``wpn[wo + index]``
+    where ``wo`` >= 0) to ``row``, the inbox of its channel. ``buf`` (scratch, at least
+    ``b - a`` words): the words are drawn first, in a loop the compiler vectorises."""
+    n = b - a
+    if m == 1:
+        lo, hi = stream32(key, step, 0)
+        for j in range(n):
+            buf[j] = word32(lo, hi, off + j)
+        if wo < 0:
+            for j in range(n):
+                row[a + j] += np.float32(poisson_count(np.uint64(buf[j]), thr, guide)) * w
+        else:
+            for j in range(n):
+                k = poisson_count(np.uint64(buf[j]), thr, guide)
+                row[a + j] += np.float32(k) * wpn[wo + off + j]
+        return
+    for j in range(n):  # (means above POISSON_TABLE_MEAN: rare)
+        k = 0
+        for d in range(m):
+            lo, hi = stream32(key, step, d)
+            k += poisson_count(np.uint64(word32(lo, hi, off + j)), thr, guide)
+        ww = w if wo < 0 else wpn[wo + off + j]
+        row[a + j] += np.float32(k) * ww
+
+
+@inner
+def _refresh_poisson_tables(step, delay, rdiv, rlen, roff, lam, thr, guide, now):
+    """Inputs whose rate follows a TimedArray: the table of the rate their spikes arriving
+    now were sent at (``step - delay``), where it changed (``now``: the row each holds)."""
+    for q in range(rlen.shape[0]):
+        if rlen[q] > 1:
+            row = min(max(step - delay[q], 0) // rdiv[q], rlen[q] - 1)
+            if row != now[q]:
+                poisson_table(lam[roff[q] + row], thr[q], guide[q])
+                now[q] = row
+
+
+@inner
+def _noise(a, b, off, step, key, mean, dec, amp, noise):
+    """One exact Ornstein-Uhlenbeck step of the currents of neurons ``a:b`` (number ``off``
+    on among the current's targets; a normal draw keyed by (current, step, neuron index))."""
+    for i in range(a, b):
+        x = mean + (np.float64(noise[i]) - mean) * dec + amp * normal(key, step, off + i - a)
+        noise[i] = np.float32(x)
+
+
+@inner
+def _sample(step, n, st, noise, var, every, ptr, idx, out, pos):
+    """State monitors: write the sampled neurons' values where ``step % every == 0`` (code
+    r >= 0: row r of the state; -1: the noise current)."""
+    for m in range(var.shape[0]):
+        if step % every[m] != 0:
+            continue
+        code, p = var[m], pos[m]
+        for k in range(ptr[m], ptr[m + 1]):
+            i = idx[k]
+            out[p] = st[code * n + i] if code >= 0 else noise[i]
+            p += 1
+        pos[m] = p
+
+
+@inner
+def _join(part, parts, act, n_old, n_act, indptr, syn, shift):
+    """Fill in ``part``'s fields of the spikes in flight ``n_old:n_act`` (new this step,
+    with neuron and step fired): first synapse, end, and the step it arrives (-1: none).
+    Run on the part's thread: the reads of the new rows' starts (cache misses) are then
+    shared among the threads rather than made in the step's serial part."""
+    for q in range(n_old, n_act):
+        r, step = act[0, q], act[1, q]
+        j, e = indptr[r * parts + part], indptr[r * parts + part + 1]
+        act[2 + part, q], act[2 + parts + part, q] = j, e
+        act[2 + 2 * parts + part, q] = step + np.int64(syn[j] >> shift) if j < e else -1
+
+
+@inner
+def _deliver(step, part, parts, act, n_act, syn, weight, shift, mask, inbox):
+    """Add into ``inbox`` the synapses in ``part`` of the spikes in flight that arrive at
+    ``step`` (``syn = delay << shift | target``), in firing order. Each spike keeps, per
+    part, its next synapse, the part's end and the step that synapse arrives, so that a
+    spike with nothing arriving costs one read of that step."""
+    nxt, cur, end = 2 + 2 * parts + part, 2 + part, 2 + parts + part
+    for q in range(n_act):
+        # the run of the spike _AHEAD places on, if it has one now: its first line is
+        # rarely cached, and asking early lets these misses overlap (``prefetch``)
+        if q + _AHEAD < n_act and act[nxt, q + _AHEAD] == step:
+            k = np.uint64(act[cur, q + _AHEAD])
+            prefetch(syn, k)
+            prefetch(weight, k)
+        if act[nxt, q] != step:
+            continue
+        fired, j, e = act[1, q], act[cur, q], act[end, q]
+        d, later = step - fired, np.int64(-1)
+        while j < e:
+            # an unsigned index: numba adds no negative-index wraparound (7 of the loop's
+            # 17 instructions; the loop ran ~25% faster without them)
+            u = np.uint64(j)
+            x = syn[u]
+            dj = np.int64(x >> shift)
+            if dj != d:
+                later = fired + dj
+                break
+            inbox[np.int64(x & mask)] += weight[u]
+            j += 1
+        act[cur, q], act[nxt, q] = j, later
+
+
+@inner
+def _drop_delivered(act, n_act, parts):
+    """Drop the spikes whose synapses have all arrived, keeping the others in firing
+    order; returns how many are left."""
+    kept = 0
+    for q in range(n_act):
+        for part in range(parts):
+            if act[2 + 2 * parts + part, q] >= 0:
+                for f in range(act.shape[0]):
+                    act[f, kept] = act[f, q]
+                kept += 1
+                break
+    return kept
+
+
+@njit(cache=True, nogil=True)
+def in_flight_ring(n_slots, act, n_act, syn, weight, shift, mask, ring):
+    """Add the spikes in flight into ``ring[D, C * N]`` (slot ``t % D``: what arrives at
+    step t), in the order the kernel would deliver them: the ring of a checkpoint."""
+    parts = (act.shape[0] - 2) // 3
+    for q in range(n_act):
+        fired = act[1, q]
+        for part in range(parts):
+            for k in range(act[2 + part, q], act[2 + parts + part, q]):
+                x = syn[k]
+                slot = (fired + np.int64(x >> shift)) % n_slots
+                ring[slot, np.int64(x & mask)] += weight[k]
+
+
+_CHUNKS: dict = {}
+_BATCHES: dict = {}
+
+
+def _bind(fn, glob):
+    """``fn`` with the globals ``glob`` (its code and closure unchanged): the generated
+    loops reach the kernel as globals, not as closure variables, since numba keys its disk
+    cache on the pickled closure variables and a pickled function can differ from process
+    to process; the closure holds the generated source's hash instead."""
+    py = types.FunctionType(fn.__code__, glob, fn.__name__, fn.__defaults__, fn.__closure__)
+    py.__qualname__, py.__doc__ = fn.__qualname__, fn.__doc__
+    return py
+
+
+def make_run_chunk(gen, features, parallel=False):
+    """The kernel for the generated loops ``gen`` and the brain's ``features`` (flags, in the
+    order of ``FEATURES``; each a constant of the compiled function, so numba prunes the
+    branches of absent features before typing). ``parallel`` compiles the kernel over
+    threads (``prange`` over the parts of the neurons: a thread updates its part's neurons
+    and adds the synaptic input into them)."""
+    key = (gen.key, tuple(bool(f) for f in features), bool(parallel), gen.cache)
+    assert len(features) == 10  # the order of backends.base.FEATURES
+    if key in _CHUNKS:
+        return _CHUNKS[key]
+    (neurons, poisson, given, trains, timed_rates, poisson_inputs, timed_inputs, noise,
+     monitors, oscillators) = key[1]  # fmt: skip
+
+    def run_chunk(step0, n_steps, net, blk, s, ch):
+        """Advance ``n_steps`` steps from ``step0``; returns the steps done.
+
+        Stops early, at a step boundary, when the spike record buffers or the list of
+        spikes in flight could overflow; the caller grows them and calls again (a run is
+        the same whatever its chunking). ``s.ctr`` holds the number of spikes in flight,
+        of spikes recorded (from 0 each call) and the step until which ``s.pending``
+        (input restored from a checkpoint) is added into the inbox.
+        Spikes in flight: ``act[:, q]`` = (neuron, step fired, then for each part of its
+        row: next synapse, end, step that synapse arrives or -1 when all have; see
+        ``_join``, ``_deliver``) (one row per field, so that each thread's fields are its
+        own cache lines), in firing order; spikes whose rows have all arrived are dropped
+        every 16 steps. ``indptr`` points at the parts of the rows; a thread owns a part of
+        the neurons: it updates them and adds their input.
+        Rows are ordered by delay, so that what arrives at step t is, for each spike, the
+        run of synapses whose delay is t minus its firing step: at the end of each step,
+        those runs are added into ``inbox`` (the next step's input, ``float32[C * N]``,
+        which the neurons clear as they read it). Each target so receives its inputs in
+        the order a ring buffer of D slots would (by firing step, then spike, then
+        synapse), but the writes go to C * N floats instead of D * C * N: for the
+        cortical microcircuit, 0.6 MB instead of 37 MB, in cache.
+        Neurons are updated in blocks (``blk``: in neuron order; those of part p are
+        ``part_blocks[part_ptr[p]:part_ptr[p + 1]]``), each independent of the others;
+        block b lists its spikes in ``spikes[blk.lo[b]:]`` and their number in
+        ``blk_n[b]``, and the propagation then walks the blocks in neuron order: the same
+        order, so the same sums, whatever the threads. A block is searched for spikes only
+        when its update counted a neuron above threshold.
+        """
+        assert key == key  # the cache key: a closure variable (see ``_bind``)
+        n = net.n
+        parts = blk.part_ptr.shape[0] - 1
+        p_scale = np.float32(net.dt_ms) * _MS_TO_S
+        cap = ch.rec_step.shape[0]
+        act, spikes, blk_n, inbox, indptr = s.act, s.spikes, s.blk_n, s.inbox, net.indptr
+        shift, mask = net.shift, net.mask
+        n_act, n_rec, pend_until = s.ctr[CTR_ACT], s.ctr[CTR_REC], s.ctr[CTR_PEND]
+        n_new = n_act  # spikes in flight from n_new on: new this step (``_join``)
+        done = n_steps
+        for t in range(n_steps):
+            if n_rec + net.rec_max > cap or n_act + net.act_max_new > act.shape[1]:
+                done = t
+                break
+            step = step0 + t
+            if monitors:
+                _sample(step, n, s.st, s.noise, ch.mon_var, ch.mon_every, ch.mon_ptr,
+                        ch.mon_idx, ch.mon_out, ch.mon_pos)  # fmt: skip
+            if timed_inputs:
+                _refresh_poisson_tables(step, net.pin_delay, net.pin_rdiv, net.pin_rlen,
+                                        net.pin_roff, net.pin_lam, s.pin_thr, s.pin_guide,
+                                        s.pin_row)  # fmt: skip
+            # 1. the blocks, a thread per part of the neurons
+            for part in prange(parts):
+                for kb in range(blk.part_ptr[part], blk.part_ptr[part + 1]):
+                    b = blk.part_blocks[kb]
+                    lo, hi, kind = blk.lo[b], blk.hi[b], blk.kind[b]
+                    drive, dv_th = _F1, _F0
+                    if oscillators and blk.osc[b] >= 0:
+                        o = blk.osc[b]
+                        c = oscillation(net.osc_freq[o], net.osc_phase[o], step, net.dt_ms)
+                        drive = np.float32(1.0 + blk.depth[b] * c)
+                        dv_th = np.float32(-blk.thr[b] * c)
+                    m = lo
+                    if neurons and kind == U_NEURONS:
+                        if poisson_inputs:
+                            for e in range(blk.pin_ptr[b], blk.pin_ptr[b + 1]):
+                                sg = blk.pin_seg[e]
+                                q = net.pin_q[sg]
+                                if step < net.pin_delay[q]:  # nothing sent has arrived yet
+                                    continue
+                                a, z = max(lo, net.pin_lo[sg]), min(hi, net.pin_hi[sg])
+                                ch0 = net.pin_chan[q] * n
+                                _poisson_input(a, z, net.pin_off[sg] + a - net.pin_lo[sg], step,
+                                               s.pin_key[q], net.pin_m[q], s.pin_thr[q],
+                                               s.pin_guide[q], net.pin_w[q], net.pin_woff[q],
+                                               net.pin_wpn, inbox[ch0 : ch0 + n],
+                                               s.pin_buf[part])  # fmt: skip
+                        has_noise = False
+                        if noise:
+                            for e in range(blk.nz_ptr[b], blk.nz_ptr[b + 1]):
+                                sg = blk.nz_seg[e]
+                                q = net.nz_q[sg]
+                                a, z = max(lo, net.nz_lo[sg]), min(hi, net.nz_hi[sg])
+                                _noise(a, z, net.nz_off[sg] + a - net.nz_lo[sg], step,
+                                       s.nz_key[q], net.nz_mean[q], net.nz_decay[q],
+                                       net.nz_amp[q], s.noise)  # fmt: skip
+                                has_noise = True
+                        col = blk.cur[b]
+                        ext = col >= 0
+                        # (without an external current, the noise stands in; it is not read)
+                        i_ext = ch.cur_in[t * ch.cur_vary, col : col + hi - lo] if ext else s.noise
+                        g, slot = blk.unit[b], blk.slot[b]
+                        glo = net.grp_lo[g]
+                        above = update_group(slot, lo, hi, g, drive, dv_th, n, net.cpar,  # noqa: F821
+                                             net.pn, net.pn_off, glo, s.st, inbox, s.ref,
+                                             s.noise, i_ext, ext, has_noise)  # fmt: skip
+                        if above:
+                            m = fire_group(slot, lo, hi, g, dv_th, n, net.cpar, net.pn,  # noqa: F821
+                                           net.pn_off, glo, s.st, s.ref, spikes, lo)  # fmt: skip
+                    elif poisson and kind == U_POISSON:
+                        p = blk.unit[b]
+                        off = lo - net.pop_lo[p]
+                        if timed_rates and net.tm_off[p] >= 0:
+                            m = _poisson_timed(s.pop_key[p], step, p_scale * drive, lo, hi, off,
+                                               net.tm_div[p], net.tm_rows[p], net.tm_off[p],
+                                               net.tm_width[p], net.tm_values, spikes,
+                                               lo)  # fmt: skip
+                        else:
+                            m = _poisson(s.pop_key[p], step, p_scale * drive, lo, hi, off,
+                                         s.st, spikes, lo)  # fmt: skip
+                    elif (given or trains) and kind == U_GIVEN:
+                        col = blk.spk[b]
+                        c0 = max(col, 0)
+                        row = ch.spk_in[t * ch.spk_vary, c0 : c0 + hi - lo]
+                        if trains and blk.timed[b]:
+                            m = _trains(lo, hi, blk.unit[b], step, row, col >= 0, net.tr_step,
+                                        net.tr_idx, net.tr_ptr, s.tr_cur, spikes, lo)  # fmt: skip
+                        elif given and col >= 0:
+                            m = _given(lo, row, spikes, lo)
+                    blk_n[b] = m - lo
+            # 2. counts, records, the new spikes in flight, block by block in order
+            for b in range(blk.lo.shape[0]):
+                lo, m, p = blk.lo[b], blk_n[b], blk.pop[b]
+                if m == 0:
+                    continue
+                if p >= 0:
+                    ch.counts[p] += m
+                    ch.step_counts[t, p] += m
+                    if net.pop_rec[p]:
+                        for k in range(lo, lo + m):
+                            ch.rec_step[n_rec] = step
+                            ch.rec_idx[n_rec] = spikes[k]
+                            n_rec += 1
+                else:  # a block of several populations
+                    for k in range(lo, lo + m):
+                        q = net.pop_of[spikes[k]]
+                        ch.counts[q] += 1
+                        ch.step_counts[t, q] += 1
+                        if net.pop_rec[q]:
+                            ch.rec_step[n_rec] = step
+                            ch.rec_idx[n_rec] = spikes[k]
+                            n_rec += 1
+                for k in range(lo, lo + m):
+                    r = spikes[k]
+                    if indptr[r * parts] < indptr[(r + 1) * parts]:  # a row to deliver
+                        act[0, n_act], act[1, n_act] = r, step
+                        n_act += 1
+            # 3. propagation: what arrives at the next step, into the inbox (a thread per
+            # part of the targets: each writes its own neurons' inputs)
+            if s.pending.shape[0] > 0 and step + 1 < pend_until:
+                inbox += s.pending[(step + 1) % net.n_slots]
+                s.pending[(step + 1) % net.n_slots] = _F0
+            for part in prange(parts):
+                _join(part, parts, act, n_new, n_act, indptr, net.syn, shift)
+                _deliver(step + 1, part, parts, act, n_act, net.syn, net.weight, shift, mask,
+                         inbox)  # fmt: skip
+            n_new = n_act
+            if step % 16 == 0:  # (delivered spikes cost one read per step until dropped)
+                n_act = n_new = _drop_delivered(act, n_act, parts)
+        s.ctr[CTR_ACT], s.ctr[CTR_REC] = n_act, n_rec
+        return done
+
+    ns = gen.namespace
+    glob = dict(run_chunk.__globals__, update_group=ns["update_group"],
+                fire_group=ns["fire_group"])  # fmt: skip
+    compiled = kernel(_bind(run_chunk, glob), parallel, gen.cache)
+    _CHUNKS[key] = compiled
+    return compiled
+
+
+def make_run_batch(gen, features):
+    """The kernel for a batch of B copies of a brain: an outer ``prange`` over the copies
+    around the single-copy kernel (``make_run_chunk(gen, features)``, compiled serial), so
+    that the threads share the copies; the copies are independent (own state, inbox,
+    inputs, counts, records and scratch; the connectivity shared), so they need no
+    synchronisation. Copy ``c`` advances ``n_steps - done[c]`` steps from ``step0 +
+    done[c]``, its rows of the chunk's inputs and per-step counts starting at ``done[c]``;
+    it stops early, as the single-copy kernel does, when its record buffer or its list of
+    spikes in flight could overflow. ``done`` is updated in place."""
+    key = (gen.key, tuple(bool(f) for f in features), gen.cache)
+    if key in _BATCHES:
+        return _BATCHES[key]
+    (_neurons, _poisson, _given, trains, _timed_rates, poisson_inputs, _timed_inputs, noise,
+     monitors, _oscillators) = key[1]  # fmt: skip
+
+    def run_batch(step0, n_steps, done, net, blk, sb, cb):
+        """``sb``, ``cb``: a State and a Chunk whose arrays have a leading copy axis (but the
+        monitors' tables and the ``*_vary`` flags, shared)."""
+        assert key == key  # the cache key: a closure variable (see ``_bind``)
+        for c in prange(sb.st.shape[0]):
+            d = done[c]
+            if d >= n_steps:
+                continue
+            # (the fields of absent features stay None: the branches are pruned)
+            pin_key = sb.pin_key[c] if poisson_inputs else None
+            pin_thr = sb.pin_thr[c] if poisson_inputs else None
+            pin_guide = sb.pin_guide[c] if poisson_inputs else None
+            pin_row = sb.pin_row[c] if poisson_inputs else None
+            pin_buf = sb.pin_buf[c] if poisson_inputs else None
+            nz_key = sb.nz_key[c] if noise else None
+            tr_cur = sb.tr_cur[c] if trains else None
+            s = State(sb.st[c], sb.ref[c], sb.noise[c], sb.inbox[c], sb.act[c], sb.pending[c],
+                      sb.spikes[c], sb.blk_n[c], sb.pop_key[c], sb.ctr[c], pin_key, pin_thr,
+                      pin_guide, pin_row, pin_buf, nz_key, tr_cur)  # fmt: skip
+            mon_out = cb.mon_out[c] if monitors else None
+            mon_pos = cb.mon_pos[c] if monitors else None
+            ch = Chunk(cb.cur_in[c, d * cb.cur_vary :], cb.cur_vary,
+                       cb.spk_in[c, d * cb.spk_vary :], cb.spk_vary, cb.counts[c],
+                       cb.step_counts[c, d:], cb.rec_step[c], cb.rec_idx[c], cb.mon_var,
+                       cb.mon_every, cb.mon_ptr, cb.mon_idx, mon_out, mon_pos)  # fmt: skip
+            done[c] = d + _chunk(step0 + d, n_steps - d, net, blk, s, ch)  # noqa: F821
+
+    glob = dict(run_batch.__globals__, _chunk=make_run_chunk(gen, features))
+    compiled = kernel(_bind(run_batch, glob), True, gen.cache)
+    _BATCHES[key] = compiled
+    return compiled

@@ -1,1 +1,0 @@
-"""Compiled kernels: pure functions of arrays; ``equations`` holds each equation once."""

@@ -1,0 +1,12 @@
+"""Neuron models, one file each (``base.py`` holds the contract), and spike sources."""
+
+from .adex import AdEx
+from .base import NeuronModel, Param, Receptor, State
+from .conductance_lif import ConductanceLIF
+from .current_lif import CurrentLIF
+from .delta_lif import DeltaLIF
+from .izhikevich import Izhikevich
+from .sources import PoissonSource, Source, SpikeSource
+
+__all__ = ["AdEx", "ConductanceLIF", "CurrentLIF", "DeltaLIF", "Izhikevich", "NeuronModel",
+           "Param", "PoissonSource", "Receptor", "SpikeSource", "Source", "State"]  # fmt: skip
