@@ -1,11 +1,14 @@
 """Brian2 ``cpp_standalone`` baseline for the COBA benchmark.
 
 COBA = Brette et al. (2007) benchmark 1, after Vogels & Abbott (2005): 4000 conductance-based
-LIF neurons (3200 excitatory, 800 inhibitory), 2% random connectivity, no external input.
+LIF neurons (3200 excitatory, 800 inhibitory), 2% random connectivity, no external input,
+synaptic delay 0.1 ms (one step, as in nbbrain's ``nb.presets.coba``).
 
-Run with the Python of a virtualenv that has ``brian2==2.11.0`` (see README.md)::
+Run with the Python of a virtualenv that has ``brian2==2.11.0`` (see README.md), for example
+the one that ``NBBRAIN_BRIAN2_PYTHON`` names::
 
-    /work/brian2-venv/bin/python docs/benchmarks/brian2_coba.py --duration-ms 1000
+    $NBBRAIN_BRIAN2_PYTHON docs/benchmarks/brian2_coba.py --duration-ms 1000
+    path/to/brian2-venv/bin/python docs/benchmarks/brian2_coba.py --duration-ms 1000
 
 Prints one line of JSON on stdout. Timings:
 
@@ -61,7 +64,8 @@ def run_coba(args, build_dir):
     b2.seed(args.seed)  # seeds numpy and the random numbers of the generated C++ code
 
     n = N_EXC + N_INH
-    b2.defaultclock.dt = 0.1 * b2.ms
+    dt = 0.1 * b2.ms
+    b2.defaultclock.dt = dt
     neurons = b2.NeuronGroup(
         n,
         EQS,
@@ -85,11 +89,11 @@ def run_coba(args, build_dir):
     neurons.ge = "clip((randn()*1.5 + 4)*10, 0, inf)*nS"
     neurons.gi = "clip((randn()*12 + 20)*10, 0, inf)*nS"
 
-    # No explicit delay: Brian2 delivers a spike in the step in which it is emitted (after the
-    # state update), so it first acts on v in the next step.
-    syn_exc = b2.Synapses(neurons[:N_EXC], neurons, on_pre="ge += 6*nS")
+    # delay = dt (0.1 ms): a spike at step t arrives at step t + 1. nbbrain's COBA preset uses
+    # one-step delays (0.1 ms) with the same meaning, so the two now have the same delay.
+    syn_exc = b2.Synapses(neurons[:N_EXC], neurons, on_pre="ge += 6*nS", delay=dt)
     syn_exc.connect(p=0.02)
-    syn_inh = b2.Synapses(neurons[N_EXC:], neurons, on_pre="gi += 67*nS")
+    syn_inh = b2.Synapses(neurons[N_EXC:], neurons, on_pre="gi += 67*nS", delay=dt)
     syn_inh.connect(p=0.02)
     spikes = b2.SpikeMonitor(neurons)
 

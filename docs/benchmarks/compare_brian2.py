@@ -11,11 +11,16 @@ machine load. Only the time-step loop is compared:
   timing of its compiled loop), one subprocess per repeat. The repeats share one build
   directory, so only the first compiles.
 
+Brian2 runs under the Python given by ``--brian2-python`` or, by default, the environment
+variable ``NBBRAIN_BRIAN2_PYTHON`` (a Python with ``brian2==2.11.0``, see README.md). Without
+either, only nbbrain runs, and the script says so.
+
 Prints a table (median and minimum run time, mean rate, the ratio Brian2 / nbbrain) and a line
 of JSON::
 
+    export NBBRAIN_BRIAN2_PYTHON=path/to/brian2-venv/bin/python
     python docs/benchmarks/compare_brian2.py --repeat 5
-    python docs/benchmarks/compare_brian2.py --brian2-python /work/brian2-venv/bin/python
+    python docs/benchmarks/compare_brian2.py --brian2-python path/to/brian2-venv/bin/python
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,7 +38,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_BRIAN2 = Path("/work/brian2-venv/bin/python")
+#: Environment variable naming a Python with brian2==2.11.0 (the default of --brian2-python).
+BRIAN2_ENV = "NBBRAIN_BRIAN2_PYTHON"
 
 
 def parse_args(argv=None):
@@ -43,14 +50,17 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=1,
                         help="threads for both (1): NUMBA_NUM_THREADS for nbbrain, whose CPU "
                              "kernel is serial; OpenMP threads for Brian2")  # fmt: skip
-    parser.add_argument("--brian2-python", default=None,
-                        help=f"Python of a Brian2 environment (default: {DEFAULT_BRIAN2} if "
-                             "it exists; without one, only nbbrain runs)")  # fmt: skip
+    parser.add_argument("--brian2-python", default=os.environ.get(BRIAN2_ENV) or None,
+                        help=f"Python of a Brian2 2.11 environment (default: ${BRIAN2_ENV}; "
+                             "without either, only nbbrain runs)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.threads < 1:
         parser.error("--repeat and --threads must be >= 1")
-    if args.brian2_python is None and DEFAULT_BRIAN2.exists():
-        args.brian2_python = str(DEFAULT_BRIAN2)
+    if args.brian2_python is None:
+        print(f"note: no Brian2 Python (--brian2-python or {BRIAN2_ENV}): only nbbrain runs",
+              file=sys.stderr, flush=True)  # fmt: skip
+    elif shutil.which(args.brian2_python) is None:
+        parser.error(f"--brian2-python / {BRIAN2_ENV}: no Python at {args.brian2_python}")
     return args
 
 
@@ -146,7 +156,7 @@ def main(argv=None):
         print(f"brian2 / nbbrain run time: {out['ratio_median']:.2f}x (median), "
               f"{out['ratio_min']:.2f}x (min)")  # fmt: skip
     else:
-        print("no Brian2 python given (--brian2-python): nbbrain only")
+        print(f"no Brian2 Python given (--brian2-python or {BRIAN2_ENV}): nbbrain only")
     print(json.dumps(out))
     return 0
 

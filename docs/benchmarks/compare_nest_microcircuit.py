@@ -12,11 +12,20 @@ The analysis follows Dasbach et al. (2021) as the reference repository's
 distributions of single-neuron rates, ISI CVs and spike-count correlation coefficients
 (2 ms bins, 50 random neurons), compared by the two-sample KS statistic::
 
-    python docs/benchmarks/compare_nest_microcircuit.py --reference /path/to/PyNEST/src \\
-        --nest-python /work/nest-venv/bin/python --scale 0.1 --t-sim-ms 10000 --out /tmp/mc
-    python docs/benchmarks/compare_nest_microcircuit.py --analyse-only --out /tmp/mc
+    python docs/benchmarks/compare_nest_microcircuit.py --reference path/to/PyNEST/src \\
+        --nest-python path/to/nest-venv/bin/python --scale 0.1 --t-sim-ms 10000 --out out/mc
+    python docs/benchmarks/compare_nest_microcircuit.py --analyse-only --out out/mc
 
-``--reuse-nest`` keeps NEST results already in ``--out`` (only nbbrain runs again).
+or, with the two set once in the environment::
+
+    export NBBRAIN_NEST_PYTHON=path/to/nest-venv/bin/python  # a Python with NEST 3.10
+    export NBBRAIN_PD14_SRC=path/to/microcircuit-PD14-model/PyNEST/src
+    python docs/benchmarks/compare_nest_microcircuit.py --scale 0.1 --t-sim-ms 10000 --out out/mc
+
+Running NEST needs both ``--nest-python`` (default: ``$NBBRAIN_NEST_PYTHON``) and
+``--reference`` (default: ``$NBBRAIN_PD14_SRC``); without them the script stops and says
+which is missing. ``--analyse-only`` needs neither. ``--reuse-nest`` keeps NEST results
+already in ``--out`` (only nbbrain runs again) and needs them only for missing NEST files.
 
 The reference model is not part of nbbrain (GPL-2.0-or-later); see docs/microcircuit.md for
 how to obtain it and set up the NEST environment. Its parameter dictionaries are changed
@@ -28,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,6 +46,9 @@ from pathlib import Path
 
 import numpy as np
 
+#: Environment variables: the defaults of --nest-python and --reference.
+NEST_ENV = "NBBRAIN_NEST_PYTHON"
+PD14_ENV = "NBBRAIN_PD14_SRC"
 POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
 #: Published full-scale rates (Hz), network_params.py l. 78 of the reference.
 FULL_MEAN_RATES = (0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829)
@@ -54,9 +67,10 @@ def parse_args(argv=None):
     p.add_argument("--nest-seeds", type=int, nargs=2, default=(55, 56), metavar=("A", "B"),
                    help="seeds of the two NEST runs (55 56)")  # fmt: skip
     p.add_argument("--threads", type=int, default=2, help="threads of each simulator (2)")
-    p.add_argument("--reference", help="path to the reference's PyNEST/src")
-    p.add_argument("--nest-python", default="/work/nest-venv/bin/python",
-                   help="Python with NEST 3.10 (/work/nest-venv/bin/python)")  # fmt: skip
+    p.add_argument("--reference", default=os.environ.get(PD14_ENV) or None,
+                   help=f"path to the reference's PyNEST/src (default: ${PD14_ENV})")  # fmt: skip
+    p.add_argument("--nest-python", default=os.environ.get(NEST_ENV) or None,
+                   help=f"Python with NEST 3.10 (default: ${NEST_ENV})")  # fmt: skip
     p.add_argument("--out", default="microcircuit_vs_nest", help="folder for the npz files")
     p.add_argument("--analyse-only", action="store_true", help="analyse the npz files in --out")
     p.add_argument("--bin-ms", type=float, default=2.0, help="correlation bin (2 ms)")
@@ -66,9 +80,26 @@ def parse_args(argv=None):
                    help="keep nest_A.npz and nest_B.npz already in --out")  # fmt: skip
     p.add_argument("--nest-worker", metavar="SEED", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.nest_worker is None and not (args.analyse_only or args.reuse_nest or args.reference):
-        p.error("--reference PATH (the reference's PyNEST/src) is needed to run NEST")
+    if args.nest_worker is None and not (args.analyse_only or args.reuse_nest):
+        problem = missing_nest(args)
+        if problem:
+            p.error(problem)
     return args
+
+
+def missing_nest(args):
+    """What is missing to run NEST (a message naming the option and the variable), or None."""
+    if not args.nest_python:
+        return ("a Python with NEST 3.10 is needed to run NEST: pass --nest-python PATH or "
+                f"set {NEST_ENV}")  # fmt: skip
+    if shutil.which(args.nest_python) is None:
+        return f"--nest-python / {NEST_ENV}: no Python at {args.nest_python}"
+    if not args.reference:
+        return ("the reference model is needed to run NEST: pass --reference PATH (the "
+                f"PyNEST/src folder of microcircuit-PD14-model) or set {PD14_ENV}")  # fmt: skip
+    if not Path(args.reference, "microcircuit").is_dir():
+        return f"--reference / {PD14_ENV}: no microcircuit package in {args.reference}"
+    return None
 
 
 def peak_rss_mb():
@@ -153,8 +184,9 @@ def run_nbbrain(args, path):
 
 
 def run_nest(args, seed, path):
-    if not args.reference:
-        raise SystemExit(f"{path} is missing: --reference PATH is needed to run NEST")
+    problem = missing_nest(args)
+    if problem:
+        raise SystemExit(f"{path} is missing, and {problem}")
     cmd = [args.nest_python, __file__, "--nest-worker", str(seed), "--reference", args.reference,
            "--scale", str(args.scale), "--k-scale", str(args.k_scale), "--background",
            args.background, "--t-presim-ms", str(args.t_presim_ms), "--t-sim-ms",
