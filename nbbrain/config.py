@@ -71,10 +71,18 @@ def get(name):
     return _check(name, globals()[name])
 
 
+_CHECKED: list = []  # the values last found good
+
+
 def check_all():
     """Check every tunable's current value (a run does, before it changes anything)."""
+    g = globals()
+    values = [g[name] for name in (*_INT, *_CHOICES)]
+    if values == _CHECKED:
+        return
     for name in (*_INT, *_CHOICES):
         get(name)
+    _CHECKED[:] = values
 
 
 CHUNK_STEPS = _read("CHUNK_STEPS")

@@ -14,6 +14,14 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
+
+def pytest_configure(config):
+    # a kernel that numba thinks unsafe to run in parallel is a defect, not a warning (set
+    # here, not in pyproject.toml: that would import numba before the simulator is chosen)
+    config.addinivalue_line("filterwarnings",
+                            "error::numba.core.errors.NumbaParallelSafetyWarning")  # fmt: skip
+
+
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True)
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -196,8 +196,10 @@ class Simulation:
         step_counts, mon_out = self.backend_object.advance(self.step, n_steps, packed, mon,
                                                            counts, self._spike_recs)  # fmt: skip
         self.step += n_steps
-        for c in range(self.batch):
-            StateRecorder.unpack(self._state_recs[c], dataclasses.replace(mon, out=mon_out[c]))
+        if self._state_recs[0]:
+            for c in range(self.batch):
+                StateRecorder.unpack(self._state_recs[c],
+                                     dataclasses.replace(mon, out=mon_out[c]))  # fmt: skip
         return step_counts
 
     def oscillator_phase(self, name) -> float:

@@ -62,6 +62,10 @@ class SpikeRecorder:
         return sum(a.nbytes + b.nbytes for parts in self._chunks.values() for a, b in parts)
 
 
+_NONE_I, _NONE_F = np.zeros(0, np.int64), np.zeros(0, np.float32)
+_ZERO_PTR = np.zeros(1, np.int64)
+
+
 @dataclass
 class _Packed:
     var: np.ndarray
@@ -90,6 +94,9 @@ class StateRecorder:
         """Buffers for ``n_steps`` from ``step0``: the sampled steps are multiples of each
         monitor's ``every_steps``."""
         m = len(recorders)
+        if m == 0:
+            return _Packed(_NONE_I, _NONE_I, _ZERO_PTR, _NONE_I, _NONE_F, _NONE_I.copy(),
+                           _NONE_I, _NONE_I, step0)  # fmt: skip
         every = np.array([r.spec.every_steps for r in recorders], np.int64)
         first = -(-step0 // np.maximum(every, 1)) * every  # first multiple >= step0
         n_samples = np.where(

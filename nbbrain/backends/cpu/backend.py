@@ -187,11 +187,12 @@ class CpuBackend(Backend):
         none = np.full(n_pop, -1, np.int64)
         blk, self._blk_n = self._block_layout(none if cur_off is None else cur_off,
                                               none if spk_off is None else spk_off)  # fmt: skip
-        self.tr_cur[:] = net.trains.cursors(step0)[None]
+        features = self.features(mon.var.size > 0)
+        if features[FEATURES.index("trains")]:
+            self.tr_cur[:] = net.trains.cursors(step0)[None]
         step_counts = np.zeros((B, n_steps, n_pop), np.int32)
         mon_out = np.empty((B,) + mon.out.shape, np.float32)
         mon_pos = np.repeat(mon.pos[None], B, axis=0)
-        features = self.features(mon.var.size > 0)
         run = self._advance_one if B == 1 else self._advance_batch
         run(step0, n_steps, blk, cur, cur_vary, spk, spk_vary, counts, step_counts, mon,
             mon_out, mon_pos, spike_recs, features)  # fmt: skip
