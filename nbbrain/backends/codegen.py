@@ -263,10 +263,8 @@ def _cpu_update(v: _Variant) -> str:
     if bias is None:
         cur = "        i_in = _F0\n"
     else:
-        cur = (f"        cur = {bias}\n"
-               "        if ext:\n            cur = cur + i_ext[j]\n"
-               "        if has_noise:\n            cur = cur + nz[i]\n"
-               "        i_in = cur * drive\n")  # fmt: skip
+        # (flags as factors, not branches: one loop to compile, not one per case)
+        cur = f"        i_in = ({bias} + ext * i_ext[j] + has_noise * nz[i]) * drive\n"
     ref_load = "        r = ref[i]\n        refr = r > 0\n" if v.refractory else \
         "        refr = False\n"  # fmt: skip
     ref_store = "        ref[i] = r - 1 if r > 0 else 0\n" if v.refractory else ""
@@ -276,8 +274,9 @@ def _cpu_update(v: _Variant) -> str:
     return f'''
 def update_{k}(lo, hi, g, drive, dv_th, n, cpar, pn, pn_off, glo, st, inbox, ref, nz, i_ext,
              ext, has_noise):
-    """Variant {k} ({v.v.name}): integrate neurons lo:hi of group g one step, add the input
-    arriving now; returns how many end above threshold."""
+    """Variant {k} ({v.v.name}): integrate neurons lo:hi of group g one step (``ext``,
+    ``has_noise``: 1 or 0, whether ``i_ext`` and ``nz`` drive them), add the input arriving
+    now; returns how many end above threshold."""
 {hoist}{rows}{inbox}    above = _I0
     ulo = np.uint64(lo)
     for i in range(ulo, np.uint64(hi)):

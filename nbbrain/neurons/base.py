@@ -254,3 +254,29 @@ def exp_decay(dt_ms, tau_ms):
 
 def tau_m(p):
     return np.asarray(p["c_m_pf"], np.float64) / np.asarray(p["g_leak_ns"], np.float64)
+
+
+def lif_parameters(c_m_pf, g_leak_ns, e_leak_mv, v_thresh_mv, v_reset_mv, t_ref_ms) -> dict:
+    """The parameters of every leaky integrate-and-fire model, with these defaults."""
+    pos = dict(low=0.0, strict=True)
+    return {
+        "c_m_pf": Param(c_m_pf, **pos, doc="membrane capacitance"),
+        "g_leak_ns": Param(g_leak_ns, **pos, doc="leak conductance"),
+        "e_leak_mv": Param(e_leak_mv, doc="leak reversal potential"),
+        "v_thresh_mv": Param(v_thresh_mv, doc="spike threshold"),
+        "v_reset_mv": Param(v_reset_mv, doc="reset potential"),
+        "t_ref_ms": Param(t_ref_ms, low=0.0, doc="refractory period (whole steps)"),
+        "i_bias_pa": Param(0.0, doc="constant injected current"),
+    }
+
+
+class LIFModel(NeuronModel):
+    """Base of the leaky integrate-and-fire models (``lif_parameters``): refractory for
+    ``t_ref_ms``, a threshold a rhythm can shift, a bias current, a reset below threshold."""
+
+    refractory_parameter = "t_ref_ms"
+    threshold_parameter = "v_thresh_mv"
+    bias_parameter = "i_bias_pa"
+
+    def check(self, p, who):
+        check_below(p, "v_reset_mv", "v_thresh_mv", who)

@@ -21,7 +21,7 @@ g_tot``. NMDA, GABA_B and adaptation cost nothing in populations that do not use
 import numpy as np
 from numba.extending import register_jitable
 
-from .base import NeuronModel, Param, Receptor, State, check_below, exp_decay
+from .base import LIFModel, Param, Receptor, State, exp_decay, lif_parameters
 from .numerics import decay, exp_neg, mg_block
 
 _F0 = np.float32(0.0)
@@ -36,16 +36,10 @@ def membrane(v, g_tot, g_e_sum, i_in, dt_cm):
     return v_inf + (v - v_inf) * exp_neg(-dt_cm * g_tot)
 
 
-class ConductanceLIF(NeuronModel):
+class ConductanceLIF(LIFModel):
     __doc__ = __doc__
     parameters = {
-        "c_m_pf": Param(200.0, **_POS, doc="membrane capacitance"),
-        "g_leak_ns": Param(10.0, **_POS, doc="leak conductance"),
-        "e_leak_mv": Param(-60.0, doc="leak reversal potential"),
-        "v_thresh_mv": Param(-50.0, doc="spike threshold"),
-        "v_reset_mv": Param(-60.0, doc="reset potential"),
-        "t_ref_ms": Param(5.0, low=0.0, doc="refractory period (whole steps)"),
-        "i_bias_pa": Param(0.0, doc="constant injected current"),
+        **lif_parameters(200.0, 10.0, -60.0, -50.0, -60.0, 5.0),
         "tau_ampa_ms": Param(5.0, **_POS),
         "e_ampa_mv": Param(0.0),
         "tau_gaba_a_ms": Param(10.0, **_POS),
@@ -75,12 +69,6 @@ class ConductanceLIF(NeuronModel):
         "nmda": Receptor("g_nmda", {"weight_ns": 1.0}, sign=1),
         "gaba_b": Receptor("g_gaba_b", {"weight_ns": 1.0}, sign=1),
     }
-    refractory_parameter = "t_ref_ms"
-    threshold_parameter = "v_thresh_mv"
-    bias_parameter = "i_bias_pa"
-
-    def check(self, p, who):
-        check_below(p, "v_reset_mv", "v_thresh_mv", who)
 
     @classmethod
     def derive(cls, p, dt_ms):

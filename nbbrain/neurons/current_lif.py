@@ -17,7 +17,7 @@ step, adds ``p21 * i_syn`` (``current_p21``).
 import numpy as np
 from numba.extending import register_jitable
 
-from .base import NeuronModel, Param, Receptor, State, check_below, exp_decay
+from .base import LIFModel, Param, Receptor, State, exp_decay, lif_parameters
 from .numerics import decay
 
 _POS = dict(low=0.0, strict=True)
@@ -46,16 +46,10 @@ def exact_membrane(v, i_const, e_leak, g_leak, dec_m):
     return v_inf + (v - v_inf) * dec_m
 
 
-class CurrentLIF(NeuronModel):
+class CurrentLIF(LIFModel):
     __doc__ = __doc__
     parameters = {
-        "c_m_pf": Param(200.0, **_POS, doc="membrane capacitance"),
-        "g_leak_ns": Param(10.0, **_POS, doc="leak conductance"),
-        "e_leak_mv": Param(-60.0, doc="leak reversal potential"),
-        "v_thresh_mv": Param(-50.0, doc="spike threshold"),
-        "v_reset_mv": Param(-60.0, doc="reset potential"),
-        "t_ref_ms": Param(5.0, low=0.0, doc="refractory period (whole steps)"),
-        "i_bias_pa": Param(0.0, doc="constant injected current"),
+        **lif_parameters(200.0, 10.0, -60.0, -50.0, -60.0, 5.0),
         "tau_exc_ms": Param(5.0, **_POS),
         "tau_inh_ms": Param(10.0, **_POS),
     }
@@ -68,12 +62,6 @@ class CurrentLIF(NeuronModel):
         "exc": Receptor("i_exc", {"weight_pa": 1.0, "weight_mv": "g_leak_ns"}, sign=1),
         "inh": Receptor("i_inh", {"weight_pa": 1.0, "weight_mv": "g_leak_ns"}, sign=-1),
     }
-    refractory_parameter = "t_ref_ms"
-    threshold_parameter = "v_thresh_mv"
-    bias_parameter = "i_bias_pa"
-
-    def check(self, p, who):
-        check_below(p, "v_reset_mv", "v_thresh_mv", who)
 
     @classmethod
     def derive(cls, p, dt_ms):

@@ -12,34 +12,18 @@ Defaults are NEST's.
 
 import numpy as np
 
-from .base import NeuronModel, Param, Receptor, State, check_below
+from .base import LIFModel, Receptor, State, lif_parameters
 from .current_lif import exact_membrane
 
-_POS = dict(low=0.0, strict=True)
 
-
-class DeltaLIF(NeuronModel):
+class DeltaLIF(LIFModel):
     __doc__ = __doc__
-    parameters = {
-        "c_m_pf": Param(250.0, **_POS, doc="membrane capacitance"),
-        "g_leak_ns": Param(25.0, **_POS, doc="leak conductance"),
-        "e_leak_mv": Param(-70.0, doc="leak reversal potential"),
-        "v_thresh_mv": Param(-55.0, doc="spike threshold"),
-        "v_reset_mv": Param(-70.0, doc="reset potential"),
-        "t_ref_ms": Param(2.0, low=0.0, doc="refractory period (whole steps)"),
-        "i_bias_pa": Param(0.0, doc="constant injected current"),
-    }
+    parameters = lif_parameters(250.0, 25.0, -70.0, -55.0, -70.0, 2.0)
     state = {"v": State("mV", init="e_leak_mv")}
     receptors = {
         "exc": Receptor("v", {"weight_mv": 1.0}, sign=1),
         "inh": Receptor("v", {"weight_mv": 1.0}, sign=-1),
     }
-    refractory_parameter = "t_ref_ms"
-    threshold_parameter = "v_thresh_mv"
-    bias_parameter = "i_bias_pa"
-
-    def check(self, p, who):
-        check_below(p, "v_reset_mv", "v_thresh_mv", who)
 
     @classmethod
     def derive(cls, p, dt_ms):

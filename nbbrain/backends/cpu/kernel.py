@@ -320,7 +320,7 @@ def make_run_chunk(gen, features, parallel=False):
         p_scale = np.float32(net.dt_ms) * _MS_TO_S
         cap = ch.rec_step.shape[0]
         act, spikes, blk_n, inbox, indptr = s.act, s.spikes, s.blk_n, s.inbox, net.indptr
-        shift, mask = net.shift, net.mask
+        shift, mask, syn, weight = net.shift, net.mask, net.syn, net.weight
         n_act, n_rec, pend_until = s.ctr[CTR_ACT], s.ctr[CTR_REC], s.ctr[CTR_PEND]
         n_new = n_act  # spikes in flight from n_new on: new this step (``_join``)
         done = n_steps
@@ -380,7 +380,8 @@ def make_run_chunk(gen, features, parallel=False):
                         glo = net.grp_lo[g]
                         above = update_group(slot, lo, hi, g, drive, dv_th, n, net.cpar,  # noqa: F821
                                              net.pn, net.pn_off, glo, s.st, inbox, s.ref,
-                                             s.noise, i_ext, ext, has_noise)  # fmt: skip
+                                             s.noise, i_ext, _F1 if ext else _F0,
+                                             _F1 if has_noise else _F0)  # fmt: skip
                         if above:
                             m = fire_group(slot, lo, hi, g, dv_th, n, net.cpar, net.pn,  # noqa: F821
                                            net.pn_off, glo, s.st, s.ref, spikes, lo)  # fmt: skip
@@ -438,9 +439,8 @@ def make_run_chunk(gen, features, parallel=False):
                 inbox += s.pending[(step + 1) % net.n_slots]
                 s.pending[(step + 1) % net.n_slots] = _F0
             for part in prange(parts):
-                _join(part, parts, act, n_new, n_act, indptr, net.syn, shift)
-                _deliver(step + 1, part, parts, act, n_act, net.syn, net.weight, shift, mask,
-                         inbox)  # fmt: skip
+                _join(part, parts, act, n_new, n_act, indptr, syn, shift)
+                _deliver(step + 1, part, parts, act, n_act, syn, weight, shift, mask, inbox)
             n_new = n_act
             if step % 16 == 0:  # (delivered spikes cost one read per step until dropped)
                 n_act = n_new = _drop_delivered(act, n_act, parts)
