@@ -261,6 +261,16 @@ def test_sort_synapses_orders_by_row_delay_target(syn, extra):
     assert np.array_equal(order, np.lexsort((target, delay, rows)))  # stable, as lexsort
 
 
+@given(st.lists(st.lists(st.integers(1, 4), max_size=8), max_size=12), st.integers(1, 7))
+def test_delays_ascend_in_chunks_as_whole(rows, chunk):
+    from nbbrain.assemble.synapses import _delays_ascend
+
+    indptr = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
+    delays = np.array([d for r in rows for d in r], np.uint32)
+    want = all(r == sorted(r) for r in rows)
+    assert _delays_ascend(indptr, delays << np.uint32(3), 3, chunk) == want
+
+
 # ---- rules through the public API ----------------------------------------------------------
 @given(SIZES, st.booleans())
 def test_all_to_all_self_projection(n, autapses):

@@ -287,15 +287,22 @@ def _needs_tags(order, index_of) -> bool:
     return bool(np.unique(keys).size < keys.size)
 
 
-def _delays_ascend(indptr, syn, shift) -> bool:
+def _delays_ascend(indptr, syn, shift, chunk=1 << 22) -> bool:
     """Whether every row's delays already ascend (as when all delays are equal), so that
-    ``sort_rows`` (one part) would change nothing."""
-    delay = syn >> syn.dtype.type(shift)
-    if delay.size < 2:
-        return True
-    down = delay[1:] < delay[:-1]
-    down[indptr[1:-1][(indptr[1:-1] > 0) & (indptr[1:-1] < delay.size)] - 1] = False
-    return not bool(down.any())
+    ``sort_rows`` (one part) would change nothing. Read in chunks: no temporaries the
+    size of the synapses."""
+    starts = indptr[1:-1]
+    s = syn.dtype.type(shift)
+    for a in range(0, max(syn.size - 1, 0), chunk):
+        b = min(a + chunk, syn.size - 1)
+        delay = syn[a : b + 1] >> s
+        down = delay[1:] < delay[:-1]  # down[i]: synapse a + i + 1 after a + i
+        # rows that start at a + i + 1 (row starts ascend)
+        first = starts[np.searchsorted(starts, a, "right") : np.searchsorted(starts, b, "right")]
+        down[first - a - 1] = False
+        if down.any():
+            return False
+    return True
 
 
 def build_synapses(brain, names, lo, part_of_neuron, parts, raw_of) -> Synapses:
