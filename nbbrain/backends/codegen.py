@@ -263,8 +263,11 @@ def _cpu_update(v: _Variant) -> str:
     if bias is None:
         cur = "        i_in = _F0\n"
     else:
-        # (flags as factors, not branches: one loop to compile, not one per case)
-        cur = f"        i_in = ({bias} + ext * i_ext[j] + has_noise * nz[i]) * drive\n"
+        # (the flags as factors under one loop-invariant branch: two loops to compile, not
+        # one per case, and neither current is read where neither drives the neurons)
+        cur = (f"        cur = {bias}\n        if extra:\n"
+               "            cur = cur + ext * i_ext[j] + has_noise * nz[i]\n"
+               "        i_in = cur * drive\n")  # fmt: skip
     ref_load = "        r = ref[i]\n        refr = r > 0\n" if v.refractory else \
         "        refr = False\n"  # fmt: skip
     ref_store = "        ref[i] = r - 1 if r > 0 else 0\n" if v.refractory else ""
@@ -278,6 +281,7 @@ def update_{k}(lo, hi, g, drive, dv_th, n, cpar, pn, pn_off, glo, st, inbox, ref
     ``has_noise``: 1 or 0, whether ``i_ext`` and ``nz`` drive them), add the input arriving
     now; returns how many end above threshold."""
 {hoist}{rows}{inbox}    above = _I0
+    extra = ext + has_noise > _F0
     ulo = np.uint64(lo)
     for i in range(ulo, np.uint64(hi)):
         j = i - ulo
