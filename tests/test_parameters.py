@@ -123,3 +123,35 @@ def test_an_optional_channel_comes_into_use_when_set():
     ref.run(duration_ms=20.0)
     np.testing.assert_array_equal(sim.state("p", "v"), ref.state("p", "v"))
     assert sim.state("p", "g_nmda")[0] < 3.0  # decaying
+
+
+def test_optional_channels_of_one_model_share_a_loop():
+    """Populations using NMDA and populations using GABA_B share one loop with both in use
+    (the plain ones keep theirs), and each population's spikes are those it has alone."""
+
+    def brain(names):
+        b = nb.Brain(dt_ms=0.1, seed=2)
+        b.add_population("drive", 20, nb.PoissonSource(rate_hz=400.0))
+        for name in names:
+            b.add_population(name, 300, nb.ConductanceLIF(i_bias_pa=250.0))
+        receptors = {"n": "nmda", "b": "gaba_b", "plain": "ampa"}
+        for name in names:
+            b.connect("drive", name, nb.FixedProbability(0.3), weight_ns=0.2,
+                      receptor=receptors[name], delay_ms=0.5)  # fmt: skip
+        b.record_spikes(list(names))
+        return b.build()
+
+    sim = brain(["b", "n", "plain"])
+    assert len(sim.net.variants) == 2
+    active = {sim.net.names[k]: g.variant.active for g in sim.net.groups for k in g.pops}
+    assert active["n"] == active["b"] == ("v", "g_ampa", "g_gaba_a", "g_nmda", "g_gaba_b")
+    assert active["plain"] == ("v", "g_ampa", "g_gaba_a")
+    sim.run(duration_ms=100.0)
+    for name in ("b", "n"):
+        alone = brain([name])
+        assert len(alone.net.variants[0].active) == 4
+        alone.run(duration_ms=100.0)
+        t, i = sim.spikes(name)
+        assert t.size > 10
+        np.testing.assert_array_equal(t, alone.spikes(name)[0])
+        np.testing.assert_array_equal(i, alone.spikes(name)[1])

@@ -193,8 +193,9 @@ def describe_populations(brain, pops, lo, hi, osc_names) -> nrn.Populations:
         consts.append(nrn.population_constants(p, r, brain.dt_ms))
         active.append(nrn.active_state(p, r, targeted.get(p.name, set())))
     rhythm = [_rhythm(brain, p.name, osc_names) for p in pops]
-    return nrn.Populations([p.name for p in pops], lo, hi, [p.model for p in pops], raw,
-                           consts, active, rhythm)  # fmt: skip
+    models = [p.model for p in pops]
+    return nrn.Populations([p.name for p in pops], lo, hi, models, raw, consts,
+                           nrn.share_optional(models, active), rhythm)  # fmt: skip
 
 
 def build_network(brain, parts: int = 1) -> Network:
@@ -298,6 +299,7 @@ def activate(net, k, var) -> bool:
     if spec is None or not spec.optional or var in active:
         return False
     net.desc.active[k] = tuple(v for v in model.state if v in active or v == var)
+    net.desc.active = nrn.share_optional(net.models, net.desc.active)
     net.groups = nrn.make_groups(net.desc, net.dt_ms)
     net.variants = nrn.variants_of(net.groups)
     net.tables = nrn.constant_tables(net.groups, net.dt_ms)

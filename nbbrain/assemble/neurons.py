@@ -110,6 +110,22 @@ def active_state(pop, raw: dict, targeted: set) -> tuple:
     return tuple(k for k, s in model.state.items() if not s.optional or k in on)
 
 
+def share_optional(models, active) -> list:
+    """The state in use per population after pooling: populations of one model that use
+    any optional state variable all use every optional one in use among them (unused,
+    a variable stays 0 and changes nothing), so that a model compiles at most two loops
+    of its own (without and with its optional state), not one per combination."""
+    pooled: dict = {}
+    for model, on in zip(models, active):
+        pooled.setdefault(type(model), set()).update(k for k in on if model.state[k].optional)
+    out = []
+    for model, on in zip(models, active):
+        if any(model.state[k].optional for k in on):
+            on = tuple(k for k in model.state if k in on or k in pooled[type(model)])
+        out.append(on)
+    return out
+
+
 @dataclass(frozen=True)
 class Variant:
     """One compiled form of a model: the state variables in use, the constants stored per

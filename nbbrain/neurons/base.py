@@ -83,7 +83,9 @@ class State:
     constant 0 in the compiled functions, and so are its ``constants`` (the parameters and
     derived constants only it needs), so that the compiler removes its arithmetic. It is in
     use where a projection targets it, its initial value is nonzero or the parameters say so
-    (``NeuronModel.activates``)."""
+    (``NeuronModel.activates``). Where populations of one model use different optional
+    variables, each of them integrates all those in use (one loop, not one per
+    combination): so an optional variable must stay 0 unless it is put in use."""
 
     unit: str
     init: object = 0.0
