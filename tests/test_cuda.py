@@ -154,8 +154,8 @@ def test_grid_path_gives_the_block_paths_spikes(monkeypatch):
 
 def test_set_state_between_runs_reaches_the_device():
     """``set_state`` writes through to the device; a first NMDA conductance puts "inh"'s
-    unused NMDA channel (no NMDA projection reaches it) in use, as on the CPU."""
-    sims = cond_brain(5).build(), cond_brain(5).build(backend="cuda")
+    unused NMDA channel (no NMDA projection in the brain) in use, as on the CPU."""
+    sims = cond_brain(5, nmda=False).build(), cond_brain(5, nmda=False).build(backend="cuda")
     for sim in sims:
         inh = sim.net.index("inh")
         sim.run(n_steps=30)

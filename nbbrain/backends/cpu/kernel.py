@@ -132,13 +132,16 @@ def _poisson_input(a, b, off, step, key, m, thr, guide, w, wo, wpn, row, buf):
         lo, hi = stream32(key, step, 0)
         for j in range(n):
             buf[j] = word32(lo, hi, off + j)
+        # (unsigned indices: no negative-index wraparound in these scalar loops)
+        ua, uw = np.uint64(a), np.uint64(wo + off)
         if wo < 0:
-            for j in range(n):
-                row[a + j] += np.float32(poisson_count(np.uint64(buf[j]), thr, guide)) * w
+            for j in range(np.uint64(n)):
+                k = np.int32(poisson_count(np.uint64(buf[j]), thr, guide))
+                row[ua + j] += np.float32(k) * w
         else:
-            for j in range(n):
-                k = poisson_count(np.uint64(buf[j]), thr, guide)
-                row[a + j] += np.float32(k) * wpn[wo + off + j]
+            for j in range(np.uint64(n)):
+                k = np.int32(poisson_count(np.uint64(buf[j]), thr, guide))
+                row[ua + j] += np.float32(k) * wpn[uw + j]
         return
     for j in range(n):  # (means above POISSON_TABLE_MEAN: rare)
         k = 0
