@@ -4,8 +4,11 @@ spike times: the semantics the plasticity kernels must keep.
 Each function takes one synapse's presynaptic spike times, its postsynaptic neuron's spike
 times (ms; and a modulator's, where the rule reads one), its delay and its parameters in
 NEST's names, and returns the weight sent with each presynaptic spike (what NEST's
-``weight_recorder`` records). As in NEST, the whole delay is dendritic: the synapse sees a
-presynaptic spike at its time and a postsynaptic spike one delay after it. Checked against
+``weight_recorder`` records). As in NEST, the whole delay is dendritic unless said otherwise:
+the synapse sees a presynaptic spike at its time and a postsynaptic spike one delay after it.
+``stdp`` also takes a dendritic fraction ``f`` of the delay ``d`` (PyNN's
+``dendritic_delay_fraction``): the synapse then sees a presynaptic spike ``(1 - f) d`` after
+it and a postsynaptic one ``f d`` after it (``f = 0``: Brian2's axonal delay). Checked against
 NEST 3.10 (``tests/data/nest_plasticity.json``, ``docs/benchmarks/nest_plasticity.py``).
 """
 
@@ -38,10 +41,14 @@ def _posts_between(post_ms, lo, hi, delay):
 
 
 def stdp(pre_ms, post_ms, delay, tau_plus, lambda_, alpha, mu_plus, mu_minus, Wmax, weight,
-         tau_minus, nearest=False):  # fmt: skip
+         tau_minus, nearest=False, dendritic_fraction=1.0):  # fmt: skip
     """NEST's ``stdp_synapse`` (``nearest``: ``stdp_nn_symm_synapse``): at each presynaptic
-    spike, facilitation for each postsynaptic spike seen since the last one, then depression
-    by the postsynaptic trace one delay before; the weight stays in [0, Wmax]."""
+    spike the synapse sees, facilitation for each postsynaptic spike it has seen since the
+    last one, then depression by the postsynaptic trace as the synapse sees it; the weight
+    stays in [0, Wmax]. Returns the weight at each presynaptic spike."""
+    axonal = (1.0 - dendritic_fraction) * delay
+    pre_ms = np.asarray(pre_ms) + axonal  # when the synapse sees them
+    delay = dendritic_fraction * delay  # (the part of the delay a postsynaptic spike sees)
 
     def facilitate(w, k):
         x = w / Wmax + lambda_ * (1.0 - w / Wmax) ** mu_plus * k

@@ -47,3 +47,29 @@ def test_pairings_by_hand():
                  mu_plus=0.0, mu_minus=0.0, Wmax=10.0, weight=5.0, tau_minus=10.0)  # fmt: skip
     up = 5.0 + 10.0 * 0.1 * np.exp(-7.0 / 20.0)
     np.testing.assert_allclose(w, [5.0, up - 10.0 * 0.1 * np.exp(-13.0 / 10.0)], rtol=1e-12)
+
+
+@pytest.mark.parametrize("fraction", [1.0, 0.0, 0.5])
+def test_dendritic_fraction_pairings_by_hand(fraction):
+    """Pre spikes at 10 and 40 ms, a post spike at 12 ms, delay 4 ms, additive STDP. With the
+    whole delay dendritic (NEST) the synapse sees the pre spike at 10 ms and the post spike at
+    16 ms: a causal pair 6 ms apart. With the whole delay axonal (Brian2) it sees the pre
+    spike at 14 ms, after the post spike at 12 ms: an anti-causal pair 2 ms apart, depressing
+    at once. Half and half: pre at 12, post at 14 ms, causal, 2 ms apart."""
+    kw = dict(tau_plus=20.0, lambda_=0.1, alpha=1.0, mu_plus=0.0, mu_minus=0.0, Wmax=10.0,
+              weight=5.0, tau_minus=10.0, dendritic_fraction=fraction)  # fmt: skip
+    w = ref.stdp([10.0, 40.0], [12.0], 4.0, **kw)
+    seen_pre = np.array([10.0, 40.0]) + (1 - fraction) * 4.0
+    seen_post = 12.0 + fraction * 4.0
+    if fraction == 0.0:  # post first: depression at the first pre spike
+        first = 5.0 - 10.0 * 0.1 * np.exp(-2.0 / 10.0)
+        np.testing.assert_allclose(w[0], first, rtol=1e-12)
+        # the second pre spike: no post spike in between, depressed by the post trace
+        np.testing.assert_allclose(w[1], first - 10.0 * 0.1 * np.exp(-(44.0 - 12.0) / 10.0),
+                                   rtol=1e-12)  # fmt: skip
+        return
+    gap = seen_post - seen_pre[0]
+    assert gap == {1.0: 6.0, 0.5: 2.0}[fraction]
+    up = 5.0 + 10.0 * 0.1 * np.exp(-gap / 20.0)
+    down = 10.0 * 0.1 * np.exp(-(seen_pre[1] - seen_post) / 10.0)
+    np.testing.assert_allclose(w, [5.0, up - down], rtol=1e-12)
