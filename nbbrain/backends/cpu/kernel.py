@@ -133,12 +133,13 @@ def _poisson_input(a, b, off, step, key, m, thr, guide, w, wo, wpn, row, buf):
         for j in range(n):
             buf[j] = word32(lo, hi, off + j)
         # (unsigned indices: no negative-index wraparound in these scalar loops)
-        ua, uw = np.uint64(a), np.uint64(wo + off)
+        ua = np.uint64(a)
         if wo < 0:
             for j in range(np.uint64(n)):
                 k = np.int32(poisson_count(np.uint64(buf[j]), thr, guide))
                 row[ua + j] += np.float32(k) * w
         else:
+            uw = np.uint64(wo + off)
             for j in range(np.uint64(n)):
                 k = np.int32(poisson_count(np.uint64(buf[j]), thr, guide))
                 row[ua + j] += np.float32(k) * wpn[uw + j]
