@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import plasticity_reference as ref
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 NEST = json.loads((Path(__file__).parent / "data" / "nest_plasticity.json").read_text())["cases"]
 
@@ -73,3 +75,45 @@ def test_dendritic_fraction_pairings_by_hand(fraction):
     up = 5.0 + 10.0 * 0.1 * np.exp(-gap / 20.0)
     down = 10.0 * 0.1 * np.exp(-(seen_pre[1] - seen_post) / 10.0)
     np.testing.assert_allclose(w, [5.0, up - down], rtol=1e-12)
+
+
+def eager_stdp(pre_ms, post_ms, delay, fraction, tau_plus, tau_minus, lambda_, alpha, mu,
+               Wmax, weight):  # fmt: skip
+    """STDP written the other way round (as Brian2 writes it): the synapse's events in time
+    order, each applied when it happens, with traces summed from scratch; at equal times the
+    postsynaptic event first."""
+    # (times rounded, so that sums that meet on the grid compare equal)
+    events = sorted([(round(t + fraction * delay, 9), 0) for t in post_ms]
+                    + [(round(t + (1 - fraction) * delay, 9), 1) for t in pre_ms])  # fmt: skip
+    seen_pre, seen_post, w, sent = [], [], weight, []
+    for t, is_pre in events:
+        if is_pre:
+            k = sum(np.exp(-(t - s) / tau_minus) for s in seen_post if s < t - 1e-9)
+            w = max(w / Wmax - alpha * lambda_ * (w / Wmax) ** mu * k, 0.0) * Wmax
+            sent.append(w)
+            seen_pre.append(t)
+        else:
+            k = sum(np.exp(-(t - s) / tau_plus) for s in seen_pre if s < t - 1e-9)
+            w = min(w / Wmax + lambda_ * (1 - w / Wmax) ** mu * k, 1.0) * Wmax
+            seen_post.append(t)
+    return np.array(sent)
+
+
+@given(
+    st.lists(st.integers(1, 400), min_size=1, max_size=25, unique=True),
+    st.lists(st.integers(1, 400), max_size=25, unique=True),
+    st.integers(1, 40),
+    st.sampled_from([0.0, 0.25, 0.5, 1.0]),
+    st.sampled_from([0.0, 1.0]),
+)
+@settings(max_examples=200, deadline=None)
+def test_stdp_reference_is_the_event_order(pre, post, delay_steps, fraction, mu):
+    """The reference (facilitation applied at the next presynaptic spike, as NEST does) sends
+    the weights of the events applied one by one in time order, for any split of the delay."""
+    pre_ms, post_ms = np.sort(pre) * 0.1, np.sort(post) * 0.1
+    kw = dict(tau_plus=15.0, tau_minus=25.0, lambda_=0.2, alpha=1.1, Wmax=3.0, weight=1.5)
+    got = ref.stdp(pre_ms, post_ms, delay_steps * 0.1, mu_plus=mu, mu_minus=mu,
+                   dendritic_fraction=fraction, **kw)  # fmt: skip
+    want = eager_stdp(pre_ms, post_ms, delay_steps * 0.1, fraction, mu=mu, **kw)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    assert np.all((got >= 0) & (got <= 3.0))
