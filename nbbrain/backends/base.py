@@ -24,11 +24,23 @@ import abc
 
 import numpy as np
 
-from ..assemble.network import initial_state
+from ..assemble.network import NOISE_CODE, initial_state
 from ..assemble.neurons import U_GIVEN, U_NEURONS, U_POISSON
 
 #: ``read_state`` row of the refractory counts
 REF = -2
+
+
+def state_row(row, st, ref, noise, n):
+    """The ``[B, N]`` view of ``read_state`` row ``row`` among a backend's host arrays
+    (``st`` [B, R * N], ``ref`` and ``noise`` [B, N])."""
+    if row == NOISE_CODE:
+        return noise
+    if row == REF:
+        return ref
+    return st[:, row * n : (row + 1) * n]
+
+
 #: the kernels' features (flags): a brain compiles (and caches) only the code it uses
 FEATURES = ("neurons", "poisson", "given", "trains", "timed_rates", "poisson_inputs",
             "timed_inputs", "noise", "monitors", "oscillators")  # fmt: skip

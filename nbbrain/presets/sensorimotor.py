@@ -123,7 +123,7 @@ BACKGROUND = {
 
 #: Local synaptic delays: 1 or 2 ms (uniform, rounded to whole steps).
 LOCAL_DELAY = Uniform(1.0, 2.0)
-#: Inter-region conduction delay where the issue states none.
+#: Inter-region conduction delay where the model's description gives none.
 LONG_DELAY_MS = 2.0
 
 

@@ -13,8 +13,7 @@ import warnings
 import numba
 import numpy as np
 
-from ...assemble.network import NOISE_CODE
-from ..base import FEATURES, REF, Backend
+from ..base import FEATURES, Backend, state_row
 from ..codegen import generate_cpu
 from .blocks import make_blocks
 from .bundles import (
@@ -254,12 +253,7 @@ class CpuBackend(Backend):
     def read_state(self, row):
         """[B, N] view of a state row (``NOISE_CODE``: the noise current, ``REF``: the
         refractory counts)."""
-        if row == NOISE_CODE:
-            return self.noise
-        if row == REF:
-            return self.ref
-        n = self.net.n
-        return self.st[:, row * n : (row + 1) * n]
+        return state_row(row, self.st, self.ref, self.noise, self.net.n)
 
     def write_state(self, row, lo, hi, values):
         self.read_state(row)[:, lo:hi] = values

@@ -30,7 +30,7 @@ from ... import config
 from ...assemble.network import NOISE_CODE
 from ...assemble.neurons import U_GIVEN, U_NEURONS, U_POISSON
 from ...monitors.recorders import record_capacity
-from ..base import REF, Backend
+from ..base import REF, Backend, state_row
 from ..codegen import generate_cuda
 from .device_inputs import (
     DevicePack,
@@ -263,12 +263,7 @@ class CudaBackend(Backend):
 
     def read_state(self, row):
         self._pull()
-        if row == NOISE_CODE:
-            return self.h_noise
-        if row == REF:
-            return self.h_ref
-        n = self.net.n
-        return self.h_st[:, row * n : (row + 1) * n]
+        return state_row(row, self.h_st, self.h_ref, self.h_noise, self.net.n)
 
     def write_state(self, row, lo, hi, values):
         self.read_state(row)[:, lo:hi] = values

@@ -72,10 +72,6 @@ def check_device_input(backend, x, desc, what, spikes, form):
     return arr, varying
 
 
-def _described(desc):
-    return f"shape {tuple(desc['shape'])}, dtype {np.dtype(desc['typestr'])}"
-
-
 def _with_axes(desc, axes):
     """``desc`` with unit axes inserted at ``axes`` (as ``np.expand_dims``)."""
     shape, strides = list(desc["shape"]), desc.get("strides")
