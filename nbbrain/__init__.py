@@ -36,6 +36,14 @@ from .neurons import (
     SpikeSource,
     State,
 )
+from .synapses import (
+    STDP,
+    DopamineSTDP,
+    Homeostasis,
+    PlasticityRule,
+    TsodyksMarkram,
+    VogelsSprekeler,
+)
 
 __version__ = "0.1.0"
 
@@ -46,26 +54,32 @@ __all__ = [
     "ConductanceLIF",
     "CurrentLIF",
     "DeltaLIF",
+    "DopamineSTDP",
     "FixedIndegree",
     "FixedOutdegree",
     "FixedProbability",
     "FixedTotalNumber",
     "FromArrays",
+    "Homeostasis",
     "Izhikevich",
     "LogNormal",
     "NeuronModel",
     "Normal",
     "OneToOne",
     "Param",
+    "PlasticityRule",
     "PoissonSource",
     "Population",
     "Projection",
     "Receptor",
     "Region",
+    "STDP",
     "SpikeSource",
     "State",
     "TimedArray",
+    "TsodyksMarkram",
     "Uniform",
+    "VogelsSprekeler",
     "config",
     "presets",
 ]

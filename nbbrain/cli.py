@@ -21,7 +21,8 @@ from . import presets
 
 MODELS = {"coba": presets.coba, "cuba": presets.cuba, "sensorimotor": presets.sensorimotor,
           "microcircuit": presets.microcircuit,
-          "many": presets.many_populations}  # fmt: skip
+          "many": presets.many_populations,
+          "distal_reward": presets.distal_reward}  # fmt: skip
 #: per model: the warm-up (ms) a benchmark runs before it times (the microcircuit's 0.1 s,
 #: as the PD14 benchmarks do), and the repeats by default (a full-scale build is heavy)
 WARMUP_MS = {"microcircuit": 100.0}
@@ -36,6 +37,8 @@ def _brain(args):
         kw.update(scale=args.scale, k_scale=args.k_scale, background=args.background)
     if args.model == "many":
         kw.update(n_populations=args.populations)
+    if args.model == "coba" and args.stdp:
+        kw.update(stdp=True)
     return MODELS[args.model](**kw)
 
 
@@ -127,11 +130,11 @@ def cmd_run(args):
     return 0
 
 
-def _fresh_process(model, duration_ms, cache_dir):
+def _fresh_process(model, duration_ms, cache_dir, kw=""):
     """Wall time of a new Python process that imports, builds, compiles and runs."""
     code = (
         "import nbbrain as nb; "
-        f"nb.presets.{MODELS[model].__name__}().build().run(duration_ms={duration_ms})"
+        f"nb.presets.{MODELS[model].__name__}({kw}).build().run(duration_ms={duration_ms})"
     )  # fmt: skip
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
     t0 = time.perf_counter()
@@ -143,7 +146,7 @@ def _synaptic_events(sim, result):
     """Synapses that carried a spike in ``result``'s run (all copies of a batch): exact for
     populations whose spikes are recorded (each spike times its neuron's out-degree), the
     population's spike count times its mean out-degree for the others."""
-    degree = np.diff(sim.net.row_ptr)
+    degree = sim.net.out_degree()
     events = 0.0
     for c in range(sim.batch):
         mine = result.copy(c)
@@ -177,7 +180,7 @@ def cmd_bench(args):
     events = _synaptic_events(sim, best)
     mem = sim.memory()
     out = {
-        "model": args.model,
+        "model": args.model + (" stdp" if args.model == "coba" and args.stdp else ""),
         "n_neurons": sim.net.n,
         "n_synapses": sim.net.n_synapses,
         "bytes_per_synapse": round(mem["bytes_per_synapse"], 2),
@@ -200,8 +203,9 @@ def cmd_bench(args):
         import tempfile
 
         with tempfile.TemporaryDirectory() as cache:
-            out["fresh_process_s"] = round(_fresh_process(args.model, args.duration_ms, cache), 2)
-            out["cached_process_s"] = round(_fresh_process(args.model, args.duration_ms, cache), 2)
+            kw = "stdp=True" if args.model == "coba" and args.stdp else ""
+            for key in ("fresh_process_s", "cached_process_s"):
+                out[key] = round(_fresh_process(args.model, args.duration_ms, cache, kw), 2)
     if args.json:
         print(json.dumps(out))
     else:
@@ -258,6 +262,8 @@ def main(argv=None):
             default=1.0,
             help="microcircuit: fraction of the in-degrees (default 1)",
         )
+        p.add_argument("--stdp", action="store_true",
+                       help="coba: STDP on the excitatory-to-excitatory synapses")  # fmt: skip
         p.add_argument("--background", choices=["dc", "poisson"], default="dc",
                        help="microcircuit: background input (default dc)")  # fmt: skip
         p.add_argument("--populations", type=int, default=500,

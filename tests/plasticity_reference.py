@@ -8,8 +8,13 @@ NEST's names, and returns the weight sent with each presynaptic spike (what NEST
 the synapse sees a presynaptic spike at its time and a postsynaptic spike one delay after it.
 ``stdp`` also takes a dendritic fraction ``f`` of the delay ``d`` (PyNN's
 ``dendritic_delay_fraction``): the synapse then sees a presynaptic spike ``(1 - f) d`` after
-it and a postsynaptic one ``f d`` after it (``f = 0``: Brian2's axonal delay). Checked against
-NEST 3.10 (``tests/data/nest_plasticity.json``, ``docs/benchmarks/nest_plasticity.py``).
+it and a postsynaptic one ``f d`` after it (``f = 0``: Brian2's axonal delay). Where the
+synapse sees a pre- and a postsynaptic spike at the same time, the postsynaptic one comes
+first and neither counts the other (NEST), except with no dendritic delay (``f = 0``): then
+the presynaptic one comes first and the postsynaptic one counts it (Brian2's order; the
+presynaptic spike's input arrives at that time and may cause the postsynaptic one).
+Checked against NEST 3.10 (``tests/data/nest_plasticity.json``,
+``docs/benchmarks/nest_plasticity.py``).
 """
 
 from __future__ import annotations
@@ -35,8 +40,11 @@ def nearest_post_trace(post_ms, t, tau_minus):
 
 def _posts_between(post_ms, lo, hi, delay):
     """Postsynaptic spikes that the synapse sees in (lo, hi]: those with ``lo < t + delay <=
-    hi``, in order."""
+    hi``, in order; with no dendritic delay, in [lo, hi) (a presynaptic spike comes before
+    a postsynaptic one at its time: see ``stdp``)."""
     seen = np.asarray(post_ms) + delay
+    if delay == 0:
+        return seen[(seen > lo - 1e-9) & (seen < hi - 1e-9)]
     return seen[(seen > lo + 1e-9) & (seen <= hi + 1e-9)]
 
 

@@ -81,19 +81,24 @@ def eager_stdp(pre_ms, post_ms, delay, fraction, tau_plus, tau_minus, lambda_, a
                Wmax, weight):  # fmt: skip
     """STDP written the other way round (as Brian2 writes it): the synapse's events in time
     order, each applied when it happens, with traces summed from scratch; at equal times the
-    postsynaptic event first."""
+    postsynaptic event first, not counting the presynaptic one, unless the dendritic delay is
+    zero: then the presynaptic event first, and the postsynaptic one counts it."""
+    pre_first = fraction == 0.0
     # (times rounded, so that sums that meet on the grid compare equal)
-    events = sorted([(round(t + fraction * delay, 9), 0) for t in post_ms]
-                    + [(round(t + (1 - fraction) * delay, 9), 1) for t in pre_ms])  # fmt: skip
+    post_rank, pre_rank = (1, 0) if pre_first else (0, 1)
+    events = sorted([(round(t + fraction * delay, 9), post_rank, False) for t in post_ms]
+                    + [(round(t + (1 - fraction) * delay, 9), pre_rank, True)
+                       for t in pre_ms])  # fmt: skip
     seen_pre, seen_post, w, sent = [], [], weight, []
-    for t, is_pre in events:
+    for t, _rank, is_pre in events:
         if is_pre:
             k = sum(np.exp(-(t - s) / tau_minus) for s in seen_post if s < t - 1e-9)
             w = max(w / Wmax - alpha * lambda_ * (w / Wmax) ** mu * k, 0.0) * Wmax
             sent.append(w)
             seen_pre.append(t)
         else:
-            k = sum(np.exp(-(t - s) / tau_plus) for s in seen_pre if s < t - 1e-9)
+            k = sum(np.exp(-(t - s) / tau_plus) for s in seen_pre
+                    if s < t - 1e-9 or (pre_first and s <= t + 1e-9))  # fmt: skip
             w = min(w / Wmax + lambda_ * (1 - w / Wmax) ** mu * k, 1.0) * Wmax
             seen_post.append(t)
     return np.array(sent)

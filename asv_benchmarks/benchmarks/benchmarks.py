@@ -1,5 +1,5 @@
-"""Speed and memory on the CPU: the Brette et al. (2007) benchmarks (COBA, CUBA), the
-sensorimotor brain, the microcircuit, many small populations.
+"""Speed and memory on the CPU: the Brette et al. (2007) benchmarks (COBA, CUBA, COBA with
+STDP), the sensorimotor brain, the microcircuit, many small populations.
 
 Run from this folder: ``asv run`` (or ``asv run --python=same --quick`` against the
 installed nbbrain). Times are per 1 s of biological time at dt = 0.1 ms, one thread.
@@ -9,11 +9,13 @@ import nbbrain as nb
 
 
 class _Model:
-    params = ["coba", "cuba"]
+    params = ["coba", "cuba", "coba_stdp"]
     param_names = ["model"]
     timeout = 300
 
     def brain(self, model):
+        if model == "coba_stdp":  # STDP on the excitatory-to-excitatory synapses
+            return nb.presets.coba(seed=1, stdp=True)
         return getattr(nb.presets, model)(seed=1)
 
 

@@ -10,6 +10,11 @@ the one that ``NBBRAIN_BRIAN2_PYTHON`` names::
     $NBBRAIN_BRIAN2_PYTHON docs/benchmarks/brian2_coba.py --duration-ms 1000
     path/to/brian2-venv/bin/python docs/benchmarks/brian2_coba.py --duration-ms 1000
 
+``--stdp``: the excitatory-to-excitatory synapses learn by additive STDP as in
+``nb.presets.coba(stdp=True)`` (NEST's ``stdp_synapse`` with mu = 0: all-to-all traces of
+20 ms, lambda 0.01, alpha 1.05, weights in [0, 12] nS; a presynaptic spike depresses, then
+carries the new weight), written as Brian2 writes STDP (event-driven traces per synapse).
+
 Prints one line of JSON on stdout. Timings:
 
 - ``run_s``: ``device._last_run_time``, the wall time of the time-step loop inside the compiled
@@ -34,6 +39,23 @@ dgi/dt = -gi / tau_inh : siemens
 """
 
 
+# additive STDP with NEST's stdp_synapse semantics (mu = 0): traces per synapse
+STDP_MODEL = """
+w : siemens
+dapre/dt = -apre / tau_plus : 1 (event-driven)
+dapost/dt = -apost / tau_minus : 1 (event-driven)
+"""
+STDP_PRE = """
+w = clip(w - alpha * lam * w_max * apost, 0*nS, w_max)
+ge_post += w
+apre += 1
+"""
+STDP_POST = """
+w = clip(w + lam * w_max * apre, 0*nS, w_max)
+apost += 1
+"""
+
+
 def main():
     t_start = time.perf_counter()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -45,6 +67,7 @@ def main():
     # ~20 ms. -65 mV (E_leak - 5 mV, as in Brette et al. 2007's Brian script) gives sustained
     # asynchronous irregular activity at ~20 Hz.
     parser.add_argument("--v-mean-mv", type=float, default=-65.0, help="mean initial v (mV)")
+    parser.add_argument("--stdp", action="store_true", help="STDP on the E -> E synapses")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="brian2_coba_") as tmp:
@@ -91,13 +114,26 @@ def run_coba(args, build_dir):
 
     # delay = dt (0.1 ms): a spike at step t arrives at step t + 1. nbbrain's COBA preset uses
     # one-step delays (0.1 ms) with the same meaning, so the two now have the same delay.
-    syn_exc = b2.Synapses(neurons[:N_EXC], neurons, on_pre="ge += 6*nS", delay=dt)
-    syn_exc.connect(p=0.02)
+    exc = neurons[:N_EXC]
+    if args.stdp:
+        syn_ee = b2.Synapses(exc, exc, STDP_MODEL, on_pre=STDP_PRE, on_post=STDP_POST,
+                             delay=dt, namespace={"tau_plus": 20 * b2.ms,
+                                                  "tau_minus": 20 * b2.ms, "lam": 0.01,
+                                                  "alpha": 1.05, "w_max": 12 * b2.nS})  # fmt: skip
+        syn_ee.connect(p=0.02)
+        syn_ee.w = "6*nS"
+        syn_exc = b2.Synapses(exc, neurons[N_EXC:], on_pre="ge += 6*nS", delay=dt)
+        syn_exc.connect(p=0.02)
+        excitatory = [syn_ee, syn_exc]
+    else:
+        syn_exc = b2.Synapses(exc, neurons, on_pre="ge += 6*nS", delay=dt)
+        syn_exc.connect(p=0.02)
+        excitatory = [syn_exc]
     syn_inh = b2.Synapses(neurons[N_EXC:], neurons, on_pre="gi += 67*nS", delay=dt)
     syn_inh.connect(p=0.02)
     spikes = b2.SpikeMonitor(neurons)
 
-    net = b2.Network(neurons, syn_exc, syn_inh, spikes)
+    net = b2.Network(neurons, *excitatory, syn_inh, spikes)
     net.run(args.duration_ms * b2.ms)
     # Generate code, compile and run. build() does not use set_device's directory: pass it here.
     b2.device.build(directory=build_dir, compile=True, run=True)
@@ -114,7 +150,8 @@ def run_coba(args, build_dir):
         "threads": args.threads,
         "seed": args.seed,
         "n_neurons": n,
-        "n_synapses": len(syn_exc) + len(syn_inh),
+        "stdp": args.stdp,
+        "n_synapses": sum(len(s) for s in excitatory) + len(syn_inh),
         "n_spikes": t_ms.size,
         "mean_rate_hz": t_ms.size / n / (args.duration_ms / 1000.0),
         "last_spike_ms": float(t_ms.max(initial=0.0)),

@@ -59,6 +59,7 @@ class Network:
     n_slots: int
     n_channels: int
     projections: list
+    plastic: object  # plastic.Plastic: the plastic projections' groups and the modulators
     poisson: inp.PoissonInputs
     noise_inputs: inp.NoiseInputs
     trains: inp.SpikeTrains
@@ -76,7 +77,13 @@ class Network:
 
     @property
     def n_synapses(self) -> int:
-        return self.syn.shape[0]
+        """Static and plastic synapses."""
+        return self.syn.shape[0] + self.plastic.n_synapses
+
+    def out_degree(self) -> np.ndarray:
+        """Synapses per presynaptic neuron, static and plastic."""
+        pl = self.plastic
+        return np.diff(self.row_ptr) + np.diff(pl.indptr[:: pl.parts])
 
     @property
     def row_ptr(self) -> np.ndarray:
@@ -231,7 +238,8 @@ def build_network(brain, parts: int = 1) -> Network:
         st=np.zeros((rows, n), np.float32), ref=np.zeros(n, np.int32),
         noise=np.zeros(n, np.float32), indptr=syn.indptr, syn=syn.syn, weight=syn.weight,
         tag=syn.tag, shift=syn.shift, n_slots=syn.n_slots, n_channels=syn.n_channels,
-        projections=syn.projections, poisson=inp.poisson_inputs(brain, start_of, raw_of),
+        projections=syn.projections, plastic=syn.plastic,
+        poisson=inp.poisson_inputs(brain, start_of, raw_of),
         noise_inputs=inp.noise_inputs(brain, start_of),
         trains=inp.spike_trains(pops, lo, brain.dt_ms), timed=inp.timed_rates(pops, brain.dt_ms),
         seed=brain.seed, osc_names=osc_names,

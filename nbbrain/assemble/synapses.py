@@ -35,6 +35,7 @@ from ..model.values import resolve
 from . import connect as C
 from . import rows as rows_mod
 from .keys import numpy_rng, stable_key
+from .plastic import build_plastic
 
 MAX_DELAY_STEPS = 65535
 #: arrays of synapses larger than this are written once in order before they are filled
@@ -57,6 +58,7 @@ class ProjectionInfo:
     sign: int
     n_synapses: int
     tag: int  # the tag of its synapses where tags are stored, else -1
+    group: int = -1  # its plastic group (its synapses are in ``Plastic``), or -1: static
 
 
 def _self_map(pres, posts):
@@ -270,6 +272,7 @@ class Synapses:
     n_slots: int
     n_channels: int
     projections: list  # ProjectionInfo, in the brain's order
+    plastic: object  # assemble.plastic.Plastic
 
 
 def _needs_tags(order, index_of) -> bool:
@@ -311,13 +314,18 @@ def build_synapses(brain, names, lo, part_of_neuron, parts, raw_of) -> Synapses:
     n = int(len(part_of_neuron))
     start_of = {name: int(s) for name, s in zip(names, lo)}
     index_of = {name: k for k, name in enumerate(names)}
-    order = sorted(brain.projections, key=lambda q: (q.name, q.receptor))
-    copies, plans, factors = {}, [], {}
+    everything = sorted(brain.projections, key=lambda q: (q.name, q.receptor))
+    copies, copy_of, plans, factors = {}, {}, [], {}
+    for proj in everything:
+        copy = copies[proj.name, proj.receptor] = copies.get((proj.name, proj.receptor), -1) + 1
+        copy_of[id(proj)] = copy
+        factors[id(proj)] = weight_factor(proj, raw_of)
+    order = [q for q in everything if q.plasticity is None]
+    plastic = [q for q in everything if q.plasticity is not None]
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)  # the build uses every core
     for proj in order:
-        copy = copies[proj.name, proj.receptor] = copies.get((proj.name, proj.receptor), -1) + 1
+        copy = copy_of[id(proj)]
         key = stable_key(brain.seed, "connect", proj.name, proj.receptor, copy)
-        factors[id(proj)] = weight_factor(proj, raw_of)
         plan = (_Rows if _row_wise(proj) else _Pairs)(brain, proj, key, copy, start_of, n,
                                                       factors[id(proj)])  # fmt: skip
         plans.append(plan)
@@ -365,8 +373,24 @@ def build_synapses(brain, names, lo, part_of_neuron, parts, raw_of) -> Synapses:
             proj.weight_unit, factors[id(proj)], sign, int(plan.counts.sum()),
             t if tagged else -1,
         ))  # fmt: skip
+
+    def pairs_of(proj, _copy, key):  # (in the projection's unit: factors of one)
+        return _Pairs(brain, proj, key, copy_of[id(proj)], start_of, n, np.ones(proj.n_post))
+
+    def info_of(proj, group, n_syn):
+        sign = proj.post[0].model.receptors[proj.receptor].sign
+        return ProjectionInfo(
+            brain.projections.index(proj), proj.name, [index_of[p.name] for p in proj.pre],
+            [index_of[p.name] for p in proj.post], channel_of(proj), proj.receptor,
+            proj.weight_unit, factors[id(proj)], sign, n_syn, -1, group,
+        )  # fmt: skip
+
+    pl, plastic_infos = build_plastic(brain, plastic, pairs_of, start_of, index_of, n, parts,
+                                      part_of_neuron, factors, n_channels, shift,
+                                      info_of)  # fmt: skip
+    infos += plastic_infos
     infos.sort(key=lambda i: i.index)
-    return Synapses(seg, syn, weight, tag, shift, max_delay + 1, n_channels, infos)
+    return Synapses(seg, syn, weight, tag, shift, max_delay + 1, n_channels, infos, pl)
 
 
 def locate(net, info: ProjectionInfo):

@@ -43,7 +43,7 @@ def state_row(row, st, ref, noise, n):
 
 #: the kernels' features (flags): a brain compiles (and caches) only the code it uses
 FEATURES = ("neurons", "poisson", "given", "trains", "timed_rates", "poisson_inputs",
-            "timed_inputs", "noise", "monitors", "oscillators")  # fmt: skip
+            "timed_inputs", "noise", "monitors", "oscillators", "plastic")  # fmt: skip
 
 
 class Backend(abc.ABC):
@@ -116,6 +116,7 @@ class Backend(abc.ABC):
             timed_inputs=bool(np.any(net.poisson.r_len > 1)),
             noise=net.noise_inputs.mean.size > 0, monitors=monitors,
             oscillators=any(r[0] >= 0 for r in net.pop_rhythm),
+            plastic=net.plastic.n_synapses > 0 or bool(net.plastic.modulators.names),
         )  # fmt: skip
         return tuple(flags[f] for f in FEATURES)
 

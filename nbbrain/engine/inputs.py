@@ -13,7 +13,7 @@ import numpy as np
 
 from ..neurons.sources import Source, SpikeSource
 
-SPIKES, CURRENT = "spikes", "current"
+SPIKES, CURRENT, MODULATOR = "spikes", "current", "modulator"
 
 
 def _as_numpy(x, what):
@@ -60,6 +60,9 @@ def check_inputs(sim, inputs, n_steps):
         if not isinstance(name, str):
             raise TypeError(f"run: inputs keys must be population or region names, got {name!r}")
         what = f"run: inputs[{name!r}]"
+        if name in sim.net.plastic.modulators.names:
+            out[name] = (MODULATOR, *_modulator_input(x, what, n_steps, sim.batch))
+            continue
         pops = sim.resolve(name)
         kind = _kind(pops, what)
         n = sum(p.n for p in pops)
@@ -81,6 +84,25 @@ def check_inputs(sim, inputs, n_steps):
             out[p.name] = (kind, piece, varying)
             start += p.n
     return out
+
+
+def _modulator_input(x, what, n_steps, B):
+    """A modulator's amounts (added to its concentration at each step): a number (every
+    step), ``[n_steps]``, or per copy ``[B, n_steps]``; as ``[copies, rows, 1]``."""
+    x = _as_numpy(x, what)
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise TypeError(f"{what}: a modulator's amounts must be numbers, got {x.dtype}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{what}: the amounts must be finite (no NaN or inf)")
+    if x.shape == ():
+        return x.reshape(1, 1, 1).astype(np.float64), False
+    if x.shape == (n_steps,):
+        return x.reshape(1, n_steps, 1).astype(np.float64), True
+    if B > 1 and x.shape == (B, n_steps):
+        return x.reshape(B, n_steps, 1).astype(np.float64), True
+    also = f" or per copy ({B}, {n_steps})" if B > 1 else ""
+    raise ValueError(f"{what}: a modulator takes a number (every step) or one amount per "
+                     f"step, shape ({n_steps},){also}; got shape {x.shape}")  # fmt: skip
 
 
 def _host(x, what, kind, form):
@@ -150,4 +172,16 @@ def pack_inputs(sim, inputs, start, chunk):
             for col, x, var in pieces:
                 arr[:, :, col : col + x.shape[2]] = x[:, start : start + chunk] if var else x
         packed[kind] = (arr, int(varying), off)
+    mods = sim.net.plastic.modulators.names
+    mine = [(mods.index(n), x, var) for n, (k, x, var) in inputs.items() if k == MODULATOR]
+    rewards = sim.pending_rewards() if start == 0 and chunk > 0 else {}
+    if mine or rewards:
+        varying = bool(rewards) or any(var for _, _, var in mine)
+        rows = chunk if varying else 1
+        arr = np.zeros((sim.batch, rows, max(len(mods), 1)), np.float64)
+        for m, x, var in mine:
+            arr[:, :, m] = x[:, start : start + chunk, 0] if var else x[:, :, 0]
+        for name, amount in rewards.items():
+            arr[:, 0, mods.index(name)] += amount
+        packed[MODULATOR] = (arr, int(varying), None)
     return packed

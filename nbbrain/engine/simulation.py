@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import config
 from ..assemble.network import NOISE_CODE, activate, build_network, check_modulated_rates
+from ..assemble.plastic import locate_plastic
 from ..assemble.synapses import locate
 from ..backends import BACKENDS, backend_class
 from ..backends.base import REF
@@ -48,6 +49,11 @@ class Simulation:
         threads = _check_threads(threads)
         self.batch = _check_batch(batch)
         cls = backend_class(backend, threads)  # fails here, before any work, if unusable
+        if backend != "cpu" and (brain.modulators or any(p.plasticity for p in brain.projections)):
+            raise NotImplementedError(
+                f"plastic projections and modulators run on backend='cpu' in this version, "
+                f"not on backend={backend!r}"
+            )
         t0 = time.perf_counter()
         self.backend, self.dt_ms = backend, brain.dt_ms
         self.net = build_network(brain, cls.parts(threads, self.batch))
@@ -58,6 +64,7 @@ class Simulation:
         pops = [self._populations[name] for name in net.names]
         self._check_monitors(brain)
         self.step = 0
+        self._rewards = {}  # modulator -> amount added at the next step run
         self._spike_recs = [SpikeRecorder(net.names, net.lo, net.hi, np.flatnonzero(net.record))
                             for _ in range(self.batch)]  # fmt: skip
         self._state_recs = [[StateRecorder(s, net) for s in brain.state_monitors]
@@ -201,6 +208,35 @@ class Simulation:
                 StateRecorder.unpack(self._state_recs[c],
                                      dataclasses.replace(mon, out=mon_out[c]))  # fmt: skip
         return step_counts
+
+    # ---- modulators -------------------------------------------------------------------
+    def _modulator_index(self, name, what):
+        names = self.net.plastic.modulators.names
+        if name not in names:
+            raise ValueError(f"{what}: unknown modulator {name!r}; known: {names}")
+        return names.index(name)
+
+    def reward(self, modulator: str, amount: float) -> None:
+        """Add ``amount`` to the concentration of ``modulator`` at the next step run (in
+        every copy of a batch), as a reward signal between runs."""
+        self._modulator_index(modulator, f"reward({modulator!r})")
+        amount = _finite_number(amount, f"reward({modulator!r}): amount")
+        self._rewards[modulator] = self._rewards.get(modulator, 0.0) + amount
+
+    def pending_rewards(self) -> dict:
+        """The rewards given since the last run (cleared: the run adds them)."""
+        out, self._rewards = self._rewards, {}
+        return out
+
+    def modulator(self, name: str, copy=0) -> float:
+        """The concentration of modulator ``name`` at the end of the last step run."""
+        m = self._modulator_index(name, f"modulator({name!r})")
+        copy = self._check_copy(copy, f"modulator({name!r})")
+        b = self.backend_object
+        hl = int(b.mod_hl[copy, m])
+        t, n = int(b.mod_ht[copy, m, hl - 1]), float(b.mod_hn[copy, m, hl - 1])
+        tau = float(self.net.plastic.modulators.tau_ms[m])
+        return n * float(np.exp(-(self.step - 1 - t) * self.dt_ms / tau)) if self.step else n
 
     def oscillator_phase(self, name) -> float:
         """Phase (radians, in [0, 2 pi)) of oscillator ``name`` at the current time."""
@@ -355,13 +391,19 @@ class Simulation:
                              "Projection that connect returned")  # fmt: skip
         raise ValueError(f"unknown projection {proj!r}; known: {sorted(set(names))}")
 
-    def connections(self, proj) -> Connections:
+    def connections(self, proj, copy=0) -> Connections:
         """The synapses of a projection (the Projection ``connect`` returned, or its name):
         ``pre`` and ``post`` (indices into the concatenations of its pre and post
         populations, as ``FromArrays`` takes them), ``weight`` in the projection's unit,
         ``delay_ms``; in storage order (by pre neuron). ``set_weights`` takes weights in
-        this order."""
+        this order. A plastic projection's weights are those learned so far, of batch copy
+        ``copy``."""
         info = self._projection(proj)
+        if info.group >= 0:
+            pos, pre, post, delay = locate_plastic(self.net, info)
+            copy = self._check_copy(copy, "connections")
+            w = self.backend_object.read_plastic(pos, self.step)[copy]
+            return Connections(pre, post, w.astype(np.float64), delay * self.dt_ms)
         pos, pre, post, delay = locate(self.net, info)
         w = self.backend_object.read_weights(pos).astype(np.float64) / info.factor[post]
         return Connections(pre, post, w, delay * self.dt_ms)
@@ -370,7 +412,10 @@ class Simulation:
         """Write the weights of a projection's synapses: a scalar or one value per synapse
         in the order of ``connections``, in the projection's unit; checked first."""
         info = self._projection(proj)
-        pos, _pre, post, _delay = locate(self.net, info)
+        if info.group >= 0:
+            pos, _pre, post, _delay = locate_plastic(self.net, info)
+        else:
+            pos, _pre, post, _delay = locate(self.net, info)
         what = f"set_weights({info.name!r})"
         try:
             w = np.asarray(weight, np.float64)
@@ -388,6 +433,17 @@ class Simulation:
             bad = np.atleast_1d(w)[np.atleast_1d(w * info.sign < 0)][0]
             raise ValueError(f"{what}: {info.unit} for receptor {info.receptor!r} must be "
                              f"{want}, got {bad:g}")  # fmt: skip
+        if info.group >= 0:
+            rule = self.net.plastic.rules[info.group]
+            low, high = rule.weight_range()
+            bad = (w < low) | (w > high)
+            if np.any(bad):
+                raise ValueError(
+                    f"{what}: weights must lie in [{low:g}, {high:g}] for "
+                    f"{rule!r}, got {np.atleast_1d(w)[np.atleast_1d(bad)][0]:g}"
+                )
+            self.backend_object.write_plastic(pos, np.broadcast_to(w, pos.shape), self.step)
+            return
         internal = np.broadcast_to(w, pos.shape) * info.factor[post]
         if np.any(np.abs(internal) > np.finfo(np.float32).max):
             raise ValueError(f"{what}: weights overflow float32")
@@ -411,7 +467,16 @@ class Simulation:
             "noise": self._one(b.read_state(NOISE_CODE).copy()),
             "ring": self._one(b.read_ring(self.step)),
             "n_synapses": net.n_synapses,
+            "plastic": self._plastic_checkpoint(),
         }
+
+    def _plastic_checkpoint(self):
+        """The plastic weights, the rules' variables, the events still to come and the
+        modulators (see ``read_plastic_state``), or None for a brain without them."""
+        net = self.net
+        if not (net.plastic.n_synapses or net.plastic.modulators.names):
+            return None
+        return self.backend_object.read_plastic_state()
 
     def restore(self, checkpoint: dict) -> None:
         """Return to a ``checkpoint`` (see there); checked before anything changes."""
@@ -423,13 +488,14 @@ class Simulation:
         if not isinstance(checkpoint, dict):
             raise TypeError(f"restore: expected a checkpoint (a dict from checkpoint()), got "
                             f"{type(checkpoint).__name__}")  # fmt: skip
-        missing = sorted((set(shapes) | {"step", "n_synapses"}) - set(checkpoint))
+        missing = sorted((set(shapes) | {"step", "n_synapses", "plastic"}) - set(checkpoint))
         if missing:
             raise ValueError(f"restore: not a checkpoint of this simulation (missing {missing})")
         bad = [k for k, s in shapes.items() if np.shape(checkpoint[k]) != s]
         if bad or checkpoint["n_synapses"] != net.n_synapses:
             raise ValueError(f"restore: the checkpoint is of another brain (shapes of {bad} or "
                              "the synapse count differ)")  # fmt: skip
+        plastic = self._check_plastic_checkpoint(checkpoint["plastic"])
         new = {k: np.asarray(checkpoint[k], np.int32 if k == "ref" else np.float32)
                for k in shapes}  # fmt: skip
         step = checkpoint["step"]
@@ -461,6 +527,31 @@ class Simulation:
         if relayout:
             b.relayout()
         b.write_ring(new["ring"].reshape((B,) + shapes["ring"][-2:]), self.step)
+        if plastic is not None:
+            b.write_plastic_state(plastic, self.step)
+
+    def _check_plastic_checkpoint(self, state):
+        """The plastic part of a checkpoint, checked against this simulation's."""
+        mine = self._plastic_checkpoint()
+        if (state is None) != (mine is None):
+            raise ValueError("restore: the checkpoint is of another brain (its plastic "
+                             "synapses or modulators differ)")  # fmt: skip
+        if state is None:
+            return None
+        if not isinstance(state, dict) or set(state) != set(mine):
+            raise ValueError("restore: the checkpoint's plastic state is not this brain's")
+        for k, v in mine.items():
+            if isinstance(v, list):
+                ok = len(state[k]) == len(v) and all(np.ndim(a) == np.ndim(b)
+                                                     for a, b in zip(state[k], v))  # fmt: skip
+            else:
+                ok = np.shape(state[k]) == v.shape
+            if not ok:
+                raise ValueError(f"restore: the checkpoint's plastic {k} does not fit this "
+                                 "brain")  # fmt: skip
+        if not all(np.all(np.isfinite(state[k])) for k in ("pl_w", "pl_x", "pl_ring", "mod_hn")):
+            raise ValueError("restore: the plastic state holds non-finite values")
+        return state
 
     def memory(self) -> dict:
         """Bytes held by the simulation, and bytes per synapse of connectivity.
@@ -484,6 +575,14 @@ class Simulation:
         batch = f", batch={self.batch}" if self.batch > 1 else ""
         return (f"Simulation(backend={self.backend!r}{batch}, n_neurons={self.net.n}, "
                 f"n_synapses={self.net.n_synapses}, t_ms={self.t_ms:g})")  # fmt: skip
+
+
+def _finite_number(x, what):
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.number)):
+        raise TypeError(f"{what} must be a number, got {x!r}")
+    if not np.isfinite(x):
+        raise ValueError(f"{what} must be finite, got {x}")
+    return float(x)
 
 
 def _check_batch(batch):

@@ -134,6 +134,8 @@ class Projection:
     delay_rounding: str | None
     name: str
     n_expected: float = field(default=0.0)
+    plasticity: object = None  # a PlasticityRule, or None: static
+    dendritic_fraction: float = 1.0
 
     @property
     def n_pre(self) -> int:
@@ -144,8 +146,9 @@ class Projection:
         return sum(p.n for p in self.post)
 
     def __repr__(self):
+        rule = "" if self.plasticity is None else f", plasticity={self.plasticity!r}"
         return (f"Projection({self.name!r}, {self.rule!r}, receptor={self.receptor!r}, "
-                f"{self.weight_unit}={self.weight!r})")  # fmt: skip
+                f"{self.weight_unit}={self.weight!r}{rule})")  # fmt: skip
 
 
 @dataclass(eq=False)
@@ -178,6 +181,19 @@ class NoiseCurrent:
 
 
 BANDS_HZ = {"delta": 2.0, "theta": 8.0, "alpha": 10.0, "beta": 20.0, "gamma": 40.0}
+
+
+@dataclass
+class Modulator:
+    """A neuromodulator's concentration: it decays with ``tau_ms`` and jumps by
+    ``amount`` at each spike of ``released_by`` (population names) and by what the user
+    gives (``run(inputs={name: ...})``, ``Simulation.reward``). Made by
+    ``Brain.add_modulator``."""
+
+    name: str
+    tau_ms: float
+    released_by: list
+    amount: float
 
 
 @dataclass
@@ -230,6 +246,7 @@ class Brain:
         self.state_monitors: list[StateMonitorSpec] = []
         self.oscillators: dict[str, Oscillator] = {}
         self.modulations: dict[str, tuple] = {}  # population -> (oscillator, depth, thr_mv)
+        self.modulators: dict[str, Modulator] = {}
 
     # ---- populations and regions ------------------------------------------------------
     def add_population(self, name: str, n: int, model: NeuronModel) -> Population:
@@ -304,7 +321,8 @@ class Brain:
     # ---- projections ------------------------------------------------------------------
     def connect(self, pre, post, rule: Rule, *, weight_ns=None, weight_pa=None, weight_mv=None,
                 delay_ms=None, receptor: str | None = None, delay_rounding: str | None = None,
-                name: str | None = None) -> Projection:  # fmt: skip
+                name: str | None = None, plasticity=None,
+                dendritic_fraction: float = 1.0) -> Projection:  # fmt: skip
         """Connect the populations ``pre`` to ``post`` (names, regions, populations or lists
         of these, concatenated in the order given) by ``rule``; returns the Projection.
 
@@ -342,10 +360,48 @@ class Brain:
             raise ValueError(f"{where}: delay_rounding must be None, 'round', 'floor' or "
                              f"'ceil', got {delay_rounding!r}")  # fmt: skip
         delays = self._check_delays(delay_ms, pres, n_exact, exact, shape, delay_rounding, where)
+        fraction = self._check_plasticity(plasticity, dendritic_fraction, weight, posts,
+                                          receptor, where)  # fmt: skip
         proj = Projection(pres, posts, rule, receptor, unit, weight, delays, delay_rounding,
-                          label, n_exact)  # fmt: skip
+                          label, n_exact, plasticity, fraction)  # fmt: skip
         self.projections.append(proj)
         return proj
+
+    def _check_plasticity(self, rule, fraction, weight, posts, receptor, where):
+        from ..synapses import PlasticityRule
+
+        if rule is None:
+            return 1.0
+        if not isinstance(rule, PlasticityRule):
+            raise TypeError(f"{where}: plasticity must be a rule such as nb.STDP(w_max=...), "
+                            f"got {rule!r}")  # fmt: skip
+        if isinstance(fraction, (bool, np.bool_)) or not isinstance(
+            fraction, (int, float, np.number)
+        ):
+            raise TypeError(f"{where}: dendritic_fraction must be a number, got {fraction!r}")
+        if not 0.0 <= float(fraction) <= 1.0:
+            raise ValueError(f"{where}: dendritic_fraction must be in [0, 1], got {fraction}")
+        low, high = rule.weight_range()
+        sign = posts[0].model.receptors[receptor].sign
+        if (sign > 0 and -np.inf < low < 0) or (sign < 0 and 0 < high < np.inf):
+            raise ValueError(f"{where}: {type(rule).__name__} keeps weights in [{low:g}, "
+                             f"{high:g}], but receptor {receptor!r} takes weights "
+                             f"{'>= 0' if sign > 0 else '<= 0'}")  # fmt: skip
+        if not isinstance(weight, Distribution):
+            w = np.asarray(weight, np.float64)
+            bad = (w < low) | (w > high)
+            if np.any(bad):
+                raise ValueError(
+                    f"{where}: weights must lie in [{low:g}, {high:g}] for "
+                    f"{rule!r}, got {np.atleast_1d(w)[np.atleast_1d(bad)][0]:g}"
+                )
+        modulator = getattr(rule, "modulator", None)
+        if modulator is not None and modulator not in self.modulators:
+            raise ValueError(f"{where}: {type(rule).__name__} reads modulator {modulator!r}, "
+                             f"which the brain lacks; add it first with "
+                             f"brain.add_modulator({modulator!r}, tau_ms=...); known: "
+                             f"{sorted(self.modulators)}")  # fmt: skip
+        return float(fraction)
 
     @staticmethod
     def _one_weight(weight_ns, weight_pa, weight_mv, where):
@@ -528,6 +584,29 @@ class Brain:
         return noise
 
     # ---- rhythms -----------------------------------------------------------------------
+    def add_modulator(
+        self, name: str, tau_ms: float, released_by=None, amount: float | None = None
+    ) -> Modulator:
+        """Add a neuromodulator ``name`` (dopamine, acetylcholine, ...): a concentration
+        that decays with ``tau_ms`` and jumps by ``amount`` (default ``1 / tau_ms``, as
+        NEST's volume transmitter raises ``n``) at each spike of ``released_by``
+        (populations, regions or their names; None: nothing releases it) in the step of
+        the spike, and by what the user gives: ``sim.run(inputs={name: amounts})`` (one
+        value per step, or one for every step) and ``sim.reward(name, amount)`` between
+        runs. Rules read it by name (``nb.DopamineSTDP(modulator=name)``)."""
+        _check_name(name, "modulator")
+        where = f"add_modulator({name!r})"
+        if name in self.modulators or name in self.populations or name in self.regions:
+            raise ValueError(f"{where}: the name is taken by a modulator, population or region")
+        tau_ms = _finite(tau_ms, f"{where}: tau_ms")
+        if tau_ms <= 0:
+            raise ValueError(f"{where}: tau_ms must be > 0, got {tau_ms:g}")
+        pops = [] if released_by is None else self.resolve(released_by)
+        amount = 1.0 / tau_ms if amount is None else _finite(amount, f"{where}: amount")
+        mod = Modulator(name, tau_ms, [p.name for p in pops], float(amount))
+        self.modulators[name] = mod
+        return mod
+
     def add_oscillator(self, name: str, freq_hz: float | None = None, phase_rad: float = 0.0):
         """Add a rhythm: phase ``phase_rad + 2 pi freq_hz t``. Named bands have default
         frequencies (delta 2, theta 8, alpha 10, beta 20, gamma 40 Hz)."""

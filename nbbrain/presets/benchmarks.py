@@ -24,9 +24,15 @@ from ..model.brain import Brain
 from ..model.connectivity import FixedIndegree, FixedProbability
 from ..model.values import Normal, Uniform
 from ..neurons import ConductanceLIF, CurrentLIF
+from ..synapses import STDP
+
+#: COBA's STDP (``coba(stdp=True)``): additive, NEST's ``stdp_synapse``, the weights free
+#: between 0 and twice COBA's
+COBA_STDP = dict(tau_plus_ms=20.0, tau_minus_ms=20.0, lambda_=0.01, alpha=1.05, mu_plus=0.0,
+                 mu_minus=0.0, w_max=12.0)  # fmt: skip
 
 
-def _network(brain, model, n_neurons, connectivity, **weights):
+def _network(brain, model, n_neurons, connectivity, plasticity=None, **weights):
     n_exc = n_neurons * 4 // 5
     brain.add_population("exc", n_exc, model)
     brain.add_population("inh", n_neurons - n_exc, model)
@@ -39,21 +45,29 @@ def _network(brain, model, n_neurons, connectivity, **weights):
     for pre, share, (receptor, key, value) in (("exc", 0.8, weights["exc"]),
                                                ("inh", 0.2, weights["inh"])):  # fmt: skip
         r = rule or FixedIndegree(int(round(80 * share)), allow_multapses=True)
+        if pre == "exc" and plasticity is not None:
+            for post, rule_ in (("exc", plasticity), ("inh", None)):
+                brain.connect(pre, post, r, receptor=receptor, delay_ms=brain.dt_ms,
+                              plasticity=rule_, **{key: value})  # fmt: skip
+            continue
         brain.connect(pre, ["exc", "inh"], r, receptor=receptor, delay_ms=brain.dt_ms,
                       **{key: value})  # fmt: skip
     return brain
 
 
 def coba(n_neurons: int = 4000, seed: int = 1, dt_ms: float = 0.1, record: bool = True,
-         connectivity: str = "probability") -> Brain:  # fmt: skip
+         connectivity: str = "probability", stdp: bool = False) -> Brain:  # fmt: skip
     """Brette et al. (2007) benchmark 1 (COBA). ``connectivity="indegree"`` gives every
     neuron 64 excitatory and 16 inhibitory inputs (as p = 0.02 does at 4,000 neurons on
-    average), for scaling to other sizes."""
+    average), for scaling to other sizes. ``stdp=True``: the excitatory-to-excitatory
+    synapses learn by additive STDP (``COBA_STDP``; with ``probability`` connectivity, the
+    synapses onto excitatory and onto inhibitory neurons are then drawn separately)."""
     brain = Brain(dt_ms=dt_ms, seed=seed)
     cell = ConductanceLIF(c_m_pf=200, g_leak_ns=10, e_leak_mv=-60, v_thresh_mv=-50,
                           v_reset_mv=-60, t_ref_ms=5, tau_ampa_ms=5, e_ampa_mv=0,
                           tau_gaba_a_ms=10, e_gaba_a_mv=-80)  # fmt: skip
-    _network(brain, cell, n_neurons, connectivity,
+    plasticity = STDP(**COBA_STDP) if stdp else None
+    _network(brain, cell, n_neurons, connectivity, plasticity,
              exc=("ampa", "weight_ns", 6.0), inh=("gaba_a", "weight_ns", 67.0))  # fmt: skip
     for pop in brain.populations.values():
         pop.init(v=Normal(-65, 5), g_ampa=Normal(40, 15, low=0), g_gaba_a=Normal(200, 120, low=0))

@@ -19,16 +19,21 @@ from .blocks import make_blocks
 from .bundles import (
     CHUNK_OPTIONAL,
     CTR_ACT,
+    CTR_PACT,
     CTR_PEND,
+    CTR_POST,
     CTR_REC,
     NET_OPTIONAL,
     STATE_OPTIONAL,
     Chunk,
     Net,
+    PlasticNet,
+    PlasticState,
     State,
     bundle,
 )
 from .kernel import call, in_flight_ring, inner, make_run_batch, make_run_chunk
+from .plastic import HISTORY, weights_at
 
 
 def _net_bundle(net, rec_max, act_max_new, features) -> Net:
@@ -54,11 +59,35 @@ def _net_bundle(net, rec_max, act_max_new, features) -> Net:
     )  # fmt: skip
 
 
-def _chunk(mon, mon_out, mon_pos, **fields) -> Chunk:
-    """The Chunk bundle; the monitors' fields ``None`` where there are none."""
-    return bundle(Chunk, CHUNK_OPTIONAL, {"monitors": mon.var.size > 0}, mon_var=mon.var,
-                  mon_every=mon.every, mon_ptr=mon.ptr, mon_idx=mon.idx, mon_out=mon_out,
-                  mon_pos=mon_pos, **fields)  # fmt: skip
+def _plastic_net(net) -> PlasticNet:
+    """The PlasticNet bundle of the network."""
+    pl, mods = net.plastic, net.plastic.modulators
+    t = pl.syn.dtype.type
+    return PlasticNet(
+        pl_indptr=pl.indptr, pl_syn=pl.syn, pl_shift=t(net.shift),
+        pl_mask=t((1 << net.shift) - 1), pl_dd=pl.dd, pl_grp=pl.grp, pl_fac=pl.fac,
+        pl_kind=pl.kind, pl_par=pl.par, pl_mod=pl.mod, pl_nring=np.int64(pl.n_ring),
+        pl_max_new=np.int64(pl.max_new), post_max_new=np.int64(pl.post_max_new),
+        csc_ptr=pl.csc_ptr, csc_syn=pl.csc_syn, csc_dd=pl.csc_dd, part_of=net.part_of,
+        pl_tgt_ptr=pl.tgt_ptr, pl_tgt=pl.tgt, pl_stp=pl.stp, pl_hpost_ptr=pl.hpost_ptr,
+        pl_hpost=pl.hpost, pl_hcount=pl.hcount, pl_every=np.int64(pl.every),
+        mod_tau=mods.tau_ms, mod_amount=mods.amount, mod_ptr=mods.pop_ptr, mod_pops=mods.pops,
+    )  # fmt: skip
+
+
+def _chunk(mon, mon_out, mon_pos, plastic, **fields) -> Chunk:
+    """The Chunk bundle; the fields of absent monitors and plasticity ``None``."""
+    features = {"monitors": mon.var.size > 0, "plastic": plastic}
+    return bundle(Chunk, CHUNK_OPTIONAL, features, mon_var=mon.var, mon_every=mon.every,
+                  mon_ptr=mon.ptr, mon_idx=mon.idx, mon_out=mon_out, mon_pos=mon_pos,
+                  **fields)  # fmt: skip
+
+
+def _doubled(a):
+    """``a`` [B, fields, n] with room for ``2 n`` entries."""
+    out = np.zeros(a.shape[:2] + (2 * a.shape[2],), a.dtype)
+    out[:, :, : a.shape[2]] = a
+    return out
 
 
 def _no_input(dtype, B):
@@ -83,8 +112,9 @@ class CpuBackend(Backend):
         self.pin_buf = np.zeros((B, net.n_parts, 0), np.uint32)  # per thread part, a block
         self.spikes = np.empty((B, net.n), np.int32)
         self.tr_cur = np.zeros((B, len(net.names)), np.int64)
-        self.ctr = np.zeros((B, 4), np.int64)
+        self.ctr = np.zeros((B, 5), np.int64)
         self.inbox = np.zeros((B, cn), np.float32)
+        self._init_plastic()
         self._empty_flight()
         self.rec_max = rec_max
         self.relayout()
@@ -101,6 +131,8 @@ class CpuBackend(Backend):
         net = self.net
         self._gen = generate_cpu(net.variants, net.dt_ms, net.n_channels, inner)
         self._netb = _net_bundle(net, self.rec_max, self.act_max_new, self.features(True))
+        self._plastic = self.features(True)[FEATURES.index("plastic")]
+        self._pnet = _plastic_net(net) if self._plastic else None
         self._blocks = {}
 
     def blocks(self, cur_off=None, spk_off=None):
@@ -119,6 +151,125 @@ class CpuBackend(Backend):
             self.pin_buf = np.zeros(self.pin_buf.shape[:2] + (width,), np.uint32)
         return blk, np.zeros((self.batch, blk.lo.size), np.int64)
 
+    # ---- plastic synapses and modulators -----------------------------------------------
+    def _init_plastic(self):
+        """Per copy: the plastic weights (the projections' units), the rules' variables,
+        the steps of the synapses' last events (-1 before the first spike for short-term
+        plasticity), the ring of plastic input in flight, per-presynaptic short-term
+        plasticity, homeostasis' spike counts and the modulators' histories."""
+        net, B = self.net, self.batch
+        pl = net.plastic
+        self.pl_w = np.repeat(pl.w0[None], B, axis=0)
+        self.pl_x = np.repeat(pl.x0[None], B, axis=0)
+        tc0 = np.array([0 if r.post_events else -1 for r in pl.rules] + [0], np.int64)
+        self.pl_tc = np.repeat(tc0[pl.grp.astype(np.int64)][None], B, axis=0)
+        n_ring = pl.n_ring if pl.n_synapses else 1
+        self.pl_ring = np.zeros((B, n_ring, net.n_channels * net.n if pl.n_synapses else 0),
+                                np.float32)  # fmt: skip
+        nx = np.zeros((2, net.n), np.float32)
+        for g in np.unique(pl.stp[pl.stp >= 0]):
+            rule = pl.rules[g]
+            nx[:, pl.stp == g] = np.array([[rule.x0], [rule.u]], np.float32)
+        self.pl_nx = np.repeat(nx[None], B, axis=0)
+        self.pl_ntc = np.full((B, net.n), -1, np.int64)
+        self.pl_cnt = np.zeros((B, net.n), np.int32)
+        m = max(len(pl.modulators.names), 1)
+        self.mod_ht = np.zeros((B, m, HISTORY), np.int64)
+        self.mod_hn = np.zeros((B, m, HISTORY), np.float64)
+        self.mod_hl = np.ones((B, m), np.int64)
+        self.mod_jump = np.zeros((B, m), np.float64)
+
+    def _empty_plastic_lists(self):
+        net, B = self.net, self.batch
+        pl = net.plastic
+        self.pact = np.zeros((B, 2 + 3 * net.n_parts, pl.max_new + 1024), np.int64)
+        self.pscale = np.ones((B, self.pact.shape[2]), np.float64)
+        self.ppost = np.zeros((B, 5, pl.post_max_new + 1024), np.int64)
+        self.ctr[:, CTR_PACT] = self.ctr[:, CTR_POST] = 0
+
+    #: the per-copy arrays of the plastic state a checkpoint holds as they are
+    PLASTIC_STATE = ("pl_w", "pl_x", "pl_tc", "pl_ring", "pl_nx", "pl_ntc", "pl_cnt", "mod_ht",
+                     "mod_hn", "mod_hl")  # fmt: skip
+    PER_SYNAPSE = ("pl_w", "pl_x", "pl_tc")
+
+    def read_plastic_state(self):
+        """The plastic synapses' and modulators' state of every copy, copied: the arrays of
+        ``PLASTIC_STATE`` and the events still to come, as the spikes that make them:
+        ``pre`` (neuron, step fired) with the share each carries (``pre_scale``), and
+        ``post`` (neuron, step fired), in firing order (the same on any thread count)."""
+        out = {k: getattr(self, k).copy() for k in self.PLASTIC_STATE}
+        perm = self.net.plastic.perm
+        for k in self.PER_SYNAPSE:  # (in an order of any thread count)
+            out[k][..., perm] = getattr(self, k)
+        parts = self.net.n_parts
+        pre, scale, post = [], [], []
+        for c in range(self.batch):
+            n = int(self.ctr[c, CTR_PACT])
+            keep = (self.pact[c, 2 + 2 * parts : 2 + 3 * parts, :n] >= 0).any(axis=0)
+            pre.append(self.pact[c, :2, :n][:, keep].T.copy())
+            scale.append(self.pscale[c, :n][keep].copy())
+            n = int(self.ctr[c, CTR_POST])
+            post.append(self.ppost[c, :2, :n][:, self.ppost[c, 4, :n] >= 0].T.copy())
+        out.update(pre=pre, pre_scale=scale, post=post)
+        return out
+
+    def write_plastic_state(self, state, step):
+        """Set the plastic state to ``state`` (as ``read_plastic_state`` gives it) at
+        ``step``: the lists of events rebuilt, each spike's cursors past the events that
+        came before ``step``."""
+        net, pl = self.net, self.net.plastic
+        for k in self.PLASTIC_STATE:
+            v = np.asarray(state[k])
+            getattr(self, k)[...] = v[..., pl.perm] if k in self.PER_SYNAPSE else v
+        parts = net.n_parts
+        t = pl.syn.dtype.type
+        offsets = (pl.syn >> t(net.shift)).astype(np.int64)
+        self._empty_plastic_lists()
+        for c in range(self.batch):
+            pre, post = state["pre"][c], state["post"][c]
+            while len(pre) + pl.max_new > self.pact.shape[2]:
+                self._grow_pre()
+            while len(post) + pl.post_max_new > self.ppost.shape[2]:
+                self.ppost = _doubled(self.ppost)
+            for q, (r, fired) in enumerate(pre):
+                self.pact[c, 0, q], self.pact[c, 1, q] = r, fired
+                self.pscale[c, q] = state["pre_scale"][c][q]
+                for part in range(parts):
+                    a, b = pl.indptr[r * parts + part], pl.indptr[r * parts + part + 1]
+                    j = a + int(np.searchsorted(offsets[a:b], step - fired))
+                    self.pact[c, 2 + part, q], self.pact[c, 2 + parts + part, q] = j, b
+                    self.pact[c, 2 + 2 * parts + part, q] = fired + offsets[j] if j < b else -1
+            for q, (r, fired) in enumerate(post):
+                a, b = pl.csc_ptr[r], pl.csc_ptr[r + 1]
+                j = a + int(np.searchsorted(pl.csc_dd[a:b], step - fired))
+                self.ppost[c, :, q] = (r, fired, j, b, fired + pl.csc_dd[j] if j < b else -1)
+            self.ctr[c, CTR_PACT], self.ctr[c, CTR_POST] = len(pre), len(post)
+
+    def read_plastic(self, pos, step):
+        """The plastic weights at ``pos`` of every copy ``[B, len(pos)]`` (the projection's
+        unit) at the end of step ``step - 1``: those a modulator gates are integrated up to
+        it (on copies: the run goes on as if nothing had been read)."""
+        if not np.any(self.net.plastic.mod >= 0) or step == 0:
+            return self.pl_w[:, pos]
+        out = np.empty((self.batch, len(pos)), np.float32)
+        for c in range(self.batch):
+            w, x, tc = self.pl_w[c].copy(), self.pl_x[c].copy(), self.pl_tc[c].copy()
+            weights_at(self._pnet, step - 1, self.net.dt_ms, w, x, tc, self.mod_ht[c],
+                       self.mod_hn[c], self.mod_hl[c])  # fmt: skip
+            out[c] = w[pos]
+        return out
+
+    def write_plastic(self, pos, values, step):
+        """Set the plastic weights at ``pos`` of every copy from the end of step ``step -
+        1`` on (those a modulator gates are first integrated up to it, so that the new
+        weight holds from then)."""
+        if np.any(self.net.plastic.mod >= 0) and step > 0:
+            for c in range(self.batch):
+                weights_at(self._pnet, step - 1, self.net.dt_ms, self.pl_w[c], self.pl_x[c],
+                           self.pl_tc[c], self.mod_ht[c], self.mod_hn[c],
+                           self.mod_hl[c])  # fmt: skip
+        self.pl_w[:, pos] = values
+
     # ---- spikes in flight ----------------------------------------------------------------
     def _empty_flight(self):
         net, B = self.net, self.batch
@@ -128,6 +279,7 @@ class CpuBackend(Backend):
         self.ctr[:, CTR_ACT] = 0
         self.pending = np.zeros((B, 0, cn), np.float32)
         self.ctr[:, CTR_PEND] = 0
+        self._empty_plastic_lists()
 
     def write_ring(self, ring, step):
         """Set the spikes in flight to the input of ``ring`` [B, D, C * N] (or no slots,
@@ -154,13 +306,24 @@ class CpuBackend(Backend):
         return ring
 
     def _grow_in_flight(self):
-        """Double the list of spikes in flight where the kernel stopped for room."""
+        """Double the lists of spikes in flight where the kernel stopped for room."""
+        pl, grown = self.net.plastic, False
         if int(self.ctr[:, CTR_ACT].max()) + self.act_max_new > self.act.shape[2]:
-            act = np.zeros(self.act.shape[:2] + (2 * self.act.shape[2],), np.int64)
-            act[:, :, : self.act.shape[2]] = self.act
-            self.act = act
-            return True
-        return False
+            self.act = _doubled(self.act)
+            grown = True
+        if int(self.ctr[:, CTR_PACT].max()) + pl.max_new > self.pact.shape[2]:
+            self._grow_pre()
+            grown = True
+        if int(self.ctr[:, CTR_POST].max()) + pl.post_max_new > self.ppost.shape[2]:
+            self.ppost = _doubled(self.ppost)
+            grown = True
+        return grown
+
+    def _grow_pre(self):
+        self.pact = _doubled(self.pact)
+        pscale = np.ones((self.batch, self.pact.shape[2]), np.float64)
+        pscale[:, : self.pscale.shape[1]] = self.pscale
+        self.pscale = pscale
 
     def _drop_pending(self, step):
         if self.pending.shape[1] and step + 1 >= self.ctr[0, CTR_PEND]:
@@ -175,6 +338,13 @@ class CpuBackend(Backend):
         return bundle(State, STATE_OPTIONAL, dict(zip(FEATURES, self.features(True))),
                       blk_n=sel(self._blk_n), **fields)  # fmt: skip
 
+    def _plastic_state(self, c=None):
+        """The PlasticState bundle of copy ``c`` (``None``: of all copies), or None."""
+        if not self._plastic:
+            return None
+        sel = (lambda a: a) if c is None else (lambda a: a[c])
+        return PlasticState(**{k: sel(getattr(self, k)) for k in PlasticState._fields})
+
     def advance(self, step0, n_steps, inputs, mon, counts, spike_recs):
         """Run ``n_steps`` from ``step0``, in as many kernel calls as the buffers need;
         ``counts`` [B, P] accumulates the spikes; returns the per-step counts [B, n_steps,
@@ -183,6 +353,8 @@ class CpuBackend(Backend):
         n_pop = len(net.names)
         cur, cur_vary, cur_off = inputs.get("current") or (_no_input(np.float32, B), 0, None)
         spk, spk_vary, spk_off = inputs.get("spikes") or (_no_input(np.uint8, B), 0, None)
+        n_mod = self.mod_ht.shape[1]
+        mod, mod_vary, _ = inputs.get("modulator") or (np.zeros((B, 1, n_mod)), 0, None)
         none = np.full(n_pop, -1, np.int64)
         blk, self._blk_n = self._block_layout(none if cur_off is None else cur_off,
                                               none if spk_off is None else spk_off)  # fmt: skip
@@ -193,15 +365,17 @@ class CpuBackend(Backend):
         mon_out = np.empty((B,) + mon.out.shape, np.float32)
         mon_pos = np.repeat(mon.pos[None], B, axis=0)
         run = self._advance_one if B == 1 else self._advance_batch
-        run(step0, n_steps, blk, cur, cur_vary, spk, spk_vary, counts, step_counts, mon,
-            mon_out, mon_pos, spike_recs, features)  # fmt: skip
+        run(step0, n_steps, blk, (cur, cur_vary, spk, spk_vary, mod, mod_vary), counts,
+            step_counts, mon, mon_out, mon_pos, spike_recs, features)  # fmt: skip
         self._drop_pending(step0 + n_steps)
         if self.threads > 1 and n_steps > 0:
             _warn_if_slow_threading()
         return step_counts, mon_out
 
-    def _advance_one(self, step0, n_steps, blk, cur, cur_vary, spk, spk_vary, counts,
-                     step_counts, mon, mon_out, mon_pos, spike_recs, features):  # fmt: skip
+    def _advance_one(self, step0, n_steps, blk, ins, counts, step_counts, mon, mon_out,
+                     mon_pos, spike_recs, features):  # fmt: skip
+        cur, cur_vary, spk, spk_vary, mod, mod_vary = ins
+        plastic = features[FEATURES.index("plastic")]
         run_chunk = make_run_chunk(self._gen, features, self.net.n_parts > 1)
         if self.threads > 1:
             numba.set_num_threads(self.threads)
@@ -209,12 +383,13 @@ class CpuBackend(Backend):
         while True:
             rec_step, rec_idx = rec.buffers(n_steps - done, self.net.dt_ms)
             self.ctr[0, CTR_REC] = 0
-            ch = _chunk(mon, mon_out[0], mon_pos[0], cur_in=cur[0, done * cur_vary :],
+            ch = _chunk(mon, mon_out[0], mon_pos[0], plastic, cur_in=cur[0, done * cur_vary :],
                         cur_vary=cur_vary, spk_in=spk[0, done * spk_vary :], spk_vary=spk_vary,
                         counts=counts[0], step_counts=step_counts[0, done:],
-                        rec_step=rec_step, rec_idx=rec_idx)  # fmt: skip
+                        rec_step=rec_step, rec_idx=rec_idx, mod_in=mod[0, done * mod_vary :],
+                        mod_vary=mod_vary)  # fmt: skip
             done += call(run_chunk, step0 + done, n_steps - done, self._netb, blk, self._state(0),
-                         ch)  # fmt: skip
+                         ch, self._pnet, self._plastic_state(0))  # fmt: skip
             n_rec = self.ctr[0, CTR_REC]
             rec.collect(rec_step[:n_rec], rec_idx[:n_rec])
             if done >= n_steps:
@@ -222,10 +397,12 @@ class CpuBackend(Backend):
             if not self._grow_in_flight():
                 rec.grow()
 
-    def _advance_batch(self, step0, n_steps, blk, cur, cur_vary, spk, spk_vary, counts,
-                       step_counts, mon, mon_out, mon_pos, spike_recs, features):  # fmt: skip
+    def _advance_batch(self, step0, n_steps, blk, ins, counts, step_counts, mon, mon_out,
+                       mon_pos, spike_recs, features):  # fmt: skip
         from ...monitors.recorders import record_capacity
 
+        cur, cur_vary, spk, spk_vary, mod, mod_vary = ins
+        plastic = features[FEATURES.index("plastic")]
         B = self.batch
         run_batch = make_run_batch(self._gen, features)
         numba.set_num_threads(self.threads)
@@ -237,10 +414,12 @@ class CpuBackend(Backend):
             rec_step = np.empty((B, capacity), np.int64)
             rec_idx = np.empty((B, capacity), np.int32)
             self.ctr[:, CTR_REC] = 0
-            cb = _chunk(mon, mon_out, mon_pos, cur_in=cur, cur_vary=cur_vary, spk_in=spk,
-                        spk_vary=spk_vary, counts=counts, step_counts=step_counts,
-                        rec_step=rec_step, rec_idx=rec_idx)  # fmt: skip
-            call(run_batch, step0, n_steps, done, self._netb, blk, self._state(), cb)
+            cb = _chunk(mon, mon_out, mon_pos, plastic, cur_in=cur, cur_vary=cur_vary,
+                        spk_in=spk, spk_vary=spk_vary, counts=counts, step_counts=step_counts,
+                        rec_step=rec_step, rec_idx=rec_idx, mod_in=mod,
+                        mod_vary=mod_vary)  # fmt: skip
+            call(run_batch, step0, n_steps, done, self._netb, blk, self._state(), cb, self._pnet,
+                 self._plastic_state())  # fmt: skip
             for c in range(B):
                 n_rec = self.ctr[c, CTR_REC]
                 spike_recs[c].collect(rec_step[c, :n_rec], rec_idx[c, :n_rec])
@@ -268,12 +447,15 @@ class CpuBackend(Backend):
         self.net.weight[pos] = values
 
     def memory(self) -> dict:
-        net = self.net
+        net, pl = self.net, self.net.plastic
         return {
             "connectivity_bytes": net.syn.nbytes + net.weight.nbytes + net.indptr.nbytes
-            + net.tag.nbytes,
-            "state_bytes": self.st.nbytes + self.ref.nbytes + self.noise.nbytes,
-            "ring_bytes": self.inbox.nbytes + self.act.nbytes + self.pending.nbytes,
+            + net.tag.nbytes + sum(a.nbytes for a in (pl.syn, pl.dd, pl.grp, pl.fac, pl.indptr,
+                                                      pl.csc_syn, pl.csc_dd, pl.perm)),
+            "state_bytes": self.st.nbytes + self.ref.nbytes + self.noise.nbytes
+            + sum(a.nbytes for a in (self.pl_w, self.pl_x, self.pl_tc)),
+            "ring_bytes": self.inbox.nbytes + self.act.nbytes + self.pending.nbytes
+            + sum(a.nbytes for a in (self.pl_ring, self.pact, self.pscale, self.ppost)),
         }  # fmt: skip
 
 

@@ -53,14 +53,30 @@ State = namedtuple("State", [
     *(f for fields in STATE_OPTIONAL.values() for f in fields),
 ])  # fmt: skip
 
-#: ``State.ctr``: spikes in flight, spikes recorded, the step until which ``pending`` holds
-CTR_ACT, CTR_REC, CTR_PEND = 0, 1, 2
+#: ``State.ctr``: spikes in flight, spikes recorded, the step until which ``pending`` holds,
+#: the lengths of the lists of plastic events (presynaptic, postsynaptic)
+CTR_ACT, CTR_REC, CTR_PEND, CTR_PACT, CTR_POST = 0, 1, 2, 3, 4
 
 CHUNK_OPTIONAL = {"monitors": ("mon_var", "mon_every", "mon_ptr", "mon_idx", "mon_out",
-                               "mon_pos")}  # fmt: skip
+                               "mon_pos"), "plastic": ("mod_in", "mod_vary")}  # fmt: skip
 Chunk = namedtuple("Chunk", [
     "cur_in", "cur_vary", "spk_in", "spk_vary", "counts", "step_counts", "rec_step",
-    "rec_idx", *CHUNK_OPTIONAL["monitors"],
+    "rec_idx", *(f for fields in CHUNK_OPTIONAL.values() for f in fields),
+])  # fmt: skip
+
+
+#: the plastic synapses and the modulators (``plastic.py``): two bundles of their own,
+#: passed to the kernel beside the others (``None`` in a brain without them), so that the
+#: functions of the plastic phase take these and not every array of the brain
+PlasticNet = namedtuple("PlasticNet", [
+    "pl_indptr", "pl_syn", "pl_shift", "pl_mask", "pl_dd", "pl_grp", "pl_fac", "pl_kind",
+    "pl_par", "pl_mod", "pl_nring", "pl_max_new", "post_max_new", "csc_ptr", "csc_syn",
+    "csc_dd", "part_of", "pl_tgt_ptr", "pl_tgt", "pl_stp", "pl_hpost_ptr", "pl_hpost",
+    "pl_hcount", "pl_every", "mod_tau", "mod_amount", "mod_ptr", "mod_pops",
+])  # fmt: skip
+PlasticState = namedtuple("PlasticState", [
+    "pl_w", "pl_x", "pl_tc", "pl_ring", "pact", "pscale", "ppost", "pl_nx", "pl_ntc", "pl_cnt",
+    "mod_ht", "mod_hn", "mod_hl", "mod_jump",
 ])  # fmt: skip
 
 

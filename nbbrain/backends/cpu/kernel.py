@@ -19,29 +19,20 @@ import types
 import numpy as np
 from numba import njit, prange
 from numba.core.caching import NullCache
-from numba.extending import register_jitable
 
 from ...assemble.neurons import U_GIVEN, U_NEURONS, U_POISSON
+from ...jit import OPTS, inner
 from ...rhythms import oscillation
 from ...rng import normal, poisson_count, poisson_table, stream32, uniform32, word32
-from .bundles import CTR_ACT, CTR_PEND, CTR_REC, Chunk, State
+from . import plastic as pl
+from .bundles import CTR_ACT, CTR_PACT, CTR_PEND, CTR_POST, CTR_REC, Chunk, PlasticState, State
 from .prefetch import prefetch
 
 _F0, _F1 = np.float32(0.0), np.float32(1.0)
 _AHEAD = 8  # spikes in flight between a run's prefetch and its delivery
 _MS_TO_S = np.float32(1e-3)
 
-# error_model="numpy": float division by zero gives inf instead of raising, so the loops
-# carry no exception branches (with them, they neither vectorise nor inline well).
-# fastmath={"contract"}: a * b + c may fuse into one FMA, as CUDA does by default; no
-# reassociation, so results stay deterministic.
-# _nrt=False: the kernels allocate nothing and pass arrays they borrow, so they need no
-# reference counts (counted, every call of an inner function with the bundles counted each
-# of their arrays up and down: a microsecond a step).
-_OPTS = dict(error_model="numpy", fastmath={"contract"}, _nrt=False)
-# the per-block functions: compiled into the kernels that call them (no dispatcher, no
-# Python wrapper, no cache entry of their own: a shorter first compilation)
-inner = register_jitable(**_OPTS)
+_OPTS = OPTS
 
 
 def kernel(fn, parallel=False, cache=True):
@@ -284,13 +275,13 @@ def make_run_chunk(gen, features, parallel=False):
     threads (``prange`` over the parts of the neurons: a thread updates its part's neurons
     and adds the synaptic input into them)."""
     key = (gen.key, tuple(bool(f) for f in features), bool(parallel), gen.cache)
-    assert len(features) == 10  # the order of backends.base.FEATURES
+    assert len(features) == 11  # the order of backends.base.FEATURES
     if key in _CHUNKS:
         return _CHUNKS[key]
     (neurons, poisson, given, trains, timed_rates, poisson_inputs, timed_inputs, noise,
-     monitors, oscillators) = key[1]  # fmt: skip
+     monitors, oscillators, plastic) = key[1]  # fmt: skip
 
-    def run_chunk(step0, n_steps, net, blk, s, ch):
+    def run_chunk(step0, n_steps, net, blk, s, ch, pn, ps):
         """Advance ``n_steps`` steps from ``step0``; returns the steps done.
 
         Stops early, at a step boundary, when the spike record buffers or the list of
@@ -327,9 +318,16 @@ def make_run_chunk(gen, features, parallel=False):
         shift, mask, syn, weight = net.shift, net.mask, net.syn, net.weight
         n_act, n_rec, pend_until = s.ctr[CTR_ACT], s.ctr[CTR_REC], s.ctr[CTR_PEND]
         n_new = n_act  # spikes in flight from n_new on: new this step (``_join``)
+        # the lists of plastic events (``plastic.py``), from n_pnew on new this step
+        n_pact, n_post = s.ctr[CTR_PACT], s.ctr[CTR_POST]  # (pn, ps: None without them)
+        n_pnew = n_pact
         done = n_steps
         for t in range(n_steps):
             if n_rec + net.rec_max > cap or n_act + net.act_max_new > act.shape[1]:
+                done = t
+                break
+            if plastic and (n_pact + pn.pl_max_new > ps.pact.shape[1]
+                            or n_post + pn.post_max_new > ps.ppost.shape[1]):  # fmt: skip
                 done = t
                 break
             step = step0 + t
@@ -437,6 +435,14 @@ def make_run_chunk(gen, features, parallel=False):
                     if indptr[r * parts] < indptr[(r + 1) * parts]:  # a row to deliver
                         act[0, n_act], act[1, n_act] = r, step
                         n_act += 1
+                    if plastic:
+                        n_pact, n_post = pl.join_spike(r, step, parts, net.dt_ms, pn, ps, n_pact,
+                                                       n_post)  # fmt: skip
+            if plastic and pl.modulators(pn, ps, ch.mod_in[t * ch.mod_vary], ch.step_counts[t]):
+                for part in prange(parts):
+                    pl.catch_up(part, parts, step, net.dt_ms, pn, ps)
+            if plastic:
+                pl.push_jumps(step, net.dt_ms, pn, ps)
             # 3. propagation: what arrives at the next step, into the inbox (a thread per
             # part of the targets: each writes its own neurons' inputs)
             if s.pending.shape[0] > 0 and step + 1 < pend_until:
@@ -445,10 +451,21 @@ def make_run_chunk(gen, features, parallel=False):
             for part in prange(parts):
                 _join(part, parts, act, n_new, n_act, indptr, syn, shift)
                 _deliver(step + 1, part, parts, act, n_act, syn, weight, shift, mask, inbox)
-            n_new = n_act
+                if plastic:
+                    _join(part, parts, ps.pact, n_pnew, n_pact, pn.pl_indptr, pn.pl_syn,
+                          pn.pl_shift)  # fmt: skip
+                    pl.events(part, parts, step, net.dt_ms, pn, ps, inbox, n_pact, n_post)
+                    if pn.pl_every > 0 and (step + 1) % pn.pl_every == 0:
+                        pl.scale(part, step, pn, ps)
+            n_new, n_pnew = n_act, n_pact
             if step % 16 == 0:  # (delivered spikes cost one read per step until dropped)
                 n_act = n_new = _drop_delivered(act, n_act, parts)
+                if plastic:
+                    n_pact, n_post = pl.drop_done(ps.pact, ps.pscale, n_pact, parts, ps.ppost,
+                                                  n_post)  # fmt: skip
+                    n_pnew = n_pact
         s.ctr[CTR_ACT], s.ctr[CTR_REC] = n_act, n_rec
+        s.ctr[CTR_PACT], s.ctr[CTR_POST] = n_pact, n_post
         return done
 
     ns = gen.namespace
@@ -472,11 +489,11 @@ def make_run_batch(gen, features):
     if key in _BATCHES:
         return _BATCHES[key]
     (_neurons, _poisson, _given, trains, _timed_rates, poisson_inputs, _timed_inputs, noise,
-     monitors, _oscillators) = key[1]  # fmt: skip
+     monitors, _oscillators, plastic) = key[1]  # fmt: skip
 
-    def run_batch(step0, n_steps, done, net, blk, sb, cb):
-        """``sb``, ``cb``: a State and a Chunk whose arrays have a leading copy axis (but the
-        monitors' tables and the ``*_vary`` flags, shared)."""
+    def run_batch(step0, n_steps, done, net, blk, sb, cb, pn, psb):
+        """``sb``, ``cb``, ``psb``: a State, a Chunk and a PlasticState whose arrays have a
+        leading copy axis (but the monitors' tables and the ``*_vary`` flags, shared)."""
         assert key == key  # the cache key: a closure variable (see ``_bind``)
         for c in prange(sb.st.shape[0]):
             d = done[c]
@@ -493,13 +510,22 @@ def make_run_batch(gen, features):
             s = State(sb.st[c], sb.ref[c], sb.noise[c], sb.inbox[c], sb.act[c], sb.pending[c],
                       sb.spikes[c], sb.blk_n[c], sb.pop_key[c], sb.ctr[c], pin_key, pin_thr,
                       pin_guide, pin_row, pin_buf, nz_key, tr_cur)  # fmt: skip
+            ps = None
+            if plastic:
+                ps = PlasticState(psb.pl_w[c], psb.pl_x[c], psb.pl_tc[c], psb.pl_ring[c],
+                                  psb.pact[c], psb.pscale[c], psb.ppost[c], psb.pl_nx[c],
+                                  psb.pl_ntc[c], psb.pl_cnt[c], psb.mod_ht[c], psb.mod_hn[c],
+                                  psb.mod_hl[c], psb.mod_jump[c])  # fmt: skip
             mon_out = cb.mon_out[c] if monitors else None
             mon_pos = cb.mon_pos[c] if monitors else None
+            mod_in = cb.mod_in[c, d * cb.mod_vary :] if plastic else None
+            mod_vary = cb.mod_vary if plastic else None
             ch = Chunk(cb.cur_in[c, d * cb.cur_vary :], cb.cur_vary,
                        cb.spk_in[c, d * cb.spk_vary :], cb.spk_vary, cb.counts[c],
                        cb.step_counts[c, d:], cb.rec_step[c], cb.rec_idx[c], cb.mon_var,
-                       cb.mon_every, cb.mon_ptr, cb.mon_idx, mon_out, mon_pos)  # fmt: skip
-            done[c] = d + _chunk(step0 + d, n_steps - d, net, blk, s, ch)  # noqa: F821
+                       cb.mon_every, cb.mon_ptr, cb.mon_idx, mon_out, mon_pos, mod_in,
+                       mod_vary)  # fmt: skip
+            done[c] = d + _chunk(step0 + d, n_steps - d, net, blk, s, ch, pn, ps)  # noqa: F821
 
     glob = dict(run_batch.__globals__, _chunk=make_run_chunk(gen, features))
     compiled = kernel(_bind(run_batch, glob), True, gen.cache)

@@ -184,8 +184,9 @@ def make_run_chunk(gen, features, grid_sync=False):
     key = (gen.key, tuple(bool(f) for f in features), bool(grid_sync))
     if key in _KERNELS:
         return _KERNELS[key]
+    # (the last flag, plastic synapses, is never set here: the backend refuses them)
     (neurons, poisson, given, trains, timed_rates, poisson_inputs, timed_inputs, noise,
-     monitors, oscillators) = key[1]  # fmt: skip
+     monitors, oscillators) = key[1][:10]  # fmt: skip
 
     def run_chunk(step0, n_chunk, done, net, sb, cb):
         """Advance copy ``c`` (the block on the block path; 0 on the grid path) by

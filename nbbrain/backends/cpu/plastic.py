@@ -1,0 +1,236 @@
+"""The CPU kernel's plastic synapses and neuromodulators (``assemble/plastic.py`` has the
+layout). At the end of each step, after the spikes of the step are known:
+
+1. the modulators jump (spikes of their releasing populations, the user's amounts);
+2. each thread part handles the events due at this step on the synapses onto its neurons:
+   postsynaptic events first, then presynaptic ones (their weight goes into a ring of
+   plastic input in flight), then adds the ring's slot for the next step into the inbox;
+3. every ``every`` steps, homeostasis scales the synapses of its targets.
+
+The rules' functions are in ``nbbrain/synapses``; this file dispatches on their kinds.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ...jit import OPTS, inner
+from ...synapses import KINDS, dopamine, stdp, tsodyks, vogels_sprekeler
+
+#: the phase's functions: compiled once, on their own (and cached), and linked into every
+#: kernel that calls them (serial, threads, batch) instead of compiled into each
+phase = njit(cache=True, nogil=True, **OPTS)
+
+_STDP, _STDP_NN, _TSO, _TSO_PRE, _DOPA, _VS, _HOMEO = (KINDS.index(k) for k in (
+    "stdp", "stdp_nearest", "tsodyks", "tsodyks_pre", "dopamine", "vogels_sprekeler",
+    "homeostasis"))  # fmt: skip
+#: the changes a modulator's history keeps before the synapses that read it catch up
+HISTORY = 64
+
+
+@inner
+def _on_pre(kind, p, T, dt_ms, w, x, tc, k, scale, ht, hn, hl):
+    if kind == _STDP:
+        return stdp.on_pre(p, T, dt_ms, w, x, tc, k, scale, False)
+    if kind == _STDP_NN:
+        return stdp.on_pre(p, T, dt_ms, w, x, tc, k, scale, True)
+    if kind == _TSO:
+        return tsodyks.on_pre(p, T, dt_ms, w, x, tc, k, scale)
+    if kind == _DOPA:
+        return dopamine.on_pre(p, T, dt_ms, w, x, tc, k, scale, ht, hn, hl)
+    if kind == _VS:
+        return vogels_sprekeler.on_pre(p, T, dt_ms, w, x, tc, k, scale)
+    return w[k] * scale  # per-presynaptic short-term plasticity, homeostasis
+
+
+@inner
+def _on_post(kind, p, T, dt_ms, w, x, tc, k, ht, hn, hl):
+    if kind == _STDP:
+        stdp.on_post(p, T, dt_ms, w, x, tc, k, False)
+    elif kind == _STDP_NN:
+        stdp.on_post(p, T, dt_ms, w, x, tc, k, True)
+    elif kind == _DOPA:
+        dopamine.on_post(p, T, dt_ms, w, x, tc, k, ht, hn, hl)
+    elif kind == _VS:
+        vogels_sprekeler.on_post(p, T, dt_ms, w, x, tc, k)
+
+
+@phase
+def join_spike(r, step, parts, dt_ms, pn, ps, n_pact, n_post):
+    """Neuron ``r`` spiked at ``step``: its plastic row joins the presynaptic list (with
+    the share its per-presynaptic short-term plasticity gives the spike) and its incoming
+    plastic synapses the postsynaptic one; returns the lists' new lengths."""
+    if pn.pl_indptr[r * parts] < pn.pl_indptr[(r + 1) * parts]:
+        ps.pact[0, n_pact], ps.pact[1, n_pact] = r, step
+        g = pn.pl_stp[r]
+        scale = 1.0
+        if g >= 0:
+            scale = tsodyks.release(pn.pl_par[g], step, dt_ms, ps.pl_nx, ps.pl_ntc, r)
+        ps.pscale[n_pact] = scale
+        n_pact += 1
+    a, b = pn.csc_ptr[r], pn.csc_ptr[r + 1]
+    if a < b:
+        ps.ppost[0, n_post], ps.ppost[1, n_post] = r, step
+        ps.ppost[2, n_post], ps.ppost[3, n_post] = a, b
+        ps.ppost[4, n_post] = step + pn.csc_dd[a]
+        n_post += 1
+    if pn.pl_hcount[r]:
+        ps.pl_cnt[r] += 1
+    return n_pact, n_post
+
+
+@phase
+def modulators(pn, ps, given, counts):
+    """The modulators' jumps at this step (``given``: the user's amounts; ``counts``: the
+    step's spikes per population); returns whether a history is full, so that the synapses
+    reading it must catch up (``catch_up``) before ``push_jumps``."""
+    full = False
+    for m in range(pn.mod_tau.shape[0]):
+        amount = given[m]
+        for e in range(pn.mod_ptr[m], pn.mod_ptr[m + 1]):
+            amount += counts[pn.mod_pops[e]] * pn.mod_amount[m]
+        ps.mod_jump[m] = amount
+        if amount != 0.0 and ps.mod_hl[m] == ps.mod_ht.shape[1]:
+            full = True
+    return full
+
+
+@phase
+def push_jumps(step, dt_ms, pn, ps):
+    """Add the jumps of ``step`` to the modulators' histories (a full one restarts from
+    its last entry: every synapse reading it has caught up)."""
+    for m in range(pn.mod_tau.shape[0]):
+        amount = ps.mod_jump[m]
+        if amount == 0.0:
+            continue
+        hl = ps.mod_hl[m]
+        last_t, last_n = ps.mod_ht[m, hl - 1], ps.mod_hn[m, hl - 1]
+        if hl == ps.mod_ht.shape[1]:
+            ps.mod_ht[m, 0], ps.mod_hn[m, 0] = last_t, last_n
+            hl = 1
+        n_now = last_n * math.exp(-float(step - last_t) * dt_ms / pn.mod_tau[m]) + amount
+        if last_t == step:
+            hl -= 1  # (two jumps in one step: one entry)
+        ps.mod_ht[m, hl], ps.mod_hn[m, hl] = step, n_now
+        ps.mod_hl[m] = hl + 1
+
+
+@phase
+def catch_up(part, parts, step, dt_ms, pn, ps):
+    """Bring the synapses of ``part`` whose modulator's history is full up to ``step``."""
+    for r in range((pn.pl_indptr.shape[0] - 1) // parts):
+        for k in range(pn.pl_indptr[r * parts + part], pn.pl_indptr[r * parts + part + 1]):
+            g = pn.pl_grp[k]
+            m = pn.pl_mod[g]
+            if m >= 0 and ps.mod_jump[m] != 0.0 and ps.mod_hl[m] == ps.mod_ht.shape[1]:
+                dopamine.catch_up(pn.pl_par[g], step, dt_ms, ps.pl_w, ps.pl_x, ps.pl_tc, k,
+                                  ps.mod_ht[m], ps.mod_hn[m], ps.mod_hl[m])  # fmt: skip
+
+
+@phase
+def weights_at(pn, step, dt_ms, w, x, tc, ht, hn, hl):
+    """Bring the weights ``w`` of the synapses that a modulator gates up to ``step`` (in
+    place: pass copies, since reading must not change a run)."""
+    for k in range(w.shape[0]):
+        g = pn.pl_grp[k]
+        m = pn.pl_mod[g]
+        if m >= 0:
+            dopamine.catch_up(pn.pl_par[g], step, dt_ms, w, x, tc, k, ht[m], hn[m], hl[m])
+
+
+@phase
+def events(part, parts, step, dt_ms, pn, ps, inbox, n_pact, n_post):
+    """The plastic events at ``step`` on the synapses of ``part``, then its plastic input
+    arriving at the next step into ``inbox``."""
+    w, x, tc = ps.pl_w, ps.pl_x, ps.pl_tc
+    ppost = ps.ppost
+    for q in range(n_post):
+        if ppost[4, q] != step or pn.part_of[ppost[0, q]] != part:
+            continue
+        fired, j, e = ppost[1, q], ppost[2, q], ppost[3, q]
+        later = np.int64(-1)
+        while j < e:
+            dj = pn.csc_dd[j]
+            if fired + dj != step:
+                later = fired + dj
+                break
+            k = pn.csc_syn[j]
+            g = pn.pl_grp[k]
+            m = pn.pl_mod[g]
+            _on_post(pn.pl_kind[g], pn.pl_par[g], step, dt_ms, w, x, tc, k, ps.mod_ht[m],
+                     ps.mod_hn[m], ps.mod_hl[m])  # fmt: skip
+            j += 1
+        ppost[2, q], ppost[4, q] = j, later
+    pact, syn, shift, mask = ps.pact, pn.pl_syn, pn.pl_shift, pn.pl_mask
+    nxt, cur, end = 2 + 2 * parts + part, 2 + part, 2 + parts + part
+    ring, n_ring = ps.pl_ring, pn.pl_nring
+    for q in range(n_pact):
+        if pact[nxt, q] != step:
+            continue
+        fired, j, e = pact[1, q], pact[cur, q], pact[end, q]
+        later = np.int64(-1)
+        while j < e:
+            word = syn[j]
+            off = np.int64(word >> shift)
+            if fired + off != step:
+                later = fired + off
+                break
+            g = pn.pl_grp[j]
+            m = pn.pl_mod[g]
+            dd = np.int64(pn.pl_dd[j])
+            sent = _on_pre(pn.pl_kind[g], pn.pl_par[g], step + (dd == 0), dt_ms, ps.pl_w,
+                           x, tc, j, ps.pscale[q], ps.mod_ht[m], ps.mod_hn[m],
+                           ps.mod_hl[m])  # fmt: skip
+            arrive = fired + off + max(dd, 1)
+            ring[arrive % n_ring, np.int64(word & mask)] += np.float32(sent * pn.pl_fac[j])
+            j += 1
+        pact[cur, q], pact[nxt, q] = j, later
+    slot = (step + 1) % n_ring
+    for i in range(pn.pl_tgt_ptr[part], pn.pl_tgt_ptr[part + 1]):
+        t = pn.pl_tgt[i]
+        inbox[t] += ring[slot, t]
+        ring[slot, t] = 0.0
+
+
+@phase
+def scale(part, step, pn, ps):
+    """Homeostasis: scale the synapses onto the counted neurons of ``part`` by their rate
+    since the last scaling, and restart their counts."""
+    for i in range(pn.pl_hpost_ptr[part], pn.pl_hpost_ptr[part + 1]):
+        r = pn.pl_hpost[i]
+        count = ps.pl_cnt[r]
+        ps.pl_cnt[r] = 0
+        for j in range(pn.csc_ptr[r], pn.csc_ptr[r + 1]):
+            k = pn.csc_syn[j]
+            g = pn.pl_grp[k]
+            if pn.pl_kind[g] != _HOMEO:
+                continue
+            p = pn.pl_par[g]
+            rate = float(count) / (p[2] * 1e-3)
+            f = math.exp(p[2] / p[1] * (1.0 - rate / p[0]))
+            v = float(ps.pl_w[k]) * f
+            ps.pl_w[k] = min(v, p[3]) if p[3] > 0 else max(v, p[3])
+
+
+@phase
+def drop_done(pact, pscale, n_pact, parts, ppost, n_post):
+    """Drop the entries of both lists with no events left (order kept); returns the new
+    lengths."""
+    kept = 0
+    for q in range(n_pact):
+        for part in range(parts):
+            if pact[2 + 2 * parts + part, q] >= 0:
+                for f in range(pact.shape[0]):
+                    pact[f, kept] = pact[f, q]
+                pscale[kept] = pscale[q]
+                kept += 1
+                break
+    n_pact = kept
+    kept = 0
+    for q in range(n_post):
+        if ppost[4, q] >= 0:
+            for f in range(5):
+                ppost[f, kept] = ppost[f, q]
+            kept += 1
+    return n_pact, kept

@@ -1,0 +1,37 @@
+"""``Homeostasis``: multiplicative synaptic scaling towards a target rate (Turrigiano et al.
+1998).
+
+Every ``every_ms``, each target neuron's rate ``r`` over that window (its spike count over
+``every_ms``) scales all its synapses of the projection by ``exp(every_ms / tau_ms * (1 -
+r / target_rate_hz))``: up when it fires below the target, down above it, with time
+constant ``tau_ms``; the weights stay within [0, ``w_max``] (or [``w_max``, 0] for negative
+weights). Spikes carry the weight as it is.
+"""
+
+import numpy as np
+
+from .base import PlasticityRule, positive, required
+
+
+class Homeostasis(PlasticityRule):
+    parameters = {
+        "target_rate_hz": positive(None, "the rate each target neuron is scaled towards"),
+        "tau_ms": positive(10000.0, "time constant of the scaling"),
+        "every_ms": positive(100.0, "interval between scalings (the rate's window)"),
+        "w_max": required("largest |weight| (its sign: the weights' sign)"),
+    }
+    post_events = False
+    kind_name = "homeostasis"
+
+    def constants(self, dt_ms):
+        p = self.params
+        return np.array([p["target_rate_hz"], p["tau_ms"], p["every_ms"], p["w_max"]])
+
+    def weight_range(self):
+        return (min(0.0, self.w_max), max(0.0, self.w_max))
+
+    def factor(self, count):
+        """The scaling of a neuron that fired ``count`` spikes in a window (numpy)."""
+        p = self.params
+        rate = np.asarray(count, np.float64) / (p["every_ms"] * 1e-3)
+        return np.exp(p["every_ms"] / p["tau_ms"] * (1.0 - rate / p["target_rate_hz"]))

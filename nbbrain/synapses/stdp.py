@@ -1,0 +1,83 @@
+"""``STDP``: NEST's ``stdp_synapse`` (Guetig et al. 2003), all-to-all pairing, or nearest-
+neighbour pairing (NEST's ``stdp_nn_symm_synapse``) with ``nearest=True``.
+
+With ``w`` in [0, ``w_max``] (the projection's unit) and ``K+``, ``K-`` the pre- and
+postsynaptic traces (each spike adds 1, or sets 1 for nearest pairing; they decay with
+``tau_plus_ms`` and ``tau_minus_ms``):
+
+- a postsynaptic spike facilitates: ``w/w_max += lambda_ (1 - w/w_max)**mu_plus K+``;
+- a presynaptic spike depresses: ``w/w_max -= alpha lambda_ (w/w_max)**mu_minus K-``;
+
+clipped to [0, w_max] (``mu = 0``: additive; ``mu = 1``: multiplicative). The presynaptic
+spike then carries the new weight. ``tau_minus_ms`` is a parameter of the postsynaptic
+neuron in NEST; here it is the rule's. As in NEST, nearest pairing starts as if the
+presynaptic neuron had spiked at time 0 (``K+`` starts at 1).
+"""
+
+import numpy as np
+
+from ..jit import inner
+from ..neurons.base import Param
+from .base import PlasticityRule, positive, required
+from .traces import pair_traces, store_traces
+
+
+class STDP(PlasticityRule):
+    parameters = {
+        "tau_plus_ms": positive(20.0, "presynaptic trace time constant"),
+        "tau_minus_ms": positive(20.0, "postsynaptic trace time constant"),
+        "lambda_": Param(0.01, 0.0, doc="learning rate (step size of facilitation)"),
+        "alpha": Param(1.0, 0.0, doc="depression relative to facilitation"),
+        "mu_plus": Param(1.0, 0.0, doc="weight dependence of facilitation (0: additive)"),
+        "mu_minus": Param(1.0, 0.0, doc="weight dependence of depression (0: additive)"),
+        "w_max": required("largest weight (the projection's unit)", 0.0, strict=True),
+    }
+    synapse_state = {"k_plus": 0.0, "k_minus": 0.0}
+
+    def __init__(self, nearest: bool = False, **values):
+        self.nearest = bool(nearest)
+        super().__init__(**values)
+
+    @property
+    def kind_name(self):
+        return "stdp_nearest" if self.nearest else "stdp"
+
+    def constants(self, dt_ms):
+        p = self.params
+        return np.array([p["tau_plus_ms"], p["tau_minus_ms"], p["lambda_"], p["alpha"],
+                         p["mu_plus"], p["mu_minus"], p["w_max"]])  # fmt: skip
+
+    def weight_range(self):
+        return (0.0, self.w_max)
+
+    def initial(self):
+        return np.array([1.0 if self.nearest else 0.0, 0.0])
+
+    def __repr__(self):
+        return super().__repr__()[:-1] + (", nearest=True)" if self.nearest else ")")
+
+
+@inner
+def _power(x, mu):
+    return 1.0 if mu == 0.0 else (x if mu == 1.0 else x**mu)
+
+
+@inner
+def on_pre(p, T, dt_ms, w, x, tc, k, scale, nearest):
+    kp, km, pending = pair_traces(x, tc, k, T, dt_ms, p[0], p[1], nearest)
+    w_max = p[6]
+    r = float(w[k]) / w_max
+    r = max(r - p[3] * p[2] * _power(r, p[5]) * km, 0.0)
+    w[k] = r * w_max
+    store_traces(x, tc, k, T, 1.0 if nearest else kp + 1.0, km, pending)
+    return w[k] * scale
+
+
+@inner
+def on_post(p, T, dt_ms, w, x, tc, k, nearest):
+    kp, km, _pending = pair_traces(x, tc, k, T, dt_ms, p[0], p[1], nearest)
+    w_max = p[6]
+    r = float(w[k]) / w_max
+    r = min(r + p[2] * _power(1.0 - r, p[4]) * kp, 1.0)
+    w[k] = r * w_max
+    store_traces(x, tc, k, T, kp, km, 1)

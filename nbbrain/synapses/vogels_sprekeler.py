@@ -1,0 +1,72 @@
+"""``VogelsSprekeler``: inhibitory plasticity towards a target rate (Vogels et al. 2011),
+NEST's ``vogels_sprekeler_synapse``.
+
+With ``K+``, ``K-`` the pre- and postsynaptic traces (each spike adds 1; both decay with
+``tau_ms``): a postsynaptic spike makes ``|w|`` grow by ``eta K+``; a presynaptic spike
+makes it grow by ``eta K-`` and shrink by ``alpha eta``; ``|w|`` stays in [0, ``|w_max|``]
+and ``w`` takes the sign of ``w_max``. The postsynaptic neuron settles where its rate is
+``alpha / (2 tau)`` (give ``target_rate_hz`` instead of ``alpha`` to set it so).
+"""
+
+import math
+
+import numpy as np
+
+from ..jit import inner
+from ..neurons.base import Param
+from .base import PlasticityRule, positive, required
+from .traces import pair_traces, store_traces
+
+
+class VogelsSprekeler(PlasticityRule):
+    parameters = {
+        "tau_ms": positive(20.0, "time constant of both traces"),
+        "eta": Param(0.001, 0.0, doc="learning rate (the projection's unit)"),
+        "alpha": Param(None, 0.0, doc="depression per presynaptic spike, in units of eta"),
+        "target_rate_hz": Param(None, 0.0, doc="the rate alpha / (2 tau) leads to"),
+        "w_max": required("the largest |weight| (its sign: the weights' sign)"),
+    }
+    synapse_state = {"k_plus": 0.0, "k_minus": 0.0}
+
+    def __init__(self, **values):
+        if ("alpha" in values) == ("target_rate_hz" in values):
+            raise TypeError("VogelsSprekeler: give exactly one of alpha or target_rate_hz")
+        if "target_rate_hz" in values:
+            tau = values.get("tau_ms", self.parameters["tau_ms"].default)
+            values["alpha"] = 2.0 * float(values["target_rate_hz"]) * 1e-3 * float(tau)
+        else:
+            tau = values.get("tau_ms", self.parameters["tau_ms"].default)
+            values["target_rate_hz"] = float(values["alpha"]) / (2.0 * float(tau) * 1e-3)
+        super().__init__(**values)
+        if self.w_max == 0:
+            raise ValueError("VogelsSprekeler: w_max must be nonzero")
+
+    kind_name = "vogels_sprekeler"
+
+    def constants(self, dt_ms):
+        p = self.params
+        return np.array([p["tau_ms"], p["eta"], p["alpha"], p["w_max"]])
+
+    def weight_range(self):
+        return (min(0.0, self.w_max), max(0.0, self.w_max))
+
+
+@inner
+def _grow(w, by, w_max):
+    return math.copysign(min(abs(w) + by, abs(w_max)), w_max)
+
+
+@inner
+def on_pre(p, T, dt_ms, w, x, tc, k, scale):
+    kp, km, pending = pair_traces(x, tc, k, T, dt_ms, p[0], p[0], False)
+    v = _grow(float(w[k]), p[1] * km, p[3])
+    w[k] = math.copysign(max(abs(v) - p[2] * p[1], 0.0), p[3])
+    store_traces(x, tc, k, T, kp + 1.0, km, pending)
+    return w[k] * scale
+
+
+@inner
+def on_post(p, T, dt_ms, w, x, tc, k):
+    kp, km, _pending = pair_traces(x, tc, k, T, dt_ms, p[0], p[0], False)
+    w[k] = _grow(float(w[k]), p[1] * kp, p[3])
+    store_traces(x, tc, k, T, kp, km, 1)

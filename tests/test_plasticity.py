@@ -1,0 +1,257 @@
+"""The plasticity kernels against the float64 references of ``plasticity_reference.py``
+(checked against NEST there): independent pairs of a presynaptic spike source and a
+postsynaptic neuron made to spike at given steps (by a teacher source), the weight read
+right after each presynaptic event."""
+
+import numpy as np
+import plasticity_reference as ref
+import pytest
+
+import nbbrain as nb
+
+DT = 0.1
+
+
+def trains(rng, n_pairs, n_steps, n_pre, n_post):
+    """Random spike steps per pair: presynaptic ones, and postsynaptic ones at least three
+    steps apart (the neuron is refractory for one step after a spike)."""
+    pre = [np.sort(rng.choice(np.arange(1, n_steps), n_pre, replace=False))
+           for _ in range(n_pairs)]  # fmt: skip
+    post = []
+    for _ in range(n_pairs):
+        s = np.sort(rng.choice(np.arange(2, n_steps // 3), n_post, replace=False)) * 3
+        post.append(s)
+    return pre, post
+
+
+def pair_brain(rule, delays, fraction, n_pairs, modulator=None):
+    brain = nb.Brain(dt_ms=DT, seed=3)
+    brain.add_population("pre", n_pairs, nb.SpikeSource())
+    brain.add_population("teacher", n_pairs, nb.SpikeSource())
+    brain.add_population("post", n_pairs, nb.DeltaLIF(t_ref_ms=DT))
+    if modulator is not None:
+        brain.add_population("dopa", 1, nb.SpikeSource())
+        brain.add_modulator("dopamine", tau_ms=modulator, released_by="dopa")
+    brain.connect("teacher", "post", nb.OneToOne(), weight_mv=100.0, delay_ms=DT,
+                  receptor="exc")  # fmt: skip
+    proj = brain.connect("pre", "post", nb.OneToOne(), weight_mv=0.5, receptor="exc",
+                         delay_ms=np.asarray(delays) * DT, plasticity=rule,
+                         dendritic_fraction=fraction)  # fmt: skip
+    return brain, proj
+
+
+def sent_weights(rule, pre, post, delays, fraction, dopa=None, tau_n=None, threads=1):
+    """The weight of each pair's synapse right after each of its presynaptic events (the
+    weight its spike carries), run chunk by chunk from event to event."""
+    n_pairs = len(pre)
+    brain, proj = pair_brain(rule, delays, fraction, n_pairs, tau_n)
+    sim = brain.build(threads=threads)
+    n_steps = max(int(max(p.max() for p in pre)), int(max(q.max() for q in post))) + 50
+    pre_in = np.zeros((n_steps, n_pairs), bool)
+    teach = np.zeros((n_steps, n_pairs), bool)
+    for k in range(n_pairs):
+        pre_in[pre[k], k] = True
+        teach[post[k] - 1, k] = True  # (one step of delay to the post neuron)
+    inputs = {"pre": pre_in, "teacher": teach}
+    if dopa is not None:
+        d = np.zeros((n_steps, 1), bool)
+        d[dopa, 0] = True
+        inputs["dopa"] = d
+    # the step after which each presynaptic event has been handled
+    due = {}
+    for k in range(n_pairs):
+        dd = int(round(fraction * delays[k]))
+        handled = pre[k] + (delays[k] - dd if dd > 0 else delays[k] - 1)
+        for i, s in enumerate(handled):
+            due.setdefault(int(s) + 1, []).append((k, i))
+    out = [np.full(len(p), np.nan) for p in pre]
+    step = 0
+    for stop in sorted(due):
+        sim.run(n_steps=stop - step, inputs={n: x[step:stop] for n, x in inputs.items()})
+        step = stop
+        w = sim.connections(proj).weight
+        for k, i in due[stop]:
+            out[k][i] = w[k]
+    spikes = sim.spikes("post") if "post" in sim.recorded else None
+    return out, spikes
+
+
+STDP_KW = dict(tau_plus_ms=15.0, tau_minus_ms=25.0, lambda_=0.2, alpha=1.1, w_max=1.0)
+
+
+def stdp_reference(pre, post, d, fraction, mu, nearest=False):
+    return ref.stdp(pre * DT, post * DT, d * DT, tau_plus=15.0, lambda_=0.2, alpha=1.1,
+                    mu_plus=mu, mu_minus=mu, Wmax=1.0, weight=0.5, tau_minus=25.0,
+                    nearest=nearest, dendritic_fraction=fraction)  # fmt: skip
+
+
+@pytest.mark.parametrize("fraction", [1.0, 0.0, 0.5])
+@pytest.mark.parametrize("mu", [0.0, 1.0])
+@pytest.mark.parametrize("nearest", [False, True])
+def test_stdp_matches_reference(fraction, mu, nearest):
+    rng = np.random.default_rng(int(fraction * 10 + mu + 7 * nearest))
+    n_pairs = 12
+    pre, post = trains(rng, n_pairs, 3000, 40, 30)
+    delays = 2 * rng.integers(1, 20, n_pairs)  # (even: any fraction of 0.5 is whole)
+    rule = nb.STDP(mu_plus=mu, mu_minus=mu, nearest=nearest, **STDP_KW)
+    got, _ = sent_weights(rule, pre, post, delays, fraction)
+    for k in range(n_pairs):
+        want = stdp_reference(pre[k], post[k], delays[k], fraction, mu, nearest)
+        assert np.ptp(want) > 0.05
+        np.testing.assert_allclose(got[k], want, rtol=1e-5, atol=1e-6)
+
+
+def test_tsodyks_matches_reference():
+    rng = np.random.default_rng(5)
+    pre, post = trains(rng, 8, 4000, 40, 1)
+    delays = rng.integers(1, 30, 8)
+    kw = dict(u=0.3, tau_rec_ms=40.0, tau_fac_ms=20.0)
+    for per_pre in (False, True):
+        got, _ = sent_weights(nb.TsodyksMarkram(per_presynaptic=per_pre, **kw), pre, post,
+                              delays, 1.0)  # fmt: skip
+        # the weight does not change: compare what a spike carries through the input it
+        # makes: here, the share x u against the reference's
+        for k in range(8):
+            np.testing.assert_allclose(got[k], 0.5, rtol=1e-7)
+    sims = {}
+    for per_pre in (False, True):
+        sims[per_pre] = carried_shares(nb.TsodyksMarkram(per_presynaptic=per_pre, **kw), pre,
+                                       delays)  # fmt: skip
+    for k in range(8):
+        want = ref.tsodyks2(pre[k] * DT, U=0.3, u=0.3, x=1.0, tau_rec=40.0, tau_fac=20.0,
+                            weight=1.0)  # fmt: skip
+        for per_pre in (False, True):
+            np.testing.assert_allclose(sims[per_pre][k], want, rtol=1e-5, atol=2e-6)
+
+
+def carried_shares(rule, pre, delays):
+    """What each presynaptic spike carries (in units of the weight), read from a current
+    target's membrane: a DeltaLIF that barely leaks."""
+    n_pairs = len(pre)
+    brain = nb.Brain(dt_ms=DT, seed=3)
+    brain.add_population("pre", n_pairs, nb.SpikeSource())
+    brain.add_population(
+        "post", n_pairs, nb.DeltaLIF(v_thresh_mv=1e6, c_m_pf=1e9, e_leak_mv=0.0, v_reset_mv=0.0)
+    )
+    brain.connect("pre", "post", nb.OneToOne(), weight_mv=1.0, receptor="exc",
+                  delay_ms=np.asarray(delays) * DT, plasticity=rule)  # fmt: skip
+    brain.record_state("post", "v")
+    sim = brain.build()
+    n_steps = int(max(p.max() for p in pre)) + 40
+    x = np.zeros((n_steps, n_pairs), bool)
+    for k in range(n_pairs):
+        x[pre[k], k] = True
+    sim.run(n_steps=n_steps, inputs={"pre": x})
+    v = sim.recorded_state("post", "v")
+    v = np.asarray(v[1] if isinstance(v, tuple) else v, np.float64)
+    jumps = np.diff(v, axis=0)
+    return [jumps[pre[k] + delays[k], k] for k in range(n_pairs)]
+
+
+def test_vogels_sprekeler_matches_reference():
+    rng = np.random.default_rng(11)
+    n_pairs = 10
+    pre, post = trains(rng, n_pairs, 3000, 40, 40)
+    delays = rng.integers(1, 20, n_pairs)
+    rule = nb.VogelsSprekeler(tau_ms=20.0, eta=0.05, alpha=0.3, w_max=1.0)
+    got, _ = sent_weights(rule, pre, post, delays, 1.0)
+    for k in range(n_pairs):
+        want = ref.vogels_sprekeler(pre[k] * DT, post[k] * DT, delays[k] * DT, tau=20.0,
+                                    eta=0.05, alpha=0.3, Wmax=1.0, weight=0.5,
+                                    tau_minus=20.0)  # fmt: skip
+        assert np.ptp(want) > 0.05
+        np.testing.assert_allclose(got[k], want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("n_dopa", [5, 150])  # (150: more changes than a history holds)
+def test_dopamine_stdp_matches_reference(n_dopa):
+    rng = np.random.default_rng(n_dopa)
+    n_pairs = 10
+    pre, post = trains(rng, n_pairs, 6000, 40, 40)
+    dopa = np.sort(rng.choice(np.arange(1, 6000), n_dopa, replace=False))
+    delays = rng.integers(1, 20, n_pairs)
+    kw = dict(a_plus=0.1, a_minus=0.15, tau_plus_ms=20.0, tau_minus_ms=15.0, tau_c_ms=100.0,
+              b=0.02, w_min=0.0, w_max=1.0)  # fmt: skip
+    got, _ = sent_weights(nb.DopamineSTDP(**kw), pre, post, delays, 1.0, dopa=dopa,
+                          tau_n=50.0)  # fmt: skip
+    for k in range(n_pairs):
+        want = ref.dopamine_stdp(pre[k] * DT, post[k] * DT, dopa * DT, delays[k] * DT,
+                                 tau_minus=15.0, A_plus=0.1, A_minus=0.15, tau_plus=20.0,
+                                 tau_c=100.0, tau_n=50.0, b=0.02, Wmin=0.0, Wmax=1.0,
+                                 weight=0.5)  # fmt: skip
+        assert np.ptp(want) > 1e-3
+        np.testing.assert_allclose(got[k], want, rtol=1e-5, atol=1e-6)
+
+
+def test_homeostasis_scales_towards_the_target_rate():
+    """Each window of ``every_ms``, every synapse onto a neuron scales by the factor its
+    spike count in that window gives (a neuron made to fire at 0, 10 and 40 Hz)."""
+    brain = nb.Brain(dt_ms=DT, seed=2)
+    brain.add_population("pre", 5, nb.SpikeSource())
+    brain.add_population("teacher", 3, nb.SpikeSource())
+    brain.add_population("post", 3, nb.DeltaLIF(t_ref_ms=DT))
+    brain.connect("teacher", "post", nb.OneToOne(), weight_mv=100.0, delay_ms=DT,
+                  receptor="exc")  # fmt: skip
+    rule = nb.Homeostasis(target_rate_hz=10.0, tau_ms=200.0, every_ms=50.0, w_max=2.0)
+    proj = brain.connect("pre", "post", nb.AllToAll(), weight_mv=0.5, receptor="exc",
+                         delay_ms=0.5, plasticity=rule)  # fmt: skip
+    sim = brain.build()
+    n_steps = 3000  # six windows
+    teach = np.zeros((n_steps, 3), bool)
+    teach[::250, 1] = True  # 10 Hz: unchanged
+    teach[::62, 2] = True  # ~40 Hz: down
+    sim.run(n_steps=n_steps, inputs={"teacher": teach})
+    c = sim.connections(proj)
+    counts = np.zeros((6, 3))
+    for j in range(3):
+        steps = np.flatnonzero(teach[:, j]) + 1  # the post neuron's spikes
+        counts[:, j] = np.bincount(steps // 500, minlength=7)[:6]
+    want = np.full(3, 0.5)
+    for window in range(6):
+        want = np.minimum(want * rule.factor(counts[window]), 2.0)
+    np.testing.assert_allclose(c.weight, want[c.post], rtol=1e-5)
+    assert want[0] > 0.5 and want[2] < 0.5
+
+
+def dopamine_weights(how):
+    """A dopamine-gated synapse whose modulator is released by a population, given as run
+    inputs, or given as rewards between runs: the same jumps at the same steps."""
+    rng = np.random.default_rng(4)
+    pre, post = trains(rng, 4, 2000, 30, 30)
+    dopa = [300, 301, 900, 1500]
+    brain, proj = pair_brain(nb.DopamineSTDP(a_plus=0.01, a_minus=0.012, tau_c_ms=80.0, w_max=1.0),
+                             [5, 6, 7, 8], 1.0, 4, modulator=40.0)  # fmt: skip
+    if how != "released":
+        brain.modulators["dopamine"].released_by = []
+    sim = brain.build()
+    x, teach = np.zeros((2000, 4), bool), np.zeros((2000, 4), bool)
+    for k in range(4):
+        x[pre[k], k] = True
+        teach[post[k] - 1, k] = True
+    d = np.zeros((2000, 1), bool)
+    d[dopa] = True
+    amounts = d[:, 0] / 40.0
+    inputs = {"pre": x, "teacher": teach, "dopa": d}
+    if how == "released":
+        sim.run(n_steps=2000, inputs=inputs)
+    elif how == "inputs":
+        sim.run(n_steps=2000, inputs=dict(inputs, dopamine=amounts))
+    else:
+        step = 0
+        for s in dopa + [2000]:
+            sim.run(n_steps=s - step, inputs={k: v[step:s] for k, v in inputs.items()})
+            step = s
+            if s < 2000:
+                sim.reward("dopamine", 1.0 / 40.0)
+    return sim.connections(proj).weight, sim.modulator("dopamine")
+
+
+def test_modulator_from_population_inputs_or_rewards():
+    w, n = dopamine_weights("released")
+    assert np.ptp(w) > 1e-3
+    want = sum(np.exp(-(1999 - s) * DT / 40.0) / 40.0 for s in (300, 301, 900, 1500))
+    np.testing.assert_allclose(n, want, rtol=1e-12)
+    for how in ("inputs", "rewards"):
+        w2, n2 = dopamine_weights(how)
+        np.testing.assert_array_equal(w2, w)
+        assert n2 == n
