@@ -22,7 +22,7 @@ from . import presets
 MODELS = {"coba": presets.coba, "cuba": presets.cuba, "sensorimotor": presets.sensorimotor,
           "microcircuit": presets.microcircuit,
           "many": presets.many_populations,
-          "distal_reward": presets.distal_reward}  # fmt: skip
+          "distal_reward": presets.distal_reward, "cue_action": presets.cue_action}  # fmt: skip
 #: per model: the warm-up (ms) a benchmark runs before it times (the microcircuit's 0.1 s,
 #: as the PD14 benchmarks do), and the repeats by default (a full-scale build is heavy)
 WARMUP_MS = {"microcircuit": 100.0}
@@ -81,7 +81,37 @@ def _isi_cv(sim, name):
     return float(np.mean(cvs)) if cvs.size else float("nan")
 
 
+def cmd_learn(args):
+    """The cue-action task: a brain learns through dopamine-gated plasticity which of two
+    actions each of two cues calls for."""
+    from .presets.cue_action import cue_action, run_task
+
+    t0 = time.perf_counter()
+    seed = 1 if args.seed is None else args.seed
+    sim = cue_action(seed).build(threads=args.threads)
+    _cues, _choices, correct = run_task(sim, n_trials=args.trials, seed=seed)
+    # the same trials without reward: what the brain does without learning
+    _cues, _choices, control = run_task(cue_action(seed).build(), n_trials=args.trials,
+                                        reward=0.0, seed=seed)  # fmt: skip
+    first, last, wall = correct[:10].mean(), correct[-50:].mean(), time.perf_counter() - t0
+    text = (f"cue_action: seed {seed}, {args.trials} trials: accuracy {first:.0%} over the "
+            f"first 10, {last:.0%} over the last 50; without reward {control.mean():.0%} "
+            f"(chance 50 %); {wall:.1f} s")  # fmt: skip
+    print(text)
+    if args.summary:
+        with open(args.summary, "w") as fh:
+            fh.write(text + "\n")
+    if args.curve:
+        from .monitors.plots import learning_curve
+
+        learning_curve(correct, args.curve, control=control)
+        print(f"learning curve: {args.curve}")
+    return 0
+
+
 def cmd_run(args):
+    if args.model == "cue_action":
+        return cmd_learn(args)
     t0 = time.perf_counter()
     brain = _brain(args)
     _show_estimate(brain)
@@ -226,6 +256,8 @@ def main(argv=None):
     run.add_argument("--rates", help="write a plot of the population rates (PNG) here")
     run.add_argument("--bars", help="write a bar chart of the mean rates (PNG) here")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--trials", type=int, default=300, help="cue_action: trials (default 300)")
+    run.add_argument("--curve", help="cue_action: write the learning curve (PNG) here")
     run.set_defaults(func=cmd_run)
     bench = sub.add_parser("bench", help="speed figures of a model")
     bench.add_argument("model", choices=sorted(MODELS))

@@ -26,7 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..synapses.homeostasis import Homeostasis
+from ..synapses.traces import tables
 from .keys import stable_key
+
+#: the steps over which the rules' decays are tabulated (beyond: computed)
+DECAY_STEPS = 1024
 
 
 @dataclass
@@ -45,10 +49,12 @@ class Plastic:
     dd: np.ndarray  # int32 [S]
     grp: np.ndarray  # uint16 [S]
     fac: np.ndarray  # float32 [S]
-    w0: np.ndarray  # float32 [S]: initial weights, the projection's unit
-    x0: np.ndarray  # float32 [K, S]: initial variables
+    w0: np.ndarray  # float64 [S]: initial weights, the projection's unit
+    x0: np.ndarray  # float64 [K, S]: initial variables
     kind: np.ndarray  # int64 [G]
     par: np.ndarray  # float64 [G, P]
+    tab: np.ndarray  # float64 [G, T, DECAY_STEPS]: the rules' decays by whole steps
+    rate: np.ndarray  # float64 [G, T]: their rates per step (beyond the tables)
     mod: np.ndarray  # int64 [G]: the modulator read, or -1
     rules: list  # the rule of each group
     n_ring: int  # slots of the ring of plastic input in flight
@@ -128,6 +134,12 @@ def _rule_constants(brain, rule, mod_names):
     return rule.constants(brain.dt_ms)
 
 
+def _rule_decays(brain, rule):
+    if rule.modulated:
+        return rule.decays(brain.dt_ms, brain.modulators[rule.modulator].tau_ms)
+    return rule.decays(brain.dt_ms)
+
+
 def _homeostasis_every(brain, projs):
     every = set()
     for proj in projs:
@@ -159,6 +171,11 @@ def build_plastic(brain, projs, pairs_of, start_of, index_of, n, parts, part_of,
     par = np.zeros((len(rules), n_par))
     for g, c in enumerate(consts):
         par[g, : c.size] = c
+    decays = [_rule_decays(brain, r) for r in rules]
+    n_tab = max([len(d) for d in decays] + [1])
+    tab, rate = np.zeros((len(rules), n_tab, DECAY_STEPS)), np.zeros((len(rules), n_tab))
+    for g, d in enumerate(decays):
+        tab[g, : len(d)], rate[g, : len(d)] = tables(d, DECAY_STEPS)
     cols = {k: [] for k in ("pre", "target", "w", "d", "dd", "grp", "fac", "x")}
     copies, infos = {}, []
     for g, proj in enumerate(projs):
@@ -219,8 +236,9 @@ def build_plastic(brain, projs, pairs_of, start_of, index_of, n, parts, part_of,
                    np.int64)  # fmt: skip
     pl = Plastic(
         indptr=indptr, syn=syn, dd=dd.astype(np.int32), grp=grp.astype(np.uint16),
-        fac=cat["fac"][order].astype(np.float32), w0=cat["w"][order].astype(np.float32),
-        x0=np.ascontiguousarray(cat["x"][:, order], np.float32), kind=kind, par=par, mod=mod,
+        fac=cat["fac"][order].astype(np.float32), w0=cat["w"][order].astype(np.float64),
+        x0=np.ascontiguousarray(cat["x"][:, order], np.float64), kind=kind, par=par, tab=tab,
+        rate=rate, mod=mod,
         rules=rules, n_ring=int(np.maximum(dd, 1).max(initial=1)) + 1, csc_ptr=csc_ptr,
         csc_syn=csc.astype(np.int64), csc_dd=dd[csc].astype(np.int64), tgt_ptr=tgt_ptr,
         tgt=tgts.astype(np.int64), stp=stp, hpost_ptr=hpost_ptr, hpost=hpost.astype(np.int64),

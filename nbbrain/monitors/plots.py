@@ -93,3 +93,24 @@ def rate_bars(result, path, names=None, reference=None, reference_label="referen
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def learning_curve(correct, path, window=10, chance=0.5, control=None):
+    """The running accuracy of a task over ``window`` trials (``correct``: per trial), and
+    that of a ``control`` run (the same without learning), if given."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for c, label, colour in ((correct, "learning", "k"), (control, "no reward", "tab:red")):
+        if c is None:
+            continue
+        c = np.asarray(c, np.float64)
+        acc = np.convolve(c, np.ones(window) / window, mode="valid")
+        ax.plot(np.arange(window, c.size + 1), acc, color=colour, label=label)
+    ax.axhline(chance, color="grey", ls="--", lw=1, label="chance")
+    ax.set_title(f"accuracy over the last {window} trials", fontsize=9)
+    ax.axhline(0.9, color="tab:green", ls=":", lw=1, label="90 %")
+    ax.set(xlabel="trial", ylabel="accuracy", ylim=(0, 1.05))
+    ax.legend(loc="lower right", frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -4,8 +4,8 @@ A rule is a subclass of :class:`PlasticityRule` in a file of its own. It declare
 
 - ``parameters``: name -> :class:`~nbbrain.neurons.base.Param` (NEST's names, with our unit
   suffixes; one value per projection);
-- ``synapse_state``: the names of its per-synapse variables besides the weight (each a
-  float32 per synapse and batch copy), with their initial values;
+- ``synapse_state``: the names of its per-synapse variables besides the weight, with their
+  initial values (the columns of the synapse's record after the weight: ``traces.py``);
 - ``post_events``: whether a postsynaptic spike changes a synapse (then the build indexes
   the synapses by their target);
 - ``modulated``: whether it reads a neuromodulator (``modulator=`` names it);
@@ -14,13 +14,12 @@ A rule is a subclass of :class:`PlasticityRule` in a file of its own. It declare
 and two scalar functions of one synapse ``k``, which the kernels compile and call when
 the synapse sees an event at step ``T``:
 
-- ``on_pre(p, T, dt_ms, w, x, tc, k, scale)``: a presynaptic spike arrives at the synapse;
-  changes ``w[k]`` (the weight, in the projection's unit), ``x[:, k]`` (its variables) and
-  ``tc[k]`` (the step of its last event, times two, plus one where a postsynaptic spike at
-  that step is still to be counted: see ``traces.py``) in place, and returns the weight the
-  spike carries to the target (``scale``: the presynaptic neuron's share, 1 unless the rule
-  keeps state per presynaptic neuron);
-- ``on_post(p, T, dt_ms, w, x, tc, k)``: a postsynaptic spike arrives at the synapse.
+- ``on_pre(p, T, dt_ms, rec, k, scale)``: a presynaptic spike arrives at the synapse;
+  changes its record ``rec[k]`` (the weight, in the projection's unit, its variables and
+  the step of its last event: see ``traces.py``) in place and returns the weight the spike
+  carries to the target (``scale``: the presynaptic neuron's share, 1 unless the rule keeps
+  state per presynaptic neuron);
+- ``on_post(p, T, dt_ms, rec, k)``: a postsynaptic spike arrives at the synapse.
 
 Events of one synapse come in time order. Where a presynaptic and a postsynaptic spike
 reach a synapse at the same step, the postsynaptic one comes first and neither counts the

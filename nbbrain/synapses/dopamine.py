@@ -10,14 +10,12 @@ closed form from event to event and through every change of ``n``, and clipped t
 [``w_min``, ``w_max``] at each (as NEST does at each dopamine spike).
 """
 
-import math
-
 import numpy as np
 
 from ..jit import inner
 from ..neurons.base import Param
 from .base import PlasticityRule, positive, required
-from .traces import pair_traces, store_traces
+from .traces import W, code, exp_steps, expm1_steps, pair_traces, store_traces
 
 
 class DopamineSTDP(PlasticityRule):
@@ -31,7 +29,7 @@ class DopamineSTDP(PlasticityRule):
         "w_min": Param(0.0, doc="smallest weight (the projection's unit)"),
         "w_max": required("largest weight (the projection's unit)"),
     }
-    synapse_state = {"k_plus": 0.0, "k_minus": 0.0, "c": 0.0}
+    synapse_state = {"k_plus": 0.0, "k_minus": 0.0, "c": 0.0}  # (record columns 1, 2, 3)
     modulated = True
     kind_name = "dopamine"
 
@@ -57,66 +55,75 @@ class DopamineSTDP(PlasticityRule):
     def weight_range(self):
         return (self.w_min, self.w_max)
 
+    def decays(self, dt_ms, tau_mod_ms=1.0):
+        p = self.params
+        taus = (p["tau_c_ms"] + tau_mod_ms) / (p["tau_c_ms"] * tau_mod_ms)
+        return [(dt_ms / p["tau_plus_ms"], "exp"), (dt_ms / p["tau_minus_ms"], "exp"),
+                (dt_ms / p["tau_c_ms"], "exp"), (dt_ms / tau_mod_ms, "exp"),
+                (dt_ms * taus, "expm1"), (dt_ms / p["tau_c_ms"], "expm1")]  # fmt: skip
+
     def __repr__(self):
         return super().__repr__()[:-1] + f", modulator={self.modulator!r})"
 
 
 @inner
-def _weight(p, w, c0, n0, minus_dt):
-    """The weight after ``-minus_dt`` ms from ``w`` with ``c`` and ``n`` decaying from
-    ``c0`` and ``n0``, clipped."""
-    w -= c0 * (n0 / p[9] * math.expm1(p[9] * minus_dt) - p[5] * p[4] * math.expm1(minus_dt / p[4]))
+def _weight(p, tab, rate, w, c0, n0, h):
+    """The weight ``h`` steps on from ``w``, with ``c`` and ``n`` decaying from ``c0`` and
+    ``n0`` (the closed form of ``dw/dt = c (n - b)``), clipped."""
+    if h > 0 and (n0 != 0.0 or p[5] != 0.0):
+        w -= c0 * (n0 / p[9] * expm1_steps(tab, rate, 4, h)
+                   - p[5] * p[4] * expm1_steps(tab, rate, 5, h))  # fmt: skip
     return min(max(w, p[6]), p[7])
 
 
 @inner
-def advance(p, T, dt_ms, w, x, tc, k, ht, hn, hl):
+def advance(p, tab, rate, T, rec, k, ht, hn, hl):
     """Synapse ``k``'s weight and eligibility from its last event to step ``T``, through
     the changes of the concentration ``n`` in between (the modulator's history: steps
     ``ht[:hl]``, each with the value just after, ``hn``; entry 0 no later than any
     synapse's last event)."""
-    t0 = tc[k] >> 1
+    t0 = code(rec, k) >> 1
     if T <= t0:
         return
     j = hl - 1
     while j > 0 and ht[j] > t0:
         j -= 1
     n_t, n_val = ht[j], hn[j]
-    ww, c, t = float(w[k]), float(x[2, k]), t0
+    ww, c, t = rec[k, W], rec[k, 3], t0
     for i in range(j + 1, hl):
         if ht[i] > T:
             break
-        n0 = n_val * math.exp(-float(t - n_t) * dt_ms / p[8])
-        ww = _weight(p, ww, c, n0, float(t - ht[i]) * dt_ms)
-        c *= math.exp(-float(ht[i] - t) * dt_ms / p[4])
+        n0 = n_val * exp_steps(tab, rate, 3, t - n_t) if n_val != 0.0 else 0.0
+        ww = _weight(p, tab, rate, ww, c, n0, ht[i] - t)
+        c *= exp_steps(tab, rate, 2, ht[i] - t)
         t, n_t, n_val = ht[i], ht[i], hn[i]
-    n0 = n_val * math.exp(-float(t - n_t) * dt_ms / p[8])
-    ww = _weight(p, ww, c, n0, float(t - T) * dt_ms)
-    c *= math.exp(-float(T - t) * dt_ms / p[4])
-    w[k], x[2, k] = ww, c
+    n0 = n_val * exp_steps(tab, rate, 3, t - n_t) if n_val != 0.0 else 0.0
+    ww = _weight(p, tab, rate, ww, c, n0, T - t)
+    c *= exp_steps(tab, rate, 2, T - t)
+    rec[k, W], rec[k, 3] = ww, c
 
 
 @inner
-def on_pre(p, T, dt_ms, w, x, tc, k, scale, ht, hn, hl):
-    advance(p, T, dt_ms, w, x, tc, k, ht, hn, hl)
-    kp, km, pending = pair_traces(x, tc, k, T, dt_ms, p[2], p[3], False)
-    x[2, k] = float(x[2, k]) - p[1] * km
-    store_traces(x, tc, k, T, kp + 1.0, km, pending)
-    return w[k] * scale
+def on_pre(p, tab, rate, T, rec, k, scale, ht, hn, hl):
+    advance(p, tab, rate, T, rec, k, ht, hn, hl)
+    kp, km, pending = pair_traces(rec, k, T, tab, rate, 0, 1, False)
+    rec[k, 3] -= p[1] * km
+    store_traces(rec, k, T, kp + 1.0, km, pending)
+    return rec[k, W] * scale
 
 
 @inner
-def on_post(p, T, dt_ms, w, x, tc, k, ht, hn, hl):
-    advance(p, T, dt_ms, w, x, tc, k, ht, hn, hl)
-    kp, km, _pending = pair_traces(x, tc, k, T, dt_ms, p[2], p[3], False)
-    x[2, k] = float(x[2, k]) + p[0] * kp
-    store_traces(x, tc, k, T, kp, km, 1)
+def on_post(p, tab, rate, T, rec, k, ht, hn, hl):
+    advance(p, tab, rate, T, rec, k, ht, hn, hl)
+    kp, km, _pending = pair_traces(rec, k, T, tab, rate, 0, 1, False)
+    rec[k, 3] += p[0] * kp
+    store_traces(rec, k, T, kp, km, 1)
 
 
 @inner
-def catch_up(p, T, dt_ms, w, x, tc, k, ht, hn, hl):
+def catch_up(p, tab, rate, T, rec, k, ht, hn, hl):
     """Bring synapse ``k`` to step ``T`` without an event (before its modulator's history
-    is cut)."""
-    advance(p, T, dt_ms, w, x, tc, k, ht, hn, hl)
-    kp, km, pending = pair_traces(x, tc, k, T, dt_ms, p[2], p[3], False)
-    store_traces(x, tc, k, max(T, tc[k] >> 1), kp, km, pending)
+    is cut, or to read its weight)."""
+    advance(p, tab, rate, T, rec, k, ht, hn, hl)
+    kp, km, pending = pair_traces(rec, k, T, tab, rate, 0, 1, False)
+    store_traces(rec, k, max(T, code(rec, k) >> 1), kp, km, pending)

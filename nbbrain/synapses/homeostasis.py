@@ -27,6 +27,9 @@ class Homeostasis(PlasticityRule):
         p = self.params
         return np.array([p["target_rate_hz"], p["tau_ms"], p["every_ms"], p["w_max"]])
 
+    def decays(self, dt_ms, tau_mod_ms=None):
+        return []
+
     def weight_range(self):
         return (min(0.0, self.w_max), max(0.0, self.w_max))
 

@@ -19,7 +19,7 @@ import numpy as np
 from ..jit import inner
 from ..neurons.base import Param
 from .base import PlasticityRule, positive, required
-from .traces import pair_traces, store_traces
+from .traces import W, pair_traces, store_traces
 
 
 class STDP(PlasticityRule):
@@ -50,6 +50,9 @@ class STDP(PlasticityRule):
     def weight_range(self):
         return (0.0, self.w_max)
 
+    def decays(self, dt_ms, tau_mod_ms=None):
+        return [(dt_ms / self.tau_plus_ms, "exp"), (dt_ms / self.tau_minus_ms, "exp")]
+
     def initial(self):
         return np.array([1.0 if self.nearest else 0.0, 0.0])
 
@@ -63,21 +66,21 @@ def _power(x, mu):
 
 
 @inner
-def on_pre(p, T, dt_ms, w, x, tc, k, scale, nearest):
-    kp, km, pending = pair_traces(x, tc, k, T, dt_ms, p[0], p[1], nearest)
+def on_pre(p, tab, rate, T, rec, k, scale, nearest):
+    kp, km, pending = pair_traces(rec, k, T, tab, rate, 0, 1, nearest)
     w_max = p[6]
-    r = float(w[k]) / w_max
+    r = rec[k, W] / w_max
     r = max(r - p[3] * p[2] * _power(r, p[5]) * km, 0.0)
-    w[k] = r * w_max
-    store_traces(x, tc, k, T, 1.0 if nearest else kp + 1.0, km, pending)
-    return w[k] * scale
+    rec[k, W] = r * w_max
+    store_traces(rec, k, T, 1.0 if nearest else kp + 1.0, km, pending)
+    return rec[k, W] * scale
 
 
 @inner
-def on_post(p, T, dt_ms, w, x, tc, k, nearest):
-    kp, km, _pending = pair_traces(x, tc, k, T, dt_ms, p[0], p[1], nearest)
+def on_post(p, tab, rate, T, rec, k, nearest):
+    kp, km, _pending = pair_traces(rec, k, T, tab, rate, 0, 1, nearest)
     w_max = p[6]
-    r = float(w[k]) / w_max
+    r = rec[k, W] / w_max
     r = min(r + p[2] * _power(1.0 - r, p[4]) * kp, 1.0)
-    w[k] = r * w_max
-    store_traces(x, tc, k, T, kp, km, 1)
+    rec[k, W] = r * w_max
+    store_traces(rec, k, T, kp, km, 1)

@@ -14,13 +14,12 @@ no per-synapse cost; the spike of a neuron then carries the same ``x u`` to all 
 synapses of the projection.
 """
 
-import math
-
 import numpy as np
 
 from ..jit import inner
 from ..neurons.base import Param
 from .base import PlasticityRule, positive
+from .traces import W, code, exp_steps, set_code
 
 
 class TsodyksMarkram(PlasticityRule):
@@ -51,27 +50,30 @@ class TsodyksMarkram(PlasticityRule):
         p = self.params
         return np.array([p["u"], p["tau_rec_ms"], p["tau_fac_ms"], p["x0"]])
 
+    def decays(self, dt_ms, tau_mod_ms=None):
+        fac = dt_ms / self.tau_fac_ms if self.tau_fac_ms >= 1e-10 else np.inf  # (0: none)
+        return [(dt_ms / self.tau_rec_ms, "exp"), (fac, "exp")]
+
     def __repr__(self):
         return super().__repr__()[:-1] + (", per_presynaptic=True)" if self.per_presynaptic
                                           else ")")  # fmt: skip
 
 
 @inner
-def release(p, T, dt_ms, x, tc, k):
-    """The share ``x u`` a spike at step ``T`` carries, with ``x[0, k]``, ``x[1, k]`` and
-    ``tc[k]`` (the last spike's step, -1 before the first) updated in place."""
-    xr, u = float(x[0, k]), float(x[1, k])
-    last = tc[k]
+def release(p, tab, rate, T, rec, k):
+    """The share ``x u`` a spike at step ``T`` carries, with ``x`` (``rec[k, 1]``), ``u``
+    (``rec[k, 2]``) and the last spike's step (-1 before the first) updated in place (the
+    synapse's record, or the presynaptic neuron's)."""
+    xr, u = rec[k, 1], rec[k, 2]
+    last = code(rec, k)
     if last >= 0:
-        h = float(T - last) * dt_ms
-        xr = 1.0 + (xr - xr * u - 1.0) * math.exp(-h / p[1])
-        u_dec = 0.0 if p[2] < 1e-10 else math.exp(-h / p[2])
-        u = p[0] + u * (1.0 - p[0]) * u_dec
-        x[0, k], x[1, k] = xr, u
-    tc[k] = T
-    return float(x[0, k]) * float(x[1, k])
+        xr = 1.0 + (xr - xr * u - 1.0) * exp_steps(tab, rate, 0, T - last)
+        u = p[0] + u * (1.0 - p[0]) * exp_steps(tab, rate, 1, T - last)
+        rec[k, 1], rec[k, 2] = xr, u
+    set_code(rec, k, T)
+    return xr * u
 
 
 @inner
-def on_pre(p, T, dt_ms, w, x, tc, k, scale):
-    return w[k] * release(p, T, dt_ms, x, tc, k)
+def on_pre(p, tab, rate, T, rec, k, scale):
+    return rec[k, W] * release(p, tab, rate, T, rec, k)

@@ -15,7 +15,7 @@ import numpy as np
 from ..jit import inner
 from ..neurons.base import Param
 from .base import PlasticityRule, positive, required
-from .traces import pair_traces, store_traces
+from .traces import W, pair_traces, store_traces
 
 
 class VogelsSprekeler(PlasticityRule):
@@ -50,6 +50,9 @@ class VogelsSprekeler(PlasticityRule):
     def weight_range(self):
         return (min(0.0, self.w_max), max(0.0, self.w_max))
 
+    def decays(self, dt_ms, tau_mod_ms=None):
+        return [(dt_ms / self.tau_ms, "exp")]
+
 
 @inner
 def _grow(w, by, w_max):
@@ -57,16 +60,16 @@ def _grow(w, by, w_max):
 
 
 @inner
-def on_pre(p, T, dt_ms, w, x, tc, k, scale):
-    kp, km, pending = pair_traces(x, tc, k, T, dt_ms, p[0], p[0], False)
-    v = _grow(float(w[k]), p[1] * km, p[3])
-    w[k] = math.copysign(max(abs(v) - p[2] * p[1], 0.0), p[3])
-    store_traces(x, tc, k, T, kp + 1.0, km, pending)
-    return w[k] * scale
+def on_pre(p, tab, rate, T, rec, k, scale):
+    kp, km, pending = pair_traces(rec, k, T, tab, rate, 0, 0, False)
+    v = _grow(rec[k, W], p[1] * km, p[3])
+    rec[k, W] = math.copysign(max(abs(v) - p[2] * p[1], 0.0), p[3])
+    store_traces(rec, k, T, kp + 1.0, km, pending)
+    return rec[k, W] * scale
 
 
 @inner
-def on_post(p, T, dt_ms, w, x, tc, k):
-    kp, km, _pending = pair_traces(x, tc, k, T, dt_ms, p[0], p[0], False)
-    w[k] = _grow(float(w[k]), p[1] * kp, p[3])
-    store_traces(x, tc, k, T, kp, km, 1)
+def on_post(p, tab, rate, T, rec, k):
+    kp, km, _pending = pair_traces(rec, k, T, tab, rate, 0, 0, False)
+    rec[k, W] = _grow(rec[k, W], p[1] * kp, p[3])
+    store_traces(rec, k, T, kp, km, 1)

@@ -66,7 +66,8 @@ def _plastic_net(net) -> PlasticNet:
     return PlasticNet(
         pl_indptr=pl.indptr, pl_syn=pl.syn, pl_shift=t(net.shift),
         pl_mask=t((1 << net.shift) - 1), pl_dd=pl.dd, pl_grp=pl.grp, pl_fac=pl.fac,
-        pl_kind=pl.kind, pl_par=pl.par, pl_mod=pl.mod, pl_nring=np.int64(pl.n_ring),
+        pl_kind=pl.kind, pl_par=pl.par, pl_tab=pl.tab, pl_rate=pl.rate, pl_mod=pl.mod,
+        pl_nring=np.int64(pl.n_ring),
         pl_max_new=np.int64(pl.max_new), post_max_new=np.int64(pl.post_max_new),
         csc_ptr=pl.csc_ptr, csc_syn=pl.csc_syn, csc_dd=pl.csc_dd, part_of=net.part_of,
         pl_tgt_ptr=pl.tgt_ptr, pl_tgt=pl.tgt, pl_stp=pl.stp, pl_hpost_ptr=pl.hpost_ptr,
@@ -159,19 +160,20 @@ class CpuBackend(Backend):
         plasticity, homeostasis' spike counts and the modulators' histories."""
         net, B = self.net, self.batch
         pl = net.plastic
-        self.pl_w = np.repeat(pl.w0[None], B, axis=0)
-        self.pl_x = np.repeat(pl.x0[None], B, axis=0)
-        tc0 = np.array([0 if r.post_events else -1 for r in pl.rules] + [0], np.int64)
-        self.pl_tc = np.repeat(tc0[pl.grp.astype(np.int64)][None], B, axis=0)
+        k = pl.x0.shape[0]
+        rec = np.empty((pl.n_synapses, k + 2), np.float64)
+        rec[:, 0], rec[:, 1 : k + 1] = pl.w0, pl.x0.T
+        tc0 = np.array([0 if r.post_events else -1 for r in pl.rules] + [0], np.float64)
+        rec[:, k + 1] = tc0[pl.grp.astype(np.int64)]
+        self.pl_rec = np.repeat(rec[None], B, axis=0)
         n_ring = pl.n_ring if pl.n_synapses else 1
         self.pl_ring = np.zeros((B, n_ring, net.n_channels * net.n if pl.n_synapses else 0),
                                 np.float32)  # fmt: skip
-        nx = np.zeros((2, net.n), np.float32)
+        nrec = np.zeros((net.n, 4), np.float64)  # (unused, x, u, step of the last spike)
+        nrec[:, 3] = -1
         for g in np.unique(pl.stp[pl.stp >= 0]):
-            rule = pl.rules[g]
-            nx[:, pl.stp == g] = np.array([[rule.x0], [rule.u]], np.float32)
-        self.pl_nx = np.repeat(nx[None], B, axis=0)
-        self.pl_ntc = np.full((B, net.n), -1, np.int64)
+            nrec[pl.stp == g, 1:3] = pl.rules[g].x0, pl.rules[g].u
+        self.pl_nrec = np.repeat(nrec[None], B, axis=0)
         self.pl_cnt = np.zeros((B, net.n), np.int32)
         m = max(len(pl.modulators.names), 1)
         self.mod_ht = np.zeros((B, m, HISTORY), np.int64)
@@ -188,9 +190,7 @@ class CpuBackend(Backend):
         self.ctr[:, CTR_PACT] = self.ctr[:, CTR_POST] = 0
 
     #: the per-copy arrays of the plastic state a checkpoint holds as they are
-    PLASTIC_STATE = ("pl_w", "pl_x", "pl_tc", "pl_ring", "pl_nx", "pl_ntc", "pl_cnt", "mod_ht",
-                     "mod_hn", "mod_hl")  # fmt: skip
-    PER_SYNAPSE = ("pl_w", "pl_x", "pl_tc")
+    PLASTIC_STATE = ("pl_rec", "pl_ring", "pl_nrec", "pl_cnt", "mod_ht", "mod_hn", "mod_hl")
 
     def read_plastic_state(self):
         """The plastic synapses' and modulators' state of every copy, copied: the arrays of
@@ -198,9 +198,7 @@ class CpuBackend(Backend):
         ``pre`` (neuron, step fired) with the share each carries (``pre_scale``), and
         ``post`` (neuron, step fired), in firing order (the same on any thread count)."""
         out = {k: getattr(self, k).copy() for k in self.PLASTIC_STATE}
-        perm = self.net.plastic.perm
-        for k in self.PER_SYNAPSE:  # (in an order of any thread count)
-            out[k][..., perm] = getattr(self, k)
+        out["pl_rec"][:, self.net.plastic.perm] = self.pl_rec  # (in an order of any threads)
         parts = self.net.n_parts
         pre, scale, post = [], [], []
         for c in range(self.batch):
@@ -220,7 +218,7 @@ class CpuBackend(Backend):
         net, pl = self.net, self.net.plastic
         for k in self.PLASTIC_STATE:
             v = np.asarray(state[k])
-            getattr(self, k)[...] = v[..., pl.perm] if k in self.PER_SYNAPSE else v
+            getattr(self, k)[...] = v[:, pl.perm] if k == "pl_rec" else v
         parts = net.n_parts
         t = pl.syn.dtype.type
         offsets = (pl.syn >> t(net.shift)).astype(np.int64)
@@ -250,13 +248,13 @@ class CpuBackend(Backend):
         unit) at the end of step ``step - 1``: those a modulator gates are integrated up to
         it (on copies: the run goes on as if nothing had been read)."""
         if not np.any(self.net.plastic.mod >= 0) or step == 0:
-            return self.pl_w[:, pos]
-        out = np.empty((self.batch, len(pos)), np.float32)
+            return self.pl_rec[:, pos, 0]
+        out = np.empty((self.batch, len(pos)), np.float64)
         for c in range(self.batch):
-            w, x, tc = self.pl_w[c].copy(), self.pl_x[c].copy(), self.pl_tc[c].copy()
-            weights_at(self._pnet, step - 1, self.net.dt_ms, w, x, tc, self.mod_ht[c],
+            rec = self.pl_rec[c].copy()
+            weights_at(self._pnet, step - 1, self.net.dt_ms, rec, self.mod_ht[c],
                        self.mod_hn[c], self.mod_hl[c])  # fmt: skip
-            out[c] = w[pos]
+            out[c] = rec[pos, 0]
         return out
 
     def write_plastic(self, pos, values, step):
@@ -265,10 +263,9 @@ class CpuBackend(Backend):
         weight holds from then)."""
         if np.any(self.net.plastic.mod >= 0) and step > 0:
             for c in range(self.batch):
-                weights_at(self._pnet, step - 1, self.net.dt_ms, self.pl_w[c], self.pl_x[c],
-                           self.pl_tc[c], self.mod_ht[c], self.mod_hn[c],
-                           self.mod_hl[c])  # fmt: skip
-        self.pl_w[:, pos] = values
+                weights_at(self._pnet, step - 1, self.net.dt_ms, self.pl_rec[c],
+                           self.mod_ht[c], self.mod_hn[c], self.mod_hl[c])  # fmt: skip
+        self.pl_rec[:, pos, 0] = values
 
     # ---- spikes in flight ----------------------------------------------------------------
     def _empty_flight(self):
@@ -453,7 +450,7 @@ class CpuBackend(Backend):
             + net.tag.nbytes + sum(a.nbytes for a in (pl.syn, pl.dd, pl.grp, pl.fac, pl.indptr,
                                                       pl.csc_syn, pl.csc_dd, pl.perm)),
             "state_bytes": self.st.nbytes + self.ref.nbytes + self.noise.nbytes
-            + sum(a.nbytes for a in (self.pl_w, self.pl_x, self.pl_tc)),
+            + self.pl_rec.nbytes + self.pl_nrec.nbytes,
             "ring_bytes": self.inbox.nbytes + self.act.nbytes + self.pending.nbytes
             + sum(a.nbytes for a in (self.pl_ring, self.pact, self.pscale, self.ppost)),
         }  # fmt: skip

@@ -512,10 +512,9 @@ def make_run_batch(gen, features):
                       pin_guide, pin_row, pin_buf, nz_key, tr_cur)  # fmt: skip
             ps = None
             if plastic:
-                ps = PlasticState(psb.pl_w[c], psb.pl_x[c], psb.pl_tc[c], psb.pl_ring[c],
-                                  psb.pact[c], psb.pscale[c], psb.ppost[c], psb.pl_nx[c],
-                                  psb.pl_ntc[c], psb.pl_cnt[c], psb.mod_ht[c], psb.mod_hn[c],
-                                  psb.mod_hl[c], psb.mod_jump[c])  # fmt: skip
+                ps = PlasticState(psb.pl_rec[c], psb.pl_ring[c], psb.pact[c], psb.pscale[c],
+                                  psb.ppost[c], psb.pl_nrec[c], psb.pl_cnt[c], psb.mod_ht[c],
+                                  psb.mod_hn[c], psb.mod_hl[c], psb.mod_jump[c])  # fmt: skip
             mon_out = cb.mon_out[c] if monitors else None
             mon_pos = cb.mon_pos[c] if monitors else None
             mod_in = cb.mod_in[c, d * cb.mod_vary :] if plastic else None

@@ -14,9 +14,11 @@ import math
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
-from ...jit import OPTS, inner
+from ...jit import OPTS
 from ...synapses import KINDS, dopamine, stdp, tsodyks, vogels_sprekeler
+from .prefetch import prefetch, prefetch_row
 
 #: the phase's functions: compiled once, on their own (and cached), and linked into every
 #: kernel that calls them (serial, threads, batch) instead of compiled into each
@@ -27,33 +29,37 @@ _STDP, _STDP_NN, _TSO, _TSO_PRE, _DOPA, _VS, _HOMEO = (KINDS.index(k) for k in (
     "homeostasis"))  # fmt: skip
 #: the changes a modulator's history keeps before the synapses that read it catch up
 HISTORY = 64
+_AHEAD = 8  # synapses between a record's prefetch and its postsynaptic event
+#: the rules' dispatch, inlined into the loops of events (numba's IR inlining: LLVM left the
+#: call, ~100 arguments wide, in the loop)
+always_inline = register_jitable(inline="always", **OPTS)
 
 
-@inner
-def _on_pre(kind, p, T, dt_ms, w, x, tc, k, scale, ht, hn, hl):
+@always_inline
+def _on_pre(kind, p, tab, rate, T, rec, k, scale, ht, hn, hl, m):
     if kind == _STDP:
-        return stdp.on_pre(p, T, dt_ms, w, x, tc, k, scale, False)
+        return stdp.on_pre(p, tab, rate, T, rec, k, scale, False)
     if kind == _STDP_NN:
-        return stdp.on_pre(p, T, dt_ms, w, x, tc, k, scale, True)
+        return stdp.on_pre(p, tab, rate, T, rec, k, scale, True)
     if kind == _TSO:
-        return tsodyks.on_pre(p, T, dt_ms, w, x, tc, k, scale)
+        return tsodyks.on_pre(p, tab, rate, T, rec, k, scale)
     if kind == _DOPA:
-        return dopamine.on_pre(p, T, dt_ms, w, x, tc, k, scale, ht, hn, hl)
+        return dopamine.on_pre(p, tab, rate, T, rec, k, scale, ht[m], hn[m], hl[m])
     if kind == _VS:
-        return vogels_sprekeler.on_pre(p, T, dt_ms, w, x, tc, k, scale)
-    return w[k] * scale  # per-presynaptic short-term plasticity, homeostasis
+        return vogels_sprekeler.on_pre(p, tab, rate, T, rec, k, scale)
+    return rec[k, 0] * scale  # per-presynaptic short-term plasticity, homeostasis
 
 
-@inner
-def _on_post(kind, p, T, dt_ms, w, x, tc, k, ht, hn, hl):
+@always_inline
+def _on_post(kind, p, tab, rate, T, rec, k, ht, hn, hl, m):
     if kind == _STDP:
-        stdp.on_post(p, T, dt_ms, w, x, tc, k, False)
+        stdp.on_post(p, tab, rate, T, rec, k, False)
     elif kind == _STDP_NN:
-        stdp.on_post(p, T, dt_ms, w, x, tc, k, True)
+        stdp.on_post(p, tab, rate, T, rec, k, True)
     elif kind == _DOPA:
-        dopamine.on_post(p, T, dt_ms, w, x, tc, k, ht, hn, hl)
+        dopamine.on_post(p, tab, rate, T, rec, k, ht[m], hn[m], hl[m])
     elif kind == _VS:
-        vogels_sprekeler.on_post(p, T, dt_ms, w, x, tc, k)
+        vogels_sprekeler.on_post(p, tab, rate, T, rec, k)
 
 
 @phase
@@ -66,7 +72,8 @@ def join_spike(r, step, parts, dt_ms, pn, ps, n_pact, n_post):
         g = pn.pl_stp[r]
         scale = 1.0
         if g >= 0:
-            scale = tsodyks.release(pn.pl_par[g], step, dt_ms, ps.pl_nx, ps.pl_ntc, r)
+            scale = tsodyks.release(pn.pl_par[g], pn.pl_tab[g], pn.pl_rate[g], step, ps.pl_nrec,
+                                    r)  # fmt: skip
         ps.pscale[n_pact] = scale
         n_pact += 1
     a, b = pn.csc_ptr[r], pn.csc_ptr[r + 1]
@@ -124,27 +131,31 @@ def catch_up(part, parts, step, dt_ms, pn, ps):
             g = pn.pl_grp[k]
             m = pn.pl_mod[g]
             if m >= 0 and ps.mod_jump[m] != 0.0 and ps.mod_hl[m] == ps.mod_ht.shape[1]:
-                dopamine.catch_up(pn.pl_par[g], step, dt_ms, ps.pl_w, ps.pl_x, ps.pl_tc, k,
-                                  ps.mod_ht[m], ps.mod_hn[m], ps.mod_hl[m])  # fmt: skip
+                dopamine.catch_up(pn.pl_par[g], pn.pl_tab[g], pn.pl_rate[g], step, ps.pl_rec,
+                                  k, ps.mod_ht[m], ps.mod_hn[m], ps.mod_hl[m])  # fmt: skip
 
 
 @phase
-def weights_at(pn, step, dt_ms, w, x, tc, ht, hn, hl):
-    """Bring the weights ``w`` of the synapses that a modulator gates up to ``step`` (in
-    place: pass copies, since reading must not change a run)."""
-    for k in range(w.shape[0]):
+def weights_at(pn, step, dt_ms, rec, ht, hn, hl):
+    """Bring the records ``rec`` of the synapses that a modulator gates up to ``step`` (in
+    place)."""
+    for k in range(rec.shape[0]):
         g = pn.pl_grp[k]
         m = pn.pl_mod[g]
         if m >= 0:
-            dopamine.catch_up(pn.pl_par[g], step, dt_ms, w, x, tc, k, ht[m], hn[m], hl[m])
+            dopamine.catch_up(pn.pl_par[g], pn.pl_tab[g], pn.pl_rate[g], step, rec, k, ht[m],
+                              hn[m], hl[m])  # fmt: skip
 
 
 @phase
 def events(part, parts, step, dt_ms, pn, ps, inbox, n_pact, n_post):
     """The plastic events at ``step`` on the synapses of ``part``, then its plastic input
     arriving at the next step into ``inbox``."""
-    w, x, tc = ps.pl_w, ps.pl_x, ps.pl_tc
+    rec, ht, hn, hl = ps.pl_rec, ps.mod_ht, ps.mod_hn, ps.mod_hl
     ppost = ps.ppost
+    # (a group's kind, constants and modulator, looked up again only where it changes)
+    g, kind, m = -1, np.int64(0), np.int64(0)
+    p, tab, rate = pn.pl_par[0], pn.pl_tab[0], pn.pl_rate[0]
     for q in range(n_post):
         if ppost[4, q] != step or pn.part_of[ppost[0, q]] != part:
             continue
@@ -155,20 +166,27 @@ def events(part, parts, step, dt_ms, pn, ps, inbox, n_pact, n_post):
             if fired + dj != step:
                 later = fired + dj
                 break
+            if j + _AHEAD < e:  # (the records are read at random: let the misses overlap)
+                ahead = pn.csc_syn[j + _AHEAD]
+                prefetch_row(rec, ahead)
+                prefetch(pn.pl_grp, ahead)
             k = pn.csc_syn[j]
-            g = pn.pl_grp[k]
-            m = pn.pl_mod[g]
-            _on_post(pn.pl_kind[g], pn.pl_par[g], step, dt_ms, w, x, tc, k, ps.mod_ht[m],
-                     ps.mod_hn[m], ps.mod_hl[m])  # fmt: skip
+            if pn.pl_grp[k] != g:
+                g = pn.pl_grp[k]
+                kind, p, m = pn.pl_kind[g], pn.pl_par[g], pn.pl_mod[g]
+                tab, rate = pn.pl_tab[g], pn.pl_rate[g]
+            _on_post(kind, p, tab, rate, step, rec, k, ht, hn, hl, m)
             j += 1
         ppost[2, q], ppost[4, q] = j, later
     pact, syn, shift, mask = ps.pact, pn.pl_syn, pn.pl_shift, pn.pl_mask
     nxt, cur, end = 2 + 2 * parts + part, 2 + part, 2 + parts + part
     ring, n_ring = ps.pl_ring, pn.pl_nring
+    now = step % n_ring
     for q in range(n_pact):
         if pact[nxt, q] != step:
             continue
         fired, j, e = pact[1, q], pact[cur, q], pact[end, q]
+        scale = ps.pscale[q]
         later = np.int64(-1)
         while j < e:
             word = syn[j]
@@ -176,14 +194,17 @@ def events(part, parts, step, dt_ms, pn, ps, inbox, n_pact, n_post):
             if fired + off != step:
                 later = fired + off
                 break
-            g = pn.pl_grp[j]
-            m = pn.pl_mod[g]
+            if pn.pl_grp[j] != g:
+                g = pn.pl_grp[j]
+                kind, p, m = pn.pl_kind[g], pn.pl_par[g], pn.pl_mod[g]
+                tab, rate = pn.pl_tab[g], pn.pl_rate[g]
             dd = np.int64(pn.pl_dd[j])
-            sent = _on_pre(pn.pl_kind[g], pn.pl_par[g], step + (dd == 0), dt_ms, ps.pl_w,
-                           x, tc, j, ps.pscale[q], ps.mod_ht[m], ps.mod_hn[m],
-                           ps.mod_hl[m])  # fmt: skip
-            arrive = fired + off + max(dd, 1)
-            ring[arrive % n_ring, np.int64(word & mask)] += np.float32(sent * pn.pl_fac[j])
+            sent = _on_pre(kind, p, tab, rate, step + (dd == 0), rec, j, scale, ht, hn, hl, m)
+            # its input arrives at fired + d = step + max(dd, 1): a slot of the ring
+            slot = now + max(dd, 1)
+            if slot >= n_ring:
+                slot -= n_ring
+            ring[slot, np.int64(word & mask)] += np.float32(sent * pn.pl_fac[j])
             j += 1
         pact[cur, q], pact[nxt, q] = j, later
     slot = (step + 1) % n_ring
@@ -209,8 +230,8 @@ def scale(part, step, pn, ps):
             p = pn.pl_par[g]
             rate = float(count) / (p[2] * 1e-3)
             f = math.exp(p[2] / p[1] * (1.0 - rate / p[0]))
-            v = float(ps.pl_w[k]) * f
-            ps.pl_w[k] = min(v, p[3]) if p[3] > 0 else max(v, p[3])
+            v = ps.pl_rec[k, 0] * f
+            ps.pl_rec[k, 0] = min(v, p[3]) if p[3] > 0 else max(v, p[3])
 
 
 @phase

@@ -35,3 +35,25 @@ def prefetch(typingctx, array, index):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+@intrinsic
+def prefetch_row(typingctx, array, row):
+    """Prefetch the start of row ``row`` of a 2-D ``array`` (a plastic synapse's record,
+    read at random by the postsynaptic events)."""
+    sig = types.void(array, row)
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        arr = context.make_array(array_type)(context, builder, args[0])
+        zero = context.get_constant(signature.args[1], 0)
+        ptr = cgutils.get_item_pointer(context, builder, array_type, arr, [args[1], zero],
+                                       wraparound=False)  # fmt: skip
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0"
+        )
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
