@@ -21,7 +21,7 @@ from ..assemble.synapses import locate
 from ..backends import BACKENDS, backend_class
 from ..backends.base import REF
 from ..model.brain import NOISE_VAR, Projection
-from ..model.values import check_int, whole_steps
+from ..model.values import _finite, check_int, whole_steps
 from ..monitors.recorders import SpikeRecorder, StateRecorder
 from ..neurons.sources import PoissonSource, Source
 from ..rhythms import oscillator_cycles
@@ -220,7 +220,7 @@ class Simulation:
         """Add ``amount`` to the concentration of ``modulator`` at the next step run (in
         every copy of a batch), as a reward signal between runs."""
         self._modulator_index(modulator, f"reward({modulator!r})")
-        amount = _finite_number(amount, f"reward({modulator!r}): amount")
+        amount = _finite(amount, f"reward({modulator!r}): amount")
         self._rewards[modulator] = self._rewards.get(modulator, 0.0) + amount
 
     def pending_rewards(self) -> dict:
@@ -488,14 +488,14 @@ class Simulation:
         if not isinstance(checkpoint, dict):
             raise TypeError(f"restore: expected a checkpoint (a dict from checkpoint()), got "
                             f"{type(checkpoint).__name__}")  # fmt: skip
-        missing = sorted((set(shapes) | {"step", "n_synapses", "plastic"}) - set(checkpoint))
+        missing = sorted((set(shapes) | {"step", "n_synapses"}) - set(checkpoint))
         if missing:
             raise ValueError(f"restore: not a checkpoint of this simulation (missing {missing})")
         bad = [k for k, s in shapes.items() if np.shape(checkpoint[k]) != s]
         if bad or checkpoint["n_synapses"] != net.n_synapses:
             raise ValueError(f"restore: the checkpoint is of another brain (shapes of {bad} or "
                              "the synapse count differ)")  # fmt: skip
-        plastic = self._check_plastic_checkpoint(checkpoint["plastic"])
+        plastic = self._check_plastic_checkpoint(checkpoint.get("plastic"))
         new = {k: np.asarray(checkpoint[k], np.int32 if k == "ref" else np.float32)
                for k in shapes}  # fmt: skip
         step = checkpoint["step"]
@@ -575,14 +575,6 @@ class Simulation:
         batch = f", batch={self.batch}" if self.batch > 1 else ""
         return (f"Simulation(backend={self.backend!r}{batch}, n_neurons={self.net.n}, "
                 f"n_synapses={self.net.n_synapses}, t_ms={self.t_ms:g})")  # fmt: skip
-
-
-def _finite_number(x, what):
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.number)):
-        raise TypeError(f"{what} must be a number, got {x!r}")
-    if not np.isfinite(x):
-        raise ValueError(f"{what} must be finite, got {x}")
-    return float(x)
 
 
 def _check_batch(batch):

@@ -33,7 +33,7 @@ from .bundles import (
     bundle,
 )
 from .kernel import call, in_flight_ring, inner, make_run_batch, make_run_chunk
-from .plastic import HISTORY, weights_at
+from .plastic import HISTORY, NO_RULES, rule_flags, weights_at
 
 
 def _net_bundle(net, rec_max, act_max_new, features) -> Net:
@@ -134,6 +134,7 @@ class CpuBackend(Backend):
         self._netb = _net_bundle(net, self.rec_max, self.act_max_new, self.features(True))
         self._plastic = self.features(True)[FEATURES.index("plastic")]
         self._pnet = _plastic_net(net) if self._plastic else None
+        self._rules = rule_flags(net) if self._plastic else NO_RULES
         self._blocks = {}
 
     def blocks(self, cur_off=None, spk_off=None):
@@ -169,12 +170,13 @@ class CpuBackend(Backend):
         n_ring = pl.n_ring if pl.n_synapses else 1
         self.pl_ring = np.zeros((B, n_ring, net.n_channels * net.n if pl.n_synapses else 0),
                                 np.float32)  # fmt: skip
-        nrec = np.zeros((net.n, 4), np.float64)  # (unused, x, u, step of the last spike)
+        # per neuron (brains with plastic synapses): (unused, x, u, step of the last spike)
+        nrec = np.zeros((net.n if pl.n_synapses else 0, 4), np.float64)
         nrec[:, 3] = -1
         for g in np.unique(pl.stp[pl.stp >= 0]):
             nrec[pl.stp == g, 1:3] = pl.rules[g].x0, pl.rules[g].u
         self.pl_nrec = np.repeat(nrec[None], B, axis=0)
-        self.pl_cnt = np.zeros((B, net.n), np.int32)
+        self.pl_cnt = np.zeros((B, net.n if pl.n_synapses else 0), np.int32)
         m = max(len(pl.modulators.names), 1)
         self.mod_ht = np.zeros((B, m, HISTORY), np.int64)
         self.mod_hn = np.zeros((B, m, HISTORY), np.float64)
@@ -373,7 +375,7 @@ class CpuBackend(Backend):
                      mon_pos, spike_recs, features):  # fmt: skip
         cur, cur_vary, spk, spk_vary, mod, mod_vary = ins
         plastic = features[FEATURES.index("plastic")]
-        run_chunk = make_run_chunk(self._gen, features, self.net.n_parts > 1)
+        run_chunk = make_run_chunk(self._gen, features, self.net.n_parts > 1, self._rules)
         if self.threads > 1:
             numba.set_num_threads(self.threads)
         rec, done = spike_recs[0], 0
@@ -401,7 +403,7 @@ class CpuBackend(Backend):
         cur, cur_vary, spk, spk_vary, mod, mod_vary = ins
         plastic = features[FEATURES.index("plastic")]
         B = self.batch
-        run_batch = make_run_batch(self._gen, features)
+        run_batch = make_run_batch(self._gen, features, self._rules)
         numba.set_num_threads(self.threads)
         done = np.zeros(B, np.int64)
         capacity = 0
@@ -447,8 +449,9 @@ class CpuBackend(Backend):
         net, pl = self.net, self.net.plastic
         return {
             "connectivity_bytes": net.syn.nbytes + net.weight.nbytes + net.indptr.nbytes
-            + net.tag.nbytes + sum(a.nbytes for a in (pl.syn, pl.dd, pl.grp, pl.fac, pl.indptr,
-                                                      pl.csc_syn, pl.csc_dd, pl.perm)),
+            + net.tag.nbytes + (sum(a.nbytes for a in (
+                pl.syn, pl.dd, pl.grp, pl.fac, pl.indptr, pl.csc_ptr, pl.csc_syn, pl.csc_dd,
+                pl.perm)) if pl.n_synapses else 0),
             "state_bytes": self.st.nbytes + self.ref.nbytes + self.noise.nbytes
             + self.pl_rec.nbytes + self.pl_nrec.nbytes,
             "ring_bytes": self.inbox.nbytes + self.act.nbytes + self.pending.nbytes

@@ -14,14 +14,13 @@ Arrays only: the Python side (``backends/cpu/backend.py``) validates and packs e
 
 import pickle
 import traceback
-import types
 
 import numpy as np
 from numba import njit, prange
 from numba.core.caching import NullCache
 
 from ...assemble.neurons import U_GIVEN, U_NEURONS, U_POISSON
-from ...jit import OPTS, inner
+from ...jit import OPTS, bind, inner
 from ...rhythms import oscillation
 from ...rng import normal, poisson_count, poisson_table, stream32, uniform32, word32
 from . import plastic as pl
@@ -258,28 +257,21 @@ _CHUNKS: dict = {}
 _BATCHES: dict = {}
 
 
-def _bind(fn, glob):
-    """``fn`` with the globals ``glob`` (its code and closure unchanged): the generated
-    loops reach the kernel as globals, not as closure variables, since numba keys its disk
-    cache on the pickled closure variables and a pickled function can differ from process
-    to process; the closure holds the generated source's hash instead."""
-    py = types.FunctionType(fn.__code__, glob, fn.__name__, fn.__defaults__, fn.__closure__)
-    py.__qualname__, py.__doc__ = fn.__qualname__, fn.__doc__
-    return py
-
-
-def make_run_chunk(gen, features, parallel=False):
+def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES):
     """The kernel for the generated loops ``gen`` and the brain's ``features`` (flags, in the
     order of ``FEATURES``; each a constant of the compiled function, so numba prunes the
     branches of absent features before typing). ``parallel`` compiles the kernel over
     threads (``prange`` over the parts of the neurons: a thread updates its part's neurons
-    and adds the synaptic input into them)."""
-    key = (gen.key, tuple(bool(f) for f in features), bool(parallel), gen.cache)
+    and adds the synaptic input into them). ``rules``: the plastic phase's flags
+    (``plastic.rule_flags``): only the rules a brain uses are compiled."""
+    key = (gen.key, tuple(bool(f) for f in features), bool(parallel), gen.cache,
+           tuple(bool(r) for r in rules))  # fmt: skip
     assert len(features) == 11  # the order of backends.base.FEATURES
     if key in _CHUNKS:
         return _CHUNKS[key]
     (neurons, poisson, given, trains, timed_rates, poisson_inputs, timed_inputs, noise,
      monitors, oscillators, plastic) = key[1]  # fmt: skip
+    modulated, homeostasis = plastic and key[4][-2], plastic and key[4][-1]
 
     def run_chunk(step0, n_steps, net, blk, s, ch, pn, ps):
         """Advance ``n_steps`` steps from ``step0``; returns the steps done.
@@ -309,7 +301,7 @@ def make_run_chunk(gen, features, parallel=False):
         order, so the same sums, whatever the threads. A block is searched for spikes only
         when its update counted a neuron above threshold.
         """
-        assert key == key  # the cache key: a closure variable (see ``_bind``)
+        assert key == key  # the cache key: a closure variable (see ``jit.bind``)
         n = net.n
         parts = blk.part_ptr.shape[0] - 1
         p_scale = np.float32(net.dt_ms) * _MS_TO_S
@@ -438,10 +430,11 @@ def make_run_chunk(gen, features, parallel=False):
                     if plastic:
                         n_pact, n_post = pl.join_spike(r, step, parts, net.dt_ms, pn, ps, n_pact,
                                                        n_post)  # fmt: skip
-            if plastic and pl.modulators(pn, ps, ch.mod_in[t * ch.mod_vary], ch.step_counts[t]):
+            if modulated and pl.modulators(pn, ps, ch.mod_in[t * ch.mod_vary],
+                                           ch.step_counts[t]):  # fmt: skip
                 for part in prange(parts):
                     pl.catch_up(part, parts, step, net.dt_ms, pn, ps)
-            if plastic:
+            if modulated:
                 pl.push_jumps(step, net.dt_ms, pn, ps)
             # 3. propagation: what arrives at the next step, into the inbox (a thread per
             # part of the targets: each writes its own neurons' inputs)
@@ -454,9 +447,9 @@ def make_run_chunk(gen, features, parallel=False):
                 if plastic:
                     _join(part, parts, ps.pact, n_pnew, n_pact, pn.pl_indptr, pn.pl_syn,
                           pn.pl_shift)  # fmt: skip
-                    pl.events(part, parts, step, net.dt_ms, pn, ps, inbox, n_pact, n_post)
-                    if pn.pl_every > 0 and (step + 1) % pn.pl_every == 0:
-                        pl.scale(part, step, pn, ps)
+                    pl_events(part, parts, step, pn, ps, inbox, n_pact, n_post)  # noqa: F821
+                if homeostasis and pn.pl_every > 0 and (step + 1) % pn.pl_every == 0:
+                    pl.scale(part, step, pn, ps)
             n_new, n_pnew = n_act, n_pact
             if step % 16 == 0:  # (delivered spikes cost one read per step until dropped)
                 n_act = n_new = _drop_delivered(act, n_act, parts)
@@ -470,13 +463,13 @@ def make_run_chunk(gen, features, parallel=False):
 
     ns = gen.namespace
     glob = dict(run_chunk.__globals__, update_group=ns["update_group"],
-                fire_group=ns["fire_group"])  # fmt: skip
-    compiled = kernel(_bind(run_chunk, glob), parallel, gen.cache)
+                fire_group=ns["fire_group"], pl_events=pl.make_events(key[4][:-2]))  # fmt: skip
+    compiled = kernel(bind(run_chunk, glob), parallel, gen.cache)
     _CHUNKS[key] = compiled
     return compiled
 
 
-def make_run_batch(gen, features):
+def make_run_batch(gen, features, rules=pl.NO_RULES):
     """The kernel for a batch of B copies of a brain: an outer ``prange`` over the copies
     around the single-copy kernel (``make_run_chunk(gen, features)``, compiled serial), so
     that the threads share the copies; the copies are independent (own state, inbox,
@@ -485,7 +478,7 @@ def make_run_batch(gen, features):
     done[c]``, its rows of the chunk's inputs and per-step counts starting at ``done[c]``;
     it stops early, as the single-copy kernel does, when its record buffer or its list of
     spikes in flight could overflow. ``done`` is updated in place."""
-    key = (gen.key, tuple(bool(f) for f in features), gen.cache)
+    key = (gen.key, tuple(bool(f) for f in features), gen.cache, tuple(bool(r) for r in rules))
     if key in _BATCHES:
         return _BATCHES[key]
     (_neurons, _poisson, _given, trains, _timed_rates, poisson_inputs, _timed_inputs, noise,
@@ -494,7 +487,7 @@ def make_run_batch(gen, features):
     def run_batch(step0, n_steps, done, net, blk, sb, cb, pn, psb):
         """``sb``, ``cb``, ``psb``: a State, a Chunk and a PlasticState whose arrays have a
         leading copy axis (but the monitors' tables and the ``*_vary`` flags, shared)."""
-        assert key == key  # the cache key: a closure variable (see ``_bind``)
+        assert key == key  # the cache key: a closure variable (see ``jit.bind``)
         for c in prange(sb.st.shape[0]):
             d = done[c]
             if d >= n_steps:
@@ -526,7 +519,7 @@ def make_run_batch(gen, features):
                        mod_vary)  # fmt: skip
             done[c] = d + _chunk(step0 + d, n_steps - d, net, blk, s, ch, pn, ps)  # noqa: F821
 
-    glob = dict(run_batch.__globals__, _chunk=make_run_chunk(gen, features))
-    compiled = kernel(_bind(run_batch, glob), True, gen.cache)
+    glob = dict(run_batch.__globals__, _chunk=make_run_chunk(gen, features, rules=rules))
+    compiled = kernel(bind(run_batch, glob), True, gen.cache)
     _BATCHES[key] = compiled
     return compiled

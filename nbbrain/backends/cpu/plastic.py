@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 from numba.extending import register_jitable
 
-from ...jit import OPTS
+from ...jit import OPTS, bind
 from ...synapses import KINDS, dopamine, stdp, tsodyks, vogels_sprekeler
 from .prefetch import prefetch, prefetch_row
 
@@ -33,33 +33,6 @@ _AHEAD = 8  # synapses between a record's prefetch and its postsynaptic event
 #: the rules' dispatch, inlined into the loops of events (numba's IR inlining: LLVM left the
 #: call, ~100 arguments wide, in the loop)
 always_inline = register_jitable(inline="always", **OPTS)
-
-
-@always_inline
-def _on_pre(kind, p, tab, rate, T, rec, k, scale, ht, hn, hl, m):
-    if kind == _STDP:
-        return stdp.on_pre(p, tab, rate, T, rec, k, scale, False)
-    if kind == _STDP_NN:
-        return stdp.on_pre(p, tab, rate, T, rec, k, scale, True)
-    if kind == _TSO:
-        return tsodyks.on_pre(p, tab, rate, T, rec, k, scale)
-    if kind == _DOPA:
-        return dopamine.on_pre(p, tab, rate, T, rec, k, scale, ht[m], hn[m], hl[m])
-    if kind == _VS:
-        return vogels_sprekeler.on_pre(p, tab, rate, T, rec, k, scale)
-    return rec[k, 0] * scale  # per-presynaptic short-term plasticity, homeostasis
-
-
-@always_inline
-def _on_post(kind, p, tab, rate, T, rec, k, ht, hn, hl, m):
-    if kind == _STDP:
-        stdp.on_post(p, tab, rate, T, rec, k, False)
-    elif kind == _STDP_NN:
-        stdp.on_post(p, tab, rate, T, rec, k, True)
-    elif kind == _DOPA:
-        dopamine.on_post(p, tab, rate, T, rec, k, ht[m], hn[m], hl[m])
-    elif kind == _VS:
-        vogels_sprekeler.on_post(p, tab, rate, T, rec, k)
 
 
 @phase
@@ -147,71 +120,125 @@ def weights_at(pn, step, dt_ms, rec, ht, hn, hl):
                               hn[m], hl[m])  # fmt: skip
 
 
-@phase
-def events(part, parts, step, dt_ms, pn, ps, inbox, n_pact, n_post):
-    """The plastic events at ``step`` on the synapses of ``part``, then its plastic input
-    arriving at the next step into ``inbox``."""
-    rec, ht, hn, hl = ps.pl_rec, ps.mod_ht, ps.mod_hn, ps.mod_hl
-    ppost = ps.ppost
-    # (a group's kind, constants and modulator, looked up again only where it changes)
-    g, kind, m = -1, np.int64(0), np.int64(0)
-    p, tab, rate = pn.pl_par[0], pn.pl_tab[0], pn.pl_rate[0]
-    for q in range(n_post):
-        if ppost[4, q] != step or pn.part_of[ppost[0, q]] != part:
-            continue
-        fired, j, e = ppost[1, q], ppost[2, q], ppost[3, q]
-        later = np.int64(-1)
-        while j < e:
-            dj = pn.csc_dd[j]
-            if fired + dj != step:
-                later = fired + dj
-                break
-            if j + _AHEAD < e:  # (the records are read at random: let the misses overlap)
-                ahead = pn.csc_syn[j + _AHEAD]
-                prefetch_row(rec, ahead)
-                prefetch(pn.pl_grp, ahead)
-            k = pn.csc_syn[j]
-            if pn.pl_grp[k] != g:
-                g = pn.pl_grp[k]
-                kind, p, m = pn.pl_kind[g], pn.pl_par[g], pn.pl_mod[g]
-                tab, rate = pn.pl_tab[g], pn.pl_rate[g]
-            _on_post(kind, p, tab, rate, step, rec, k, ht, hn, hl, m)
-            j += 1
-        ppost[2, q], ppost[4, q] = j, later
-    pact, syn, shift, mask = ps.pact, pn.pl_syn, pn.pl_shift, pn.pl_mask
-    nxt, cur, end = 2 + 2 * parts + part, 2 + part, 2 + parts + part
-    ring, n_ring = ps.pl_ring, pn.pl_nring
-    now = step % n_ring
-    for q in range(n_pact):
-        if pact[nxt, q] != step:
-            continue
-        fired, j, e = pact[1, q], pact[cur, q], pact[end, q]
-        scale = ps.pscale[q]
-        later = np.int64(-1)
-        while j < e:
-            word = syn[j]
-            off = np.int64(word >> shift)
-            if fired + off != step:
-                later = fired + off
-                break
-            if pn.pl_grp[j] != g:
-                g = pn.pl_grp[j]
-                kind, p, m = pn.pl_kind[g], pn.pl_par[g], pn.pl_mod[g]
-                tab, rate = pn.pl_tab[g], pn.pl_rate[g]
-            dd = np.int64(pn.pl_dd[j])
-            sent = _on_pre(kind, p, tab, rate, step + (dd == 0), rec, j, scale, ht, hn, hl, m)
-            # its input arrives at fired + d = step + max(dd, 1): a slot of the ring
-            slot = now + max(dd, 1)
-            if slot >= n_ring:
-                slot -= n_ring
-            ring[slot, np.int64(word & mask)] += np.float32(sent * pn.pl_fac[j])
-            j += 1
-        pact[cur, q], pact[nxt, q] = j, later
-    slot = (step + 1) % n_ring
-    for i in range(pn.pl_tgt_ptr[part], pn.pl_tgt_ptr[part + 1]):
-        t = pn.pl_tgt[i]
-        inbox[t] += ring[slot, t]
-        ring[slot, t] = 0.0
+#: the flags of a brain without plastic synapses (``rule_flags``)
+NO_RULES = (False,) * (len(KINDS) + 2)
+_EVENTS: dict = {}
+
+
+def rule_flags(net) -> tuple:
+    """Which rules (in the order of ``KINDS``) a network's plastic synapses use, whether a
+    modulator changes (rules read it) and whether homeostasis scales: the kernels compile
+    only these."""
+    pl = net.plastic
+    kinds = set(pl.kind.tolist())
+    return tuple(k in kinds for k in range(len(KINDS))) + (
+        bool(np.any(pl.mod >= 0)) or bool(pl.modulators.names),
+        _HOMEO in kinds,
+    )
+
+
+def make_events(kinds):
+    """``events`` for the rules ``kinds`` (flags, in the order of ``KINDS``): compiled once
+    for each set of rules, with the dispatch of only those."""
+    key = tuple(bool(k) for k in kinds)
+    if key in _EVENTS:
+        return _EVENTS[key]
+    has_stdp, has_nn, has_tso, _tso_pre, has_dopa, has_vs, _homeo = key
+
+    def on_pre(kind, p, tab, rate, T, rec, k, scale, ht, hn, hl, m):
+        if has_stdp and kind == _STDP:
+            return stdp.on_pre(p, tab, rate, T, rec, k, scale, False)
+        if has_nn and kind == _STDP_NN:
+            return stdp.on_pre(p, tab, rate, T, rec, k, scale, True)
+        if has_tso and kind == _TSO:
+            return tsodyks.on_pre(p, tab, rate, T, rec, k, scale)
+        if has_dopa and kind == _DOPA:
+            return dopamine.on_pre(p, tab, rate, T, rec, k, scale, ht[m], hn[m], hl[m])
+        if has_vs and kind == _VS:
+            return vogels_sprekeler.on_pre(p, tab, rate, T, rec, k, scale)
+        return rec[k, 0] * scale  # per-presynaptic short-term plasticity, homeostasis
+
+    def on_post(kind, p, tab, rate, T, rec, k, ht, hn, hl, m):
+        if has_stdp and kind == _STDP:
+            stdp.on_post(p, tab, rate, T, rec, k, False)
+        elif has_nn and kind == _STDP_NN:
+            stdp.on_post(p, tab, rate, T, rec, k, True)
+        elif has_dopa and kind == _DOPA:
+            dopamine.on_post(p, tab, rate, T, rec, k, ht[m], hn[m], hl[m])
+        elif has_vs and kind == _VS:
+            vogels_sprekeler.on_post(p, tab, rate, T, rec, k)
+
+    def events(part, parts, step, pn, ps, inbox, n_pact, n_post):
+        """The plastic events at ``step`` on the synapses of ``part``, then its plastic input
+        arriving at the next step into ``inbox``."""
+        assert key == key  # the cache key: a closure variable (see ``jit.bind``)
+        rec, ht, hn, hl = ps.pl_rec, ps.mod_ht, ps.mod_hn, ps.mod_hl
+        ppost = ps.ppost
+        # (a group's kind, constants and modulator, looked up again only where it changes)
+        g, kind, m = -1, np.int64(0), np.int64(0)
+        p, tab, rate = pn.pl_par[0], pn.pl_tab[0], pn.pl_rate[0]
+        for q in range(n_post):
+            if ppost[4, q] != step or pn.part_of[ppost[0, q]] != part:
+                continue
+            fired, j, e = ppost[1, q], ppost[2, q], ppost[3, q]
+            later = np.int64(-1)
+            while j < e:
+                dj = pn.csc_dd[j]
+                if fired + dj != step:
+                    later = fired + dj
+                    break
+                if j + _AHEAD < e:  # (the records are read at random: let the misses overlap)
+                    ahead = pn.csc_syn[j + _AHEAD]
+                    prefetch_row(rec, ahead)
+                    prefetch(pn.pl_grp, ahead)
+                k = pn.csc_syn[j]
+                if pn.pl_grp[k] != g:
+                    g = pn.pl_grp[k]
+                    kind, p, m = pn.pl_kind[g], pn.pl_par[g], pn.pl_mod[g]
+                    tab, rate = pn.pl_tab[g], pn.pl_rate[g]
+                _on_post(kind, p, tab, rate, step, rec, k, ht, hn, hl, m)  # noqa: F821
+                j += 1
+            ppost[2, q], ppost[4, q] = j, later
+        pact, syn, shift, mask = ps.pact, pn.pl_syn, pn.pl_shift, pn.pl_mask
+        nxt, cur, end = 2 + 2 * parts + part, 2 + part, 2 + parts + part
+        ring, n_ring = ps.pl_ring, pn.pl_nring
+        now = step % n_ring
+        for q in range(n_pact):
+            if pact[nxt, q] != step:
+                continue
+            fired, j, e = pact[1, q], pact[cur, q], pact[end, q]
+            scale = ps.pscale[q]
+            later = np.int64(-1)
+            while j < e:
+                word = syn[j]
+                off = np.int64(word >> shift)
+                if fired + off != step:
+                    later = fired + off
+                    break
+                if pn.pl_grp[j] != g:
+                    g = pn.pl_grp[j]
+                    kind, p, m = pn.pl_kind[g], pn.pl_par[g], pn.pl_mod[g]
+                    tab, rate = pn.pl_tab[g], pn.pl_rate[g]
+                dd = np.int64(pn.pl_dd[j])
+                sent = _on_pre(kind, p, tab, rate, step + (dd == 0), rec, j, scale, ht, hn,  # noqa: F821
+                               hl, m)  # fmt: skip
+                # its input arrives at fired + d = step + max(dd, 1): a slot of the ring
+                slot = now + max(dd, 1)
+                if slot >= n_ring:
+                    slot -= n_ring
+                ring[slot, np.int64(word & mask)] += np.float32(sent * pn.pl_fac[j])
+                j += 1
+            pact[cur, q], pact[nxt, q] = j, later
+        slot = (step + 1) % n_ring
+        for i in range(pn.pl_tgt_ptr[part], pn.pl_tgt_ptr[part + 1]):
+            t = pn.pl_tgt[i]
+            inbox[t] += ring[slot, t]
+            ring[slot, t] = 0.0
+
+    glob = dict(events.__globals__, _on_pre=always_inline(on_pre),
+                _on_post=always_inline(on_post))  # fmt: skip
+    _EVENTS[key] = phase(bind(events, glob))
+    return _EVENTS[key]
 
 
 @phase

@@ -15,45 +15,37 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 
+def _prefetch(context, builder, array_type, array, indices):
+    """Emit ``llvm.prefetch`` of the element of ``array`` at ``indices``."""
+    arr = context.make_array(array_type)(context, builder, array)
+    ptr = cgutils.get_item_pointer(context, builder, array_type, arr, indices, wraparound=False)
+    i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+    fn = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0"
+    )
+    # (address, read, keep in all cache levels, data cache)
+    builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+    return context.get_dummy_value()
+
+
 @intrinsic
 def prefetch(typingctx, array, index):
     """Prefetch ``array[index]`` for reading (``index`` must lie in the array; it is not
     wrapped or checked)."""
-    sig = types.void(array, index)
 
     def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        arr = context.make_array(array_type)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, array_type, arr, [args[1]],
-                                       wraparound=False)  # fmt: skip
-        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0"
-        )
-        # (address, read, keep in all cache levels, data cache)
-        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
-        return context.get_dummy_value()
+        return _prefetch(context, builder, signature.args[0], args[0], [args[1]])
 
-    return sig, codegen
+    return types.void(array, index), codegen
 
 
 @intrinsic
 def prefetch_row(typingctx, array, row):
     """Prefetch the start of row ``row`` of a 2-D ``array`` (a plastic synapse's record,
     read at random by the postsynaptic events)."""
-    sig = types.void(array, row)
 
     def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        arr = context.make_array(array_type)(context, builder, args[0])
         zero = context.get_constant(signature.args[1], 0)
-        ptr = cgutils.get_item_pointer(context, builder, array_type, arr, [args[1], zero],
-                                       wraparound=False)  # fmt: skip
-        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0"
-        )
-        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
-        return context.get_dummy_value()
+        return _prefetch(context, builder, signature.args[0], args[0], [args[1], zero])
 
-    return sig, codegen
+    return types.void(array, row), codegen
