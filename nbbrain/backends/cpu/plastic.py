@@ -16,13 +16,19 @@ import numpy as np
 from numba import njit
 from numba.extending import register_jitable
 
+from ...cache import package_hash
 from ...jit import OPTS, bind
 from ...synapses import KINDS, dopamine, stdp, tsodyks, vogels_sprekeler
 from .prefetch import prefetch, prefetch_row
 
-#: the phase's functions: compiled once, on their own (and cached), and linked into every
-#: kernel that calls them (serial, threads, batch) instead of compiled into each
-phase = njit(cache=True, nogil=True, **OPTS)
+#: the phase's functions: compiled once a process, on their own, and linked into every
+#: kernel that calls them (serial, threads, batch) instead of compiled into each. Not
+#: cached on disk themselves: numba would check only this file before reusing them, not the
+#: rules' files they inline (the kernels that call them are cached, keyed on
+#: ``package_hash``, with their code)
+phase = njit(nogil=True, **OPTS)
+#: the same, cached (``events``, which carries ``package_hash`` among its closure variables)
+cached_phase = njit(cache=True, nogil=True, **OPTS)
 
 _STDP, _STDP_NN, _TSO, _TSO_PRE, _DOPA, _VS, _HOMEO = (KINDS.index(k) for k in (
     "stdp", "stdp_nearest", "tsodyks", "tsodyks_pre", "dopamine", "vogels_sprekeler",
@@ -144,6 +150,7 @@ def make_events(kinds):
     if key in _EVENTS:
         return _EVENTS[key]
     has_stdp, has_nn, has_tso, _tso_pre, has_dopa, has_vs, _homeo = key
+    source = package_hash()  # (the cache key: see ``nbbrain/cache.py``)
 
     def on_pre(kind, p, tab, rate, T, rec, k, scale, ht, hn, hl, m):
         if has_stdp and kind == _STDP:
@@ -171,7 +178,7 @@ def make_events(kinds):
     def events(part, parts, step, pn, ps, inbox, n_pact, n_post):
         """The plastic events at ``step`` on the synapses of ``part``, then its plastic input
         arriving at the next step into ``inbox``."""
-        assert key == key  # the cache key: a closure variable (see ``jit.bind``)
+        assert key == key and source == source  # the cache key (see ``jit.bind``)
         rec, ht, hn, hl = ps.pl_rec, ps.mod_ht, ps.mod_hn, ps.mod_hl
         ppost = ps.ppost
         # (a group's kind, constants and modulator, looked up again only where it changes)
@@ -237,7 +244,7 @@ def make_events(kinds):
 
     glob = dict(events.__globals__, _on_pre=always_inline(on_pre),
                 _on_post=always_inline(on_post))  # fmt: skip
-    _EVENTS[key] = phase(bind(events, glob))
+    _EVENTS[key] = cached_phase(bind(events, glob))
     return _EVENTS[key]
 
 
