@@ -203,7 +203,8 @@ def test_homeostasis_scales_towards_the_target_rate():
         counts[:, j] = np.bincount(steps // 500, minlength=7)[:6]
     want = np.full(3, 0.5)
     for window in range(6):
-        want = np.minimum(want * rule.factor(counts[window]), 2.0)
+        rate_hz = counts[window] / 0.05
+        want = np.minimum(want * np.exp(50.0 / 200.0 * (1.0 - rate_hz / 10.0)), 2.0)
     np.testing.assert_allclose(c.weight, want[c.post], rtol=1e-5)
     assert want[0] > 0.5 and want[2] < 0.5
 

@@ -18,6 +18,7 @@ def plastic_brain(seed=1):
     inp = brain.add_population("input", 50, nb.PoissonSource(rate_hz=30.0))
     da = brain.add_population("da", 5, nb.PoissonSource(rate_hz=20.0))
     brain.add_modulator("dopamine", tau_ms=50.0, released_by=da)
+    brain.add_modulator("acetylcholine", tau_ms=100.0, released_by=inh, amount=0.5)
     brain.add_poisson_input([exc, inh], rate_hz=2400.0, weight_ns=0.5, receptor="ampa")
     brain.connect(exc, exc, nb.FixedProbability(0.1), weight_ns=nb.Uniform(0.1, 0.6),
                   receptor="ampa", delay_ms=nb.Uniform(0.5, 3.0), delay_rounding="round",
@@ -76,6 +77,7 @@ def test_weights_learn(reference_run):
         changed += not np.array_equal(np.sort(w), np.sort(w0))
     assert changed == 4  # all but the static and the short-term (weights kept) ones
     assert sim.modulator("dopamine") > 0
+    assert sim.modulator("acetylcholine") > sim.modulator("dopamine")  # (several at once)
     assert sum(sim.spikes(n)[0].size for n in ("exc", "inh")) > 500
 
 

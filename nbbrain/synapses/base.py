@@ -10,16 +10,17 @@ A rule is a subclass of :class:`PlasticityRule` in a file of its own. It declare
   the synapses by their target);
 - ``modulated``: whether it reads a neuromodulator (``modulator=`` names it);
 - ``constants(dt_ms)``: the float64 vector the compiled functions read (``p``);
+- ``decays(dt_ms)``: the decays they read from tables by whole steps (``tab``, ``rate``);
 
 and two scalar functions of one synapse ``k``, which the kernels compile and call when
 the synapse sees an event at step ``T``:
 
-- ``on_pre(p, T, dt_ms, rec, k, scale)``: a presynaptic spike arrives at the synapse;
+- ``on_pre(p, tab, rate, T, rec, k, scale)``: a presynaptic spike arrives at the synapse;
   changes its record ``rec[k]`` (the weight, in the projection's unit, its variables and
   the step of its last event: see ``traces.py``) in place and returns the weight the spike
   carries to the target (``scale``: the presynaptic neuron's share, 1 unless the rule keeps
   state per presynaptic neuron);
-- ``on_post(p, T, dt_ms, rec, k)``: a postsynaptic spike arrives at the synapse.
+- ``on_post(p, tab, rate, T, rec, k)``: a postsynaptic spike arrives at the synapse.
 
 Events of one synapse come in time order. Where a presynaptic and a postsynaptic spike
 reach a synapse at the same step, the postsynaptic one comes first and neither counts the
@@ -87,6 +88,12 @@ class PlasticityRule:
 
     def constants(self, dt_ms: float) -> np.ndarray:
         """The vector ``p`` of the compiled functions."""
+        raise NotImplementedError
+
+    def decays(self, dt_ms: float, tau_mod_ms: float | None = None) -> list:
+        """The decays the compiled functions tabulate by whole steps: (rate per step,
+        ``"exp"`` or ``"expm1"``) each (``traces.exp_steps``); ``tau_mod_ms``: the time
+        constant of the rule's modulator."""
         raise NotImplementedError
 
     def weight_range(self) -> tuple:

@@ -32,9 +32,3 @@ class Homeostasis(PlasticityRule):
 
     def weight_range(self):
         return (min(0.0, self.w_max), max(0.0, self.w_max))
-
-    def factor(self, count):
-        """The scaling of a neuron that fired ``count`` spikes in a window (numpy)."""
-        p = self.params
-        rate = np.asarray(count, np.float64) / (p["every_ms"] * 1e-3)
-        return np.exp(p["every_ms"] / p["tau_ms"] * (1.0 - rate / p["target_rate_hz"]))
