@@ -98,8 +98,8 @@ def test_a_cache_entry_that_cannot_be_loaded_is_compiled_afresh(monkeypatch):
     monkeypatch.setattr(K, "_CHUNKS", {})  # a new dispatcher, as in a new process
     stale = []
 
-    def make(gen, features, parallel=False, _make=K.make_run_chunk):
-        fn = _make(gen, features, parallel)
+    def make(gen, features, *args, _make=K.make_run_chunk):
+        fn = _make(gen, features, *args)
         fn._cache = _StaleCache(fn.py_func)
         stale.append(fn)
         return fn
