@@ -89,8 +89,7 @@ def sent_weights(rule, pre, post, delays, fraction, dopa=None, tau_n=None, threa
         w = sim.connections(proj).weight
         for k, i in due[stop]:
             out[k][i] = w[k]
-    spikes = sim.spikes("post") if "post" in sim.recorded else None
-    return out, spikes
+    return out
 
 
 STDP_KW = dict(tau_plus_ms=15.0, tau_minus_ms=25.0, lambda_=0.2, alpha=1.1, w_max=1.0)
@@ -111,7 +110,7 @@ def test_stdp_matches_reference(fraction, mu, nearest):
     pre, post = trains(rng, n_pairs, 3000, 40, 30)
     delays = 2 * rng.integers(1, 20, n_pairs)  # (even: any fraction of 0.5 is whole)
     rule = nb.STDP(mu_plus=mu, mu_minus=mu, nearest=nearest, **STDP_KW)
-    got, _ = sent_weights(rule, pre, post, delays, fraction)
+    got = sent_weights(rule, pre, post, delays, fraction)
     for k in range(n_pairs):
         want = stdp_reference(pre[k], post[k], delays[k], fraction, mu, nearest)
         assert np.ptp(want) > 0.05
@@ -173,7 +172,7 @@ def test_vogels_sprekeler_matches_reference():
     pre, post = trains(rng, n_pairs, 3000, 40, 40)
     delays = rng.integers(1, 20, n_pairs)
     rule = nb.VogelsSprekeler(tau_ms=20.0, eta=0.05, alpha=0.3, w_max=1.0)
-    got, _ = sent_weights(rule, pre, post, delays, 1.0)
+    got = sent_weights(rule, pre, post, delays, 1.0)
     for k in range(n_pairs):
         want = ref.vogels_sprekeler(pre[k] * DT, post[k] * DT, delays[k] * DT, tau=20.0,
                                     eta=0.05, alpha=0.3, Wmax=1.0, weight=0.5,
@@ -191,7 +190,7 @@ def test_dopamine_stdp_matches_reference(n_dopa):
     delays = rng.integers(1, 20, n_pairs)
     kw = dict(a_plus=0.1, a_minus=0.15, tau_plus_ms=20.0, tau_minus_ms=15.0, tau_c_ms=100.0,
               b=0.02, w_min=0.0, w_max=1.0)  # fmt: skip
-    got, _ = sent_weights(nb.DopamineSTDP(**kw), pre, post, delays, 1.0, dopa=dopa,
+    got = sent_weights(nb.DopamineSTDP(**kw), pre, post, delays, 1.0, dopa=dopa,
                           tau_n=50.0)  # fmt: skip
     for k in range(n_pairs):
         want = ref.dopamine_stdp(pre[k] * DT, post[k] * DT, dopa * DT, delays[k] * DT,

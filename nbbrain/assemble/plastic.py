@@ -267,7 +267,7 @@ def _per_presynaptic(projs, rules, pre, grp, n):
     return stp
 
 
-def _local(net, pops):
+def local_index(net, pops):
     """Global neuron index -> index in the concatenation of populations ``pops`` (-1)."""
     out = np.full(net.n, -1, np.int64)
     start = 0
@@ -288,4 +288,5 @@ def locate_plastic(net, info):
     target = (word & t((1 << net.shift) - 1)).astype(np.int64)
     dd = pl.dd[pos].astype(np.int64)
     delay = (word >> t(net.shift)).astype(np.int64) + np.maximum(dd, 1)
-    return pos, _local(net, info.pre)[row], _local(net, info.post)[target % net.n], delay
+    pre, post = local_index(net, info.pre), local_index(net, info.post)
+    return pos, pre[row], post[target % net.n], delay

@@ -35,7 +35,7 @@ from ..model.values import resolve
 from . import connect as C
 from . import rows as rows_mod
 from .keys import numpy_rng, stable_key
-from .plastic import build_plastic
+from .plastic import build_plastic, local_index
 
 MAX_DELAY_STEPS = 65535
 #: arrays of synapses larger than this are written once in order before they are filled
@@ -398,11 +398,7 @@ def locate(net, info: ProjectionInfo):
     ``pre`` and ``post`` indices into the concatenations of its pre and post populations,
     in the CSR's order (by pre neuron, then by thread part and delay)."""
     n = net.n
-    post_local = np.full(n, -1, np.int64)
-    start = 0
-    for k in info.post:
-        post_local[net.lo[k] : net.hi[k]] = start + np.arange(net.hi[k] - net.lo[k])
-        start += int(net.hi[k] - net.lo[k])
+    post_local = local_index(net, info.post)
     shift, mask = net.syn_codes()
     out, offset = [], 0
     rp = net.row_ptr

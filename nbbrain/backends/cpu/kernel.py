@@ -225,15 +225,18 @@ def _deliver(step, part, parts, act, n_act, syn, weight, shift, mask, inbox):
 
 
 @inner
-def _drop_delivered(act, n_act, parts):
+def _drop_delivered(act, n_act, parts, scale):
     """Drop the spikes whose synapses have all arrived, keeping the others in firing
-    order; returns how many are left."""
+    order (and ``scale``, one value per spike, with them, unless it is None: the list of
+    plastic presynaptic events); returns how many are left."""
     kept = 0
     for q in range(n_act):
         for part in range(parts):
             if act[2 + 2 * parts + part, q] >= 0:
                 for f in range(act.shape[0]):
                     act[f, kept] = act[f, q]
+                if scale is not None:
+                    scale[kept] = scale[q]
                 kept += 1
                 break
     return kept
@@ -452,11 +455,10 @@ def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES):
                     pl.scale(part, step, pn, ps)
             n_new, n_pnew = n_act, n_pact
             if step % 16 == 0:  # (delivered spikes cost one read per step until dropped)
-                n_act = n_new = _drop_delivered(act, n_act, parts)
+                n_act = n_new = _drop_delivered(act, n_act, parts, None)
                 if plastic:
-                    n_pact, n_post = pl.drop_done(ps.pact, ps.pscale, n_pact, parts, ps.ppost,
-                                                  n_post)  # fmt: skip
-                    n_pnew = n_pact
+                    n_pact = n_pnew = _drop_delivered(ps.pact, n_pact, parts, ps.pscale)
+                    n_post = pl.drop_post(ps.ppost, n_post)
         s.ctr[CTR_ACT], s.ctr[CTR_REC] = n_act, n_rec
         s.ctr[CTR_PACT], s.ctr[CTR_POST] = n_pact, n_post
         return done

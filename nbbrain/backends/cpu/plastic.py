@@ -269,23 +269,13 @@ def scale(part, step, pn, ps):
 
 
 @phase
-def drop_done(pact, pscale, n_pact, parts, ppost, n_post):
-    """Drop the entries of both lists with no events left (order kept); returns the new
-    lengths."""
-    kept = 0
-    for q in range(n_pact):
-        for part in range(parts):
-            if pact[2 + 2 * parts + part, q] >= 0:
-                for f in range(pact.shape[0]):
-                    pact[f, kept] = pact[f, q]
-                pscale[kept] = pscale[q]
-                kept += 1
-                break
-    n_pact = kept
+def drop_post(ppost, n_post):
+    """Drop the postsynaptic entries with no events left (order kept); returns how many are
+    left. (The presynaptic list is the static one's shape: ``kernel._drop_delivered``.)"""
     kept = 0
     for q in range(n_post):
         if ppost[4, q] >= 0:
             for f in range(5):
                 ppost[f, kept] = ppost[f, q]
             kept += 1
-    return n_pact, kept
+    return kept
