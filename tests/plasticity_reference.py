@@ -49,30 +49,32 @@ def _posts_between(post_ms, lo, hi, delay):
 
 
 def stdp(pre_ms, post_ms, delay, tau_plus, lambda_, alpha, mu_plus, mu_minus, Wmax, weight,
-         tau_minus, nearest=False, dendritic_fraction=1.0):  # fmt: skip
+         tau_minus, nearest=False, dendritic_fraction=1.0, gain=None):  # fmt: skip
     """NEST's ``stdp_synapse`` (``nearest``: ``stdp_nn_symm_synapse``): at each presynaptic
     spike the synapse sees, facilitation for each postsynaptic spike it has seen since the
     last one, then depression by the postsynaptic trace as the synapse sees it; the weight
-    stays in [0, Wmax]. Returns the weight at each presynaptic spike."""
+    stays in [0, Wmax]. ``gain(t)``: a factor of ``lambda_`` at the time a pairing is seen
+    (a modulator's gain). Returns the weight at each presynaptic spike."""
+    lam = (lambda t: lambda_) if gain is None else (lambda t: lambda_ * gain(t))
     axonal = (1.0 - dendritic_fraction) * delay
     pre_ms = np.asarray(pre_ms) + axonal  # when the synapse sees them
     delay = dendritic_fraction * delay  # (the part of the delay a postsynaptic spike sees)
 
-    def facilitate(w, k):
-        x = w / Wmax + lambda_ * (1.0 - w / Wmax) ** mu_plus * k
+    def facilitate(w, k, t):
+        x = w / Wmax + lam(t) * (1.0 - w / Wmax) ** mu_plus * k
         return min(x, 1.0) * Wmax
 
-    def depress(w, k):
-        x = w / Wmax - alpha * lambda_ * (w / Wmax) ** mu_minus * k
+    def depress(w, k, t):
+        x = w / Wmax - alpha * lam(t) * (w / Wmax) ** mu_minus * k
         return max(x, 0.0) * Wmax
 
     w, kplus, t_last, sent = weight, 0.0, 0.0, []
     for t in pre_ms:
         for seen in _posts_between(post_ms, t_last, t, delay):
             k = 1.0 if nearest else kplus
-            w = facilitate(w, k * math.exp((t_last - seen) / tau_plus))
+            w = facilitate(w, k * math.exp((t_last - seen) / tau_plus), seen)
         trace = nearest_post_trace if nearest else post_trace
-        w = depress(w, trace(post_ms, t - delay, tau_minus))
+        w = depress(w, trace(post_ms, t - delay, tau_minus), t)
         sent.append(w)
         kplus = 1.0 if nearest else kplus * math.exp((t_last - t) / tau_plus) + 1.0
         t_last = t

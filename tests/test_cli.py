@@ -78,3 +78,16 @@ def test_microcircuit_bench_on_the_cuda_backend(capsys):
 def test_cuda_backend_takes_no_threads(capsys):
     with pytest.raises(ValueError, match="threads are for backend='cpu'"):
         main(["bench", "cuba", "--backend", "cuda", "--threads", "2", "--duration-ms", "1"])
+
+
+def test_the_learning_models_run_their_experiments(tmp_path, capsys):
+    """``run cue_action`` runs the task, ``run distal_reward`` the reward experiment; each
+    writes its summary and its plot."""
+    for model, extra, expect in (("cue_action", ["--trials", "12"], "12 trials: accuracy"),
+                                 ("distal_reward", ["--duration-ms", "3000"], "rewards; its "
+                                  "weight 0 ->")):  # fmt: skip
+        summary, curve = tmp_path / f"{model}.txt", tmp_path / f"{model}.png"
+        assert main(["run", model, *extra, "--summary", str(summary), "--curve", str(curve),
+                     "--no-progress"]) == 0  # fmt: skip
+        assert expect in summary.read_text() and curve.stat().st_size > 1000
+    capsys.readouterr()

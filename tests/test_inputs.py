@@ -204,6 +204,14 @@ def test_region_names_in_inputs_spikes_and_state():
     tb, ib = sim.spikes("ctx.b")
     assert set(ia.tolist()) == {1} and set(ib.tolist()) == {1}
     assert t.size == ta.size + tb.size
+    sim.run(duration_ms=50.0, inputs={"ctx": drive})  # (another run: a chunk of its own)
+    t, idx = sim.spikes("ctx")
+    for since in (0.0, 37.25, 100.0, 101.3, 150.0):  # since_ms: the spikes from then on
+        ts, ids = sim.spikes("ctx", since_ms=since)
+        np.testing.assert_array_equal(ts, t[t >= since - 1e-9])
+        np.testing.assert_array_equal(ids, idx[t >= since - 1e-9])
+    with pytest.raises(TypeError, match="since_ms must be a number"):
+        sim.spikes("ctx", since_ms="10")
     with pytest.raises(ValueError, match=r"expected shape \(8,\)"):
         sim.run(duration_ms=1.0, inputs={"ctx": np.zeros(5)})
     with pytest.raises(ValueError, match="has an input already"):

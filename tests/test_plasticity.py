@@ -57,9 +57,11 @@ def pair_brain(rule, delays, fraction, n_pairs, modulator=None):
     return brain, proj
 
 
-def sent_weights(rule, pre, post, delays, fraction, dopa=None, tau_n=None, threads=1):
+def sent_weights(rule, pre, post, delays, fraction, dopa=None, tau_n=None, threads=1,
+                 dip=None):  # fmt: skip
     """The weight of each pair's synapse right after each of its presynaptic events (the
-    weight its spike carries), run chunk by chunk from event to event."""
+    weight its spike carries), run chunk by chunk from event to event; ``dip``: (step,
+    amount) added to the modulator by a run input."""
     n_pairs = len(pre)
     brain, proj = pair_brain(rule, delays, fraction, n_pairs, tau_n)
     sim = brain.build(threads=threads)
@@ -74,6 +76,9 @@ def sent_weights(rule, pre, post, delays, fraction, dopa=None, tau_n=None, threa
         d = np.zeros((n_steps, 1), bool)
         d[dopa, 0] = True
         inputs["dopa"] = d
+    if dip is not None:
+        inputs["dopamine"] = np.zeros(n_steps)
+        inputs["dopamine"][dip[0]] = dip[1]
     # the step after which each presynaptic event has been handled
     due = {}
     for k in range(n_pairs):
@@ -114,6 +119,36 @@ def test_stdp_matches_reference(fraction, mu, nearest):
     for k in range(n_pairs):
         want = stdp_reference(pre[k], post[k], delays[k], fraction, mu, nearest)
         assert np.ptp(want) > 0.05
+        np.testing.assert_allclose(got[k], want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("nearest", [False, True])
+def test_stdp_with_a_modulators_gain_matches_reference(nearest):
+    """``lambda_`` times ``max(0, 1 + n)`` at each pairing, ``n`` a modulator's
+    concentration: released by a population (up) and given as run inputs (down, below -1
+    too: no learning then)."""
+    rng = np.random.default_rng(11 + nearest)
+    n_pairs, n_steps, tau_n = 10, 3000, 30.0
+    pre, post = trains(rng, n_pairs, n_steps, 40, 30)
+    delays = rng.integers(1, 20, n_pairs)
+    dopa = np.sort(rng.choice(np.arange(1, n_steps), 60, replace=False))
+    rule = nb.STDP(mu_plus=0.0, mu_minus=0.0, nearest=nearest, modulator="dopamine",
+                   **STDP_KW)  # fmt: skip
+    # the releases raise n by 1/tau each; a dip of -3 at step 1500 (a run input)
+    got = sent_weights(rule, pre, post, delays, 1.0, dopa=dopa, tau_n=tau_n,
+                       dip=(1500, -3.0))  # fmt: skip
+    jumps = [(s * DT, 1.0 / tau_n) for s in dopa] + [(1500 * DT, -3.0)]
+
+    def gain(t):
+        n = sum(a * np.exp(-(t - s) / tau_n) for s, a in jumps if s <= t + 1e-9)
+        return max(0.0, 1.0 + n)
+
+    for k in range(n_pairs):
+        want = ref.stdp(pre[k] * DT, post[k] * DT, delays[k] * DT, tau_plus=15.0,
+                        lambda_=0.2, alpha=1.1, mu_plus=0.0, mu_minus=0.0, Wmax=1.0,
+                        weight=0.5, tau_minus=25.0, nearest=nearest, gain=gain)  # fmt: skip
+        plain = stdp_reference(pre[k], post[k], delays[k], 1.0, 0.0, nearest)
+        assert np.max(np.abs(want - plain)) > 0.02  # (the gain matters)
         np.testing.assert_allclose(got[k], want, rtol=1e-5, atol=1e-6)
 
 

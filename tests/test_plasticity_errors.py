@@ -22,6 +22,7 @@ def two_pops(dt_ms=0.1):
     (lambda: nb.TsodyksMarkram(u=1.5), "TsodyksMarkram: u must be >= 0 and <= 1, got 1.5"),
     (lambda: nb.DopamineSTDP(w_min=2.0, w_max=1.0), "w_min .2. must not exceed w_max .1."),
     (lambda: nb.DopamineSTDP(w_max=1.0, modulator=3), "modulator must be the name"),
+    (lambda: nb.STDP(w_max=1.0, modulator=""), "STDP: modulator must be None or the name"),
     (lambda: nb.VogelsSprekeler(w_max=1.0), "exactly one of alpha or target_rate_hz"),
     (lambda: nb.VogelsSprekeler(w_max=0.0, alpha=0.1), "w_max must be nonzero"),
     (lambda: nb.Homeostasis(w_max=1.0), "target_rate_hz is required"),
@@ -41,6 +42,8 @@ def test_rule_parameters_are_checked(make, match):
      r"dendritic_fraction must be in \[0, 1\], got 1.5"),
     (dict(plasticity=nb.DopamineSTDP(w_max=1.0)),
      "DopamineSTDP reads modulator 'dopamine', which the brain lacks; add it first"),
+    (dict(plasticity=nb.STDP(w_max=1.0, modulator="ach")),
+     "STDP reads modulator 'ach', which the brain lacks; add it first"),
 ])  # fmt: skip
 def test_connect_refuses_and_changes_nothing(kw, match):
     brain = two_pops()

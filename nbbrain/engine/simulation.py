@@ -256,19 +256,23 @@ class Simulation:
         return check_int(copy, f"{what}: copy", 0, self.batch - 1,
                          why=f" (the simulation has {self.batch} copies)")  # fmt: skip
 
-    def spikes(self, name, copy=0):
+    def spikes(self, name, copy=0, since_ms=0.0):
         """All recorded spikes of a population or region so far: (times in ms, indices
         local to the population, or to the concatenation of the region's populations), in
         time order (then by index); of copy ``copy`` of a batch. A spike at time t happened
-        in the step that starts at t (Brian2's convention; NEST stamps it t + dt)."""
+        in the step that starts at t (Brian2's convention; NEST stamps it t + dt).
+        ``since_ms``: only the spikes at or after that time (a closed loop reads the last
+        run's spikes at a cost that does not grow with the spikes recorded before)."""
         pops = self.resolve(name)
         copy = self._check_copy(copy, f"spikes({name!r})")
+        since = _finite(since_ms, f"spikes({name!r}): since_ms")
+        since_step = max(0, int(np.ceil(since / self.dt_ms - 1e-9)))
         steps, idx, start = [], [], 0
         for p in pops:
             if p.name not in self._spike_recs[0].names_recorded:
                 raise ValueError(f"spikes of {p.name!r} are not recorded: call "
                                  f"brain.record_spikes({p.name!r}) before build")  # fmt: skip
-            s, i = self._spike_recs[copy].get(p.name)
+            s, i = self._spike_recs[copy].get(p.name, since_step)
             steps.append(s)
             idx.append(i + start)
             start += p.n

@@ -114,3 +114,23 @@ def learning_curve(correct, path, window=10, chance=0.5, control=None):
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def reinforcement(result, path, w_max=None):
+    """Izhikevich (2007)'s Fig. 1 from ``presets.distal_reward.reinforce``'s result: the
+    rewarded synapse's weight and the other synapses' mean over time, with the rewards;
+    and the final distribution of the other weights with the rewarded one marked."""
+    plt = _pyplot()
+    fig, (ax, hist) = plt.subplots(1, 2, figsize=(9, 3), width_ratios=(2, 1))
+    ax.plot(result.t_s, result.rewarded, color="k", label="rewarded synapse")
+    ax.plot(result.t_s, result.others_mean, color="tab:blue", label="mean of the others")
+    ax.plot(result.reward_s, np.zeros_like(result.reward_s), "|", color="tab:red",
+            label="reward")  # fmt: skip
+    ax.set(xlabel="time (s)", ylabel="weight")
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    hist.hist(result.weights, bins=40, range=(0, w_max) if w_max else None, color="grey")
+    hist.axvline(result.rewarded[-1], color="k", lw=1.5)
+    hist.set(xlabel="weight at the end", ylabel="synapses", yscale="log")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -51,8 +51,17 @@ class SpikeRecorder:
                 local = (idx[sel] - self.lo[k]).astype(np.int32)
                 self._chunks[self.names[k]].append((steps[sel].copy(), local))
 
-    def get(self, name):
+    def get(self, name, since_step=0):
+        """The spikes of ``name`` at or after ``since_step``: only the chunks that hold
+        some are joined."""
         parts = self._chunks[name]
+        first = len(parts)
+        while first > 0 and parts[first - 1][0][-1] >= since_step:
+            first -= 1
+        parts = parts[first:]
+        if parts and since_step > 0:
+            keep = parts[0][0] >= since_step
+            parts = [(parts[0][0][keep], parts[0][1][keep])] + parts[1:]
         if not parts:
             return np.zeros(0, np.int64), np.zeros(0, np.int32)
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

@@ -12,6 +12,11 @@ clipped to [0, w_max] (``mu = 0``: additive; ``mu = 1``: multiplicative). The pr
 spike then carries the new weight. ``tau_minus_ms`` is a parameter of the postsynaptic
 neuron in NEST; here it is the rule's. As in NEST, nearest pairing starts as if the
 presynaptic neuron had spiked at time 0 (``K+`` starts at 1).
+
+``modulator=name`` gives the amplitudes a gain: ``lambda_`` is multiplied by
+``max(0, 1 + n)`` at each pairing, ``n`` the concentration of that modulator
+(``Brain.add_modulator``; acetylcholine, noradrenaline) at that step: at 0 the rule is
+NEST's, above it learns faster, below (a dip, ``n < 0``) slower, down to not at all.
 """
 
 import numpy as np
@@ -19,7 +24,7 @@ import numpy as np
 from ..jit import inner
 from ..neurons.base import Param
 from .base import PlasticityRule, positive, required
-from .traces import W, pair_traces, store_traces
+from .traces import W, exp_steps, pair_traces, store_traces
 
 
 class STDP(PlasticityRule):
@@ -34,15 +39,19 @@ class STDP(PlasticityRule):
     }
     synapse_state = {"k_plus": 0.0, "k_minus": 0.0}
 
-    def __init__(self, nearest: bool = False, **values):
+    def __init__(self, nearest: bool = False, modulator: str | None = None, **values):
+        if modulator is not None and (not isinstance(modulator, str) or not modulator):
+            raise TypeError(f"STDP: modulator must be None or the name of a modulator "
+                            f"(Brain.add_modulator), got {modulator!r}")  # fmt: skip
         self.nearest = bool(nearest)
+        self.modulator, self.modulated = modulator, modulator is not None
         super().__init__(**values)
 
     @property
     def kind_name(self):
         return "stdp_nearest" if self.nearest else "stdp"
 
-    def constants(self, dt_ms):
+    def constants(self, dt_ms, tau_mod_ms=None):
         p = self.params
         return np.array([p["tau_plus_ms"], p["tau_minus_ms"], p["lambda_"], p["alpha"],
                          p["mu_plus"], p["mu_minus"], p["w_max"]])  # fmt: skip
@@ -51,13 +60,15 @@ class STDP(PlasticityRule):
         return (0.0, self.w_max)
 
     def decays(self, dt_ms, tau_mod_ms=None):
-        return [(dt_ms / self.tau_plus_ms, "exp"), (dt_ms / self.tau_minus_ms, "exp")]
+        out = [(dt_ms / self.tau_plus_ms, "exp"), (dt_ms / self.tau_minus_ms, "exp")]
+        return out + ([(dt_ms / tau_mod_ms, "exp")] if self.modulated else [])
 
     def initial(self):
         return np.array([1.0 if self.nearest else 0.0, 0.0])
 
     def __repr__(self):
-        return super().__repr__()[:-1] + (", nearest=True)" if self.nearest else ")")
+        out = super().__repr__()[:-1] + (", nearest=True" if self.nearest else "")
+        return out + (f", modulator={self.modulator!r})" if self.modulated else ")")
 
 
 @inner
@@ -66,21 +77,33 @@ def _power(x, mu):
 
 
 @inner
-def on_pre(p, tab, rate, T, rec, k, scale, nearest):
+def gain(tab, rate, T, ht, hn, hl):
+    """The amplitudes' gain at step ``T``: ``max(0, 1 + n)``, ``n`` the modulator's
+    concentration (its history: the last change at step ``ht[hl - 1]``, no later than
+    ``T``, to ``hn[hl - 1]``)."""
+    n = hn[hl - 1]
+    if n != 0.0:
+        n *= exp_steps(tab, rate, 2, T - ht[hl - 1])
+    return max(0.0, 1.0 + n)
+
+
+@inner
+def on_pre(p, tab, rate, T, rec, k, scale, nearest, g):
+    """(``g``: the gain, 1 without a modulator)"""
     kp, km, pending = pair_traces(rec, k, T, tab, rate, 0, 1, nearest)
     w_max = p[6]
     r = rec[k, W] / w_max
-    r = max(r - p[3] * p[2] * _power(r, p[5]) * km, 0.0)
+    r = max(r - p[3] * p[2] * g * _power(r, p[5]) * km, 0.0)
     rec[k, W] = r * w_max
     store_traces(rec, k, T, 1.0 if nearest else kp + 1.0, km, pending)
     return rec[k, W] * scale
 
 
 @inner
-def on_post(p, tab, rate, T, rec, k, nearest):
+def on_post(p, tab, rate, T, rec, k, nearest, g):
     kp, km, _pending = pair_traces(rec, k, T, tab, rate, 0, 1, nearest)
     w_max = p[6]
     r = rec[k, W] / w_max
-    r = min(r + p[2] * _power(1.0 - r, p[4]) * kp, 1.0)
+    r = min(r + p[2] * g * _power(1.0 - r, p[4]) * kp, 1.0)
     rec[k, W] = r * w_max
     store_traces(rec, k, T, kp, km, 1)

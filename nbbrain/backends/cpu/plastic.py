@@ -109,7 +109,9 @@ def catch_up(part, parts, step, dt_ms, pn, ps):
         for k in range(pn.pl_indptr[r * parts + part], pn.pl_indptr[r * parts + part + 1]):
             g = pn.pl_grp[k]
             m = pn.pl_mod[g]
-            if m >= 0 and ps.mod_jump[m] != 0.0 and ps.mod_hl[m] == ps.mod_ht.shape[1]:
+            if pn.pl_kind[g] != _DOPA or m < 0:  # (STDP's gain reads only the last change)
+                continue
+            if ps.mod_jump[m] != 0.0 and ps.mod_hl[m] == ps.mod_ht.shape[1]:
                 dopamine.catch_up(pn.pl_par[g], pn.pl_tab[g], pn.pl_rate[g], step, ps.pl_rec,
                                   k, ps.mod_ht[m], ps.mod_hn[m], ps.mod_hl[m])  # fmt: skip
 
@@ -121,9 +123,17 @@ def weights_at(pn, step, dt_ms, rec, ht, hn, hl):
     for k in range(rec.shape[0]):
         g = pn.pl_grp[k]
         m = pn.pl_mod[g]
-        if m >= 0:
+        if m >= 0 and pn.pl_kind[g] == _DOPA:
             dopamine.catch_up(pn.pl_par[g], pn.pl_tab[g], pn.pl_rate[g], step, rec, k, ht[m],
                               hn[m], hl[m])  # fmt: skip
+
+
+@always_inline
+def _stdp_gain(tab, rate, T, ht, hn, hl, m):
+    """STDP's gain by its modulator ``m`` (1 without one)."""
+    if m < 0:
+        return 1.0
+    return stdp.gain(tab, rate, T, ht[m], hn[m], hl[m])
 
 
 #: the flags of a brain without plastic synapses (``rule_flags``)
@@ -154,9 +164,11 @@ def make_events(kinds):
 
     def on_pre(kind, p, tab, rate, T, rec, k, scale, ht, hn, hl, m):
         if has_stdp and kind == _STDP:
-            return stdp.on_pre(p, tab, rate, T, rec, k, scale, False)
+            g = _stdp_gain(tab, rate, T, ht, hn, hl, m)
+            return stdp.on_pre(p, tab, rate, T, rec, k, scale, False, g)
         if has_nn and kind == _STDP_NN:
-            return stdp.on_pre(p, tab, rate, T, rec, k, scale, True)
+            g = _stdp_gain(tab, rate, T, ht, hn, hl, m)
+            return stdp.on_pre(p, tab, rate, T, rec, k, scale, True, g)
         if has_tso and kind == _TSO:
             return tsodyks.on_pre(p, tab, rate, T, rec, k, scale)
         if has_dopa and kind == _DOPA:
@@ -167,9 +179,9 @@ def make_events(kinds):
 
     def on_post(kind, p, tab, rate, T, rec, k, ht, hn, hl, m):
         if has_stdp and kind == _STDP:
-            stdp.on_post(p, tab, rate, T, rec, k, False)
+            stdp.on_post(p, tab, rate, T, rec, k, False, _stdp_gain(tab, rate, T, ht, hn, hl, m))
         elif has_nn and kind == _STDP_NN:
-            stdp.on_post(p, tab, rate, T, rec, k, True)
+            stdp.on_post(p, tab, rate, T, rec, k, True, _stdp_gain(tab, rate, T, ht, hn, hl, m))
         elif has_dopa and kind == _DOPA:
             dopamine.on_post(p, tab, rate, T, rec, k, ht[m], hn[m], hl[m])
         elif has_vs and kind == _VS:
