@@ -29,6 +29,74 @@ WARMUP_MS = {"microcircuit": 100.0}
 REPEAT = {"microcircuit": 1}
 
 
+#: the options that apply to some models only: option -> (its default, the models)
+ONLY_FOR = {
+    "scale": (1.0, {"microcircuit"}),
+    "k_scale": (1.0, {"microcircuit"}),
+    "background": ("dc", {"microcircuit"}),
+    "stdp": (False, {"coba"}),
+    "populations": (500, {"many"}),
+    "input_hz": (10.0, {"sensorimotor"}),  # (the models with a sensory input)
+    "trials": (300, {"cue_action"}),
+    "curve": (None, {"cue_action", "distal_reward"}),
+    "raster": (None, set(MODELS) - {"cue_action", "distal_reward"}),
+    "rates": (None, set(MODELS) - {"cue_action", "distal_reward"}),
+    "bars": (None, set(MODELS) - {"cue_action", "distal_reward"}),
+}
+PLASTIC = {"cue_action", "distal_reward"}  # (models that run on the CPU backend only)
+OUTPUTS = ("raster", "summary", "rates", "bars", "curve")
+
+
+class UsageError(Exception):
+    """A bad option: reported in one line, with status 2, before any work."""
+
+
+def _positive(args, key, zero_ok=False):
+    value = getattr(args, key, None)
+    if value is None:
+        return
+    if not np.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+        raise UsageError(f"--{key.replace('_', '-')} must be a finite number "
+                         f"{'>= 0' if zero_ok else '> 0'}, got {value:g}")  # fmt: skip
+
+
+def check_args(args):
+    """Every option checked before any build: a UsageError names the first bad one."""
+    model = args.model
+    for key, (default, models) in ONLY_FOR.items():
+        if hasattr(args, key) and getattr(args, key) != default and model not in models:
+            raise UsageError(f"--{key.replace('_', '-')} does not apply to {model} (only to "
+                             f"{', '.join(sorted(models))})")  # fmt: skip
+    _positive(args, "duration_ms")
+    _positive(args, "warmup_ms", zero_ok=True)
+    for key in ("scale", "k_scale"):
+        _positive(args, key)
+        if getattr(args, key) > 1:
+            raise UsageError(f"--{key.replace('_', '-')} must be in (0, 1], got "
+                             f"{getattr(args, key):g}")  # fmt: skip
+    for key, low in (("threads", 1), ("batch", 1), ("repeat", 1), ("trials", 1),
+                     ("populations", 1)):  # fmt: skip
+        value = getattr(args, key, None)
+        if value is not None and value < low:
+            raise UsageError(f"--{key} must be >= {low}, got {value}")
+    _positive(args, "input_hz", zero_ok=True)
+    top = 1e3 / MODELS[model]().dt_ms if model == "sensorimotor" else np.inf
+    if args.input_hz > top:
+        raise UsageError(f"--input-hz must be at most {top:g} (one spike per step), got "
+                         f"{args.input_hz:g}")  # fmt: skip
+    if args.backend == "cuda" and args.threads != 1:
+        raise UsageError("--threads is for the cpu backend (the cuda backend runs on the "
+                         "GPU's threads)")  # fmt: skip
+    if args.backend == "cuda" and model in PLASTIC:
+        raise UsageError(f"{model} has plastic synapses, which run on the cpu backend")
+    for key in OUTPUTS:
+        path = getattr(args, key, None)
+        folder = os.path.dirname(os.path.abspath(path)) if path else None
+        if folder and not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
+            raise UsageError(f"--{key} {path}: the folder {folder} does not exist or cannot "
+                             "be written to")  # fmt: skip
+
+
 def _brain(args):
     """The model's Brain, with the options that apply to it (the model's own seed unless
     ``--seed`` is given)."""
@@ -228,7 +296,7 @@ def cmd_bench(args):
     _show_estimate(brain)
     warmup = WARMUP_MS.get(args.model, 0.0) if args.warmup_ms is None else args.warmup_ms
     best, sim = None, None
-    for _ in range(args.repeat or REPEAT.get(args.model, 3)):
+    for _ in range(REPEAT.get(args.model, 3) if args.repeat is None else args.repeat):
         trial = brain.build(backend=args.backend, threads=args.threads, batch=args.batch)
         if warmup:
             trial.run(duration_ms=warmup)
@@ -339,7 +407,13 @@ def main(argv=None):
             help="rate of the random sensory input, where the model has one",
         )
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        check_args(args)
+        return args.func(args)
+    except (UsageError, ValueError, TypeError, NotImplementedError) as e:
+        # (a value nbbrain refuses: its message names it; no traceback)
+        print(f"nbbrain {args.command}: error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,7 @@
 """The command line: run writes its summary and plot; bench prints its figures."""
 
 import json
+import re
 
 import pytest
 
@@ -75,9 +76,40 @@ def test_microcircuit_bench_on_the_cuda_backend(capsys):
     assert out["realtime_factor"] > 0 and out["n_synapses"] > 0
 
 
-def test_cuda_backend_takes_no_threads(capsys):
-    with pytest.raises(ValueError, match="threads are for backend='cpu'"):
-        main(["bench", "cuba", "--backend", "cuda", "--threads", "2", "--duration-ms", "1"])
+@pytest.mark.parametrize("argv, match", [
+    (["bench", "cuba", "--backend", "cuda", "--threads", "2"], "--threads is for the cpu"),
+    (["bench", "cuba", "--duration-ms", "0"], "--duration-ms must be a finite number > 0"),
+    (["bench", "cuba", "--repeat", "-1"], "--repeat must be >= 1, got -1"),
+    (["bench", "cuba", "--repeat", "0"], "--repeat must be >= 1, got 0"),
+    (["run", "sensorimotor", "--input-hz", "-5"], "--input-hz must be a finite number >= 0"),
+    (["run", "sensorimotor", "--input-hz", "nan"], "--input-hz must be a finite number"),
+    (["run", "sensorimotor", "--input-hz", "1e9"], "--input-hz must be at most 1000 "),
+    (["run", "coba", "--scale", "0.5"], "--scale does not apply to coba"),
+    (["run", "coba", "--input-hz", "20"], "--input-hz does not apply to coba"),
+    (["run", "microcircuit", "--stdp"], "--stdp does not apply to microcircuit"),
+    (["run", "cue_action", "--raster", "r.png"], "--raster does not apply to cue_action"),
+    (["run", "microcircuit", "--scale", "2"], r"--scale must be in \(0, 1\], got 2"),
+    (["run", "coba", "--threads", "0"], "--threads must be >= 1, got 0"),
+    (["run", "distal_reward", "--backend", "cuda"], "plastic synapses, which run on the cpu"),
+    (["run", "coba", "--raster", "no/such/folder/r.png"], "does not exist or cannot be written"),
+])  # fmt: skip
+def test_bad_options_are_one_line_with_status_2_before_any_work(argv, match, capsys,
+                                                                 monkeypatch):  # fmt: skip
+    import nbbrain.model.brain as brain_module
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("built")
+
+    monkeypatch.setattr(brain_module.Brain, "build", no_build)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and re.search(match, err), err
+
+
+def test_a_value_the_model_refuses_is_one_line_with_status_2(capsys):
+    assert main(["run", "many", "--populations", "100000", "--duration-ms", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("nbbrain run: error:"), err
 
 
 def test_the_learning_models_run_their_experiments(tmp_path, capsys):

@@ -278,6 +278,12 @@ BRAIN_CASES = {
                                                    weight_pa=1.0, receptor="exc")),
     "rule is not a rule": (TypeError, r"rule must be e.g. nb.FixedProbability\(0.1\), got 'all'",
                            conn("exc", "exc", "all", weight_ns=1.0, receptor="ampa")),
+    "name not a string": (TypeError, r"connect: name must be a non-empty string or None, got 123",
+                          conn("exc", "exc", FP, weight_ns=1.0, receptor="ampa", name=123)),
+    "delay beyond the longest": (ValueError, r"connection exc -> cur: delay_ms=1e\+06 is "
+                                 r"10000000 steps of dt_ms=0.1; at most 65535",
+                                 conn("exc", "cur", FP, weight_pa=1.0, receptor="exc",
+                                      delay_ms=1e6)),
 }  # fmt: skip
 
 
@@ -547,6 +553,16 @@ RUN_CASES = {
                               dict(n_steps=10, inputs={0: np.zeros(5)})),
     "inputs not a dict": (TypeError, r"run: inputs must be a dict .*got list",
                           dict(n_steps=10, inputs=[np.zeros(5)])),
+    "inputs an empty list": (TypeError, r"run: inputs must be a dict .*got list",
+                             dict(n_steps=10, inputs=[])),
+    "inputs zero": (TypeError, r"run: inputs must be a dict .*got int",
+                    dict(n_steps=10, inputs=0)),
+    "duration True": (TypeError, r"run: duration_ms must be a number, got True",
+                      dict(duration_ms=True)),
+    "duration a string of a number": (TypeError, r"run: duration_ms must be a number, got '10'",
+                                      dict(duration_ms="10")),
+    "ragged input": (ValueError, r"run: inputs\['cur'\]: expected a rectangular array .* ragged "
+                     r"list", dict(n_steps=2, inputs={"cur": [[1.0] * 6, [1.0] * 5]})),
     "NaN current": (ValueError, r"run: inputs\['exc'\]: the current must be finite",
                     dict(n_steps=10, inputs={"exc": np.full(8, NAN)})),
     "inf current in one step": (ValueError, r"inputs\['cur'\]: the current must be finite",
@@ -625,3 +641,52 @@ def test_messages_name_the_projection():
     with pytest.raises(ValueError, match=re.escape("connection feedback: ")):
         brain.connect("exc", "cur", FP, weight_pa=1.0, receptor="exc", delay_ms=0.0,
                       name="feedback")  # fmt: skip
+
+
+def test_a_delay_drawn_beyond_the_longest_names_the_connection():
+    brain = make_brain()
+    brain.connect("exc", "cur", nb.FixedIndegree(2), weight_pa=1.0, receptor="exc",
+                  delay_ms=nb.Uniform(1.0, 1e5), name="far")  # fmt: skip
+    with pytest.raises(ValueError, match=r"connection far: a delay of \d+ steps exceeds the "
+                       r"65535 steps supported"):  # fmt: skip
+        brain.build()
+
+
+def test_dt_must_be_a_number_not_a_string():
+    with pytest.raises(TypeError, match=r"Brain: dt_ms must be a number, got '0.1'"):
+        nb.Brain(dt_ms="0.1")
+
+
+def test_memory_without_synapses_has_no_bytes_per_synapse():
+    brain = nb.Brain()
+    brain.add_population("a", 10, nb.CurrentLIF())
+    mem = brain.build().memory()
+    assert mem["n_synapses"] == 0 and math.isnan(mem["bytes_per_synapse"])
+
+
+def test_a_description_is_fixed_once_a_brain_uses_it():
+    """Models, connectivity rules and plasticity rules refuse changes once added or
+    connected (the build reads them again); the brain builds what it was given."""
+    import copy
+    import pickle
+
+    model = nb.CurrentLIF(v_thresh_mv=np.full(4, -50.0))
+    rule, stdp = nb.FixedProbability(0.5), nb.STDP(w_max=1.0)
+    with pytest.raises(TypeError, match=r"give v_reset_mv when making it"):
+        model.v_reset_mv = -70.0  # (it would not reach the parameters)
+    brain = nb.Brain(seed=1)
+    brain.add_population("a", 4, model)
+    brain.add_population("src", 4, nb.SpikeSource())
+    brain.connect("src", "a", rule, weight_pa=0.5, receptor="exc", plasticity=stdp)
+    changes = [lambda: setattr(rule, "p", 7), lambda: model.params.__setitem__("c_m_pf", -5),
+               lambda: setattr(model, "v_thresh_mv", 0.0), lambda: model.params.update(a=1),
+               lambda: setattr(stdp, "lambda_", 7.0), lambda: stdp.params.pop("w_max"),
+               lambda: model.params["v_thresh_mv"].__setitem__(0, 0.0)]  # fmt: skip
+    for change in changes:
+        with pytest.raises((TypeError, ValueError), match="fixed once a brain uses it|read-only"):
+            change()
+    assert rule.p == 0.5 and stdp.lambda_ == 0.01 and model.params["c_m_pf"] == 200.0
+    for twin in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert repr(twin) == repr(model) and twin.params.keys() == model.params.keys()
+        np.testing.assert_array_equal(twin.params["v_thresh_mv"], model.params["v_thresh_mv"])
+    brain.build().run(duration_ms=1.0)

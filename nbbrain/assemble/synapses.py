@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ..model.brain import delay_steps
+from ..model.brain import MAX_DELAY_STEPS, delay_steps
 from ..model.connectivity import (
     AllToAll,
     FixedIndegree,
@@ -37,7 +37,6 @@ from . import rows as rows_mod
 from .keys import numpy_rng, stable_key
 from .plastic import build_plastic, local_index
 
-MAX_DELAY_STEPS = 65535
 #: arrays of synapses larger than this are written once in order before they are filled
 #: (``rows.first_touch``); smaller ones cost few page faults either way
 FIRST_TOUCH_BYTES = 64 << 20
@@ -326,17 +325,20 @@ def build_synapses(brain, names, lo, part_of_neuron, parts, raw_of) -> Synapses:
     for proj in order:
         copy = copy_of[id(proj)]
         key = stable_key(brain.seed, "connect", proj.name, proj.receptor, copy)
-        plan = (_Rows if _row_wise(proj) else _Pairs)(brain, proj, key, copy, start_of, n,
-                                                      factors[id(proj)])  # fmt: skip
+        try:
+            plan = (_Rows if _row_wise(proj) else _Pairs)(brain, proj, key, copy, start_of, n,
+                                                          factors[id(proj)])  # fmt: skip
+        except ValueError as e:  # (a drawn value out of range: name the connection)
+            raise ValueError(f"connection {proj.name}: {e}") from None
+        if plan.max_delay > MAX_DELAY_STEPS:
+            raise ValueError(f"connection {proj.name}: a delay of {plan.max_delay} steps "
+                             f"exceeds the {MAX_DELAY_STEPS} steps supported")  # fmt: skip
         plans.append(plan)
     channels = [channel_of(p) for p in brain.projections] + [
         type(q.targets[0].model).channel(q.receptor) for q in brain.poisson_inputs
     ]
     n_channels = 1 + max(channels, default=0)
     max_delay = max((q.max_delay for q in plans), default=1)
-    if max_delay > MAX_DELAY_STEPS:
-        raise ValueError(f"a delay of {max_delay} steps exceeds the {MAX_DELAY_STEPS} steps "
-                         "supported")  # fmt: skip
     shift = max(1, (n_channels * n - 1).bit_length())
     syn_dtype = np.uint32 if shift + max_delay.bit_length() <= 32 else np.uint64
     per_row = np.zeros(n, np.int64)

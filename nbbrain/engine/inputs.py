@@ -25,7 +25,11 @@ def _as_numpy(x, what):
             )
         x = x.numpy()
     if not isinstance(x, np.ndarray):
-        x = np.asarray(x)
+        try:
+            x = np.asarray(x)
+        except ValueError:  # (a ragged list)
+            raise ValueError(f"{what}: expected a rectangular array (every row of one "
+                             f"length), got a ragged {type(x).__name__}") from None  # fmt: skip
     return x
 
 

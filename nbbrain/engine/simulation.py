@@ -149,7 +149,7 @@ class Simulation:
         """
         config.check_all()
         n_steps = self._n_steps(duration_ms, n_steps)
-        inputs = check_inputs(self, inputs or {}, n_steps)
+        inputs = check_inputs(self, {} if inputs is None else inputs, n_steps)
         counts, per_step = np.zeros((self.batch, len(self.net.names)), np.int64), []
         bar = None
         if progress:
@@ -179,10 +179,11 @@ class Simulation:
         if (duration_ms is None) == (n_steps is None):
             raise TypeError("run: give exactly one of duration_ms or n_steps")
         if n_steps is None:
-            try:
-                duration_ms = float(duration_ms)
-            except (TypeError, ValueError):
-                raise TypeError(f"run: duration_ms must be a number, got {duration_ms!r}") from None
+            if isinstance(duration_ms, (bool, np.bool_)) or not isinstance(
+                duration_ms, (int, float, np.number)
+            ):
+                raise TypeError(f"run: duration_ms must be a number, got {duration_ms!r}")
+            duration_ms = float(duration_ms)
             if not np.isfinite(duration_ms) or duration_ms < 0:
                 raise ValueError(
                     f"run: duration_ms must be a finite number >= 0, got {duration_ms}"
@@ -558,7 +559,8 @@ class Simulation:
         return state
 
     def memory(self) -> dict:
-        """Bytes held by the simulation, and bytes per synapse of connectivity.
+        """Bytes held by the simulation, and bytes per synapse of connectivity (NaN
+        without synapses: the row pointers alone are no cost per synapse).
         ``ring_bytes``: what holds the spikes in flight (CPU: the next step's input and
         the list of spikes in flight; CUDA: the ring buffer on the device)."""
         net = self.net
@@ -568,7 +570,9 @@ class Simulation:
             "n_neurons": net.n,
             "n_synapses": net.n_synapses,
             "connectivity_bytes": held["connectivity_bytes"],
-            "bytes_per_synapse": held["connectivity_bytes"] / max(1, net.n_synapses),
+            "bytes_per_synapse": (
+                held["connectivity_bytes"] / net.n_synapses if net.n_synapses else float("nan")
+            ),  # fmt: skip
             "ring_bytes": held["ring_bytes"],
             "state_bytes": held["state_bytes"],
             "recorded_bytes": sum(r.nbytes for r in self._spike_recs)

@@ -21,6 +21,8 @@ from .values import Distribution, TimedArray, _finite, check_int, check_value, w
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 WEIGHT_UNITS = ("weight_ns", "weight_pa", "weight_mv")
+#: the longest delay (steps) the synapse words hold
+MAX_DELAY_STEPS = 65535
 
 
 def delay_steps(ms, dt_ms, rounding="round"):
@@ -224,12 +226,9 @@ class Brain:
     """
 
     def __init__(self, dt_ms: float = 0.1, seed: int = 0):
-        try:
-            if isinstance(dt_ms, (bool, np.bool_)):
-                raise TypeError
-            dt_ms = float(dt_ms)
-        except (TypeError, ValueError):
-            raise TypeError(f"Brain: dt_ms must be a number, got {dt_ms!r}") from None
+        if isinstance(dt_ms, (bool, np.bool_)) or not isinstance(dt_ms, (int, float, np.number)):
+            raise TypeError(f"Brain: dt_ms must be a number, got {dt_ms!r}")
+        dt_ms = float(dt_ms)
         if not (math.isfinite(dt_ms) and dt_ms > 0):
             raise ValueError(f"Brain: dt_ms must be a finite number > 0, got {dt_ms}")
         if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
@@ -280,7 +279,7 @@ class Brain:
                                  f"range [0, {n})")  # fmt: skip
             for t in np.unique(model.times_ms):
                 whole_steps(t, self.dt_ms, f"{who}: SpikeSource times_ms", minimum=0)
-        pop = Population(self, name, int(n), model)
+        pop = Population(self, name, int(n), model.fix())
         self.populations[name] = pop
         return pop
 
@@ -340,6 +339,8 @@ class Brain:
         - ``receptor``: the target's input, e.g. ``"ampa"``, ``"gaba_a"``, ``"nmda"``,
           ``"gaba_b"`` (ConductanceLIF) or ``"exc"``, ``"inh"`` (CurrentLIF, DeltaLIF).
         """
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise TypeError(f"connect: name must be a non-empty string or None, got {name!r}")
         pres, posts = self.resolve(pre), self.resolve(post)
         n_pre, n_post = sum(p.n for p in pres), sum(p.n for p in posts)
         label = name or f"{'+'.join(p.name for p in pres)} -> {'+'.join(p.name for p in posts)}"
@@ -362,6 +363,9 @@ class Brain:
         delays = self._check_delays(delay_ms, pres, n_exact, exact, shape, delay_rounding, where)
         fraction = self._check_plasticity(plasticity, dendritic_fraction, weight, posts,
                                           receptor, where)  # fmt: skip
+        rule.fix()  # (the build reads them again: see ``fixed.py``)
+        if plasticity is not None:
+            plasticity.fix()
         proj = Projection(pres, posts, rule, receptor, unit, weight, delays, delay_rounding,
                           label, n_exact, plasticity, fraction)  # fmt: skip
         self.projections.append(proj)
@@ -503,6 +507,10 @@ class Brain:
             bad = ms[short][0]
             raise ValueError(f"{what}={bad} is below one step (dt_ms={self.dt_ms}): "
                              "delays must be at least dt")  # fmt: skip
+        if steps.max() > MAX_DELAY_STEPS:
+            raise ValueError(f"{what}={ms[steps.argmax()]:g} is {int(steps.max())} steps of "
+                             f"dt_ms={self.dt_ms:g}; at most {MAX_DELAY_STEPS} steps are "
+                             "supported")  # fmt: skip
         if rounding is None:
             off = np.abs(ms / self.dt_ms - steps) > 1e-6 * np.maximum(1, steps)
             if off.any():

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .fixed import Fixable
 
-class Rule:
+
+class Rule(Fixable):
     def check(self, n_pre: int, n_post: int, n_shared: int, where: str) -> None:
         """Raise a clear error if the rule cannot connect these sizes."""
 

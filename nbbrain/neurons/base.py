@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..model.fixed import Fixable
 from ..model.values import Distribution, check_value
 
 #: unit suffixes of parameter and state names, and what they mean
@@ -107,7 +108,7 @@ class Receptor:
     sign: int = 0
 
 
-class NeuronModel:
+class NeuronModel(Fixable):
     """Base class of neuron models (see the module docstring for the contract).
 
     An instance holds the values of the parameters for one population: scalars, arrays (one

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..model.fixed import Fixable
 from ..neurons.base import Param
 
 #: the compiled rules, by kind (the kernels dispatch on it)
@@ -40,7 +41,7 @@ KINDS = ("stdp", "stdp_nearest", "tsodyks", "tsodyks_pre", "dopamine", "vogels_s
          "homeostasis")  # fmt: skip
 
 
-class PlasticityRule:
+class PlasticityRule(Fixable):
     """Base of the plasticity rules: parameters checked and stored at construction."""
 
     parameters: dict = {}
