@@ -12,6 +12,7 @@ with compiled kernels many timesteps per call::
 """
 
 from . import config, presets  # (config first: a bad NBBRAIN_* variable fails here)
+from .engine.simulation import BlowUpError
 from .model.brain import Brain, Population, Projection, Region
 from .model.connectivity import (
     AllToAll,
@@ -48,6 +49,7 @@ from .synapses import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "BlowUpError",
     "AdEx",
     "AllToAll",
     "Brain",

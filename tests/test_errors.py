@@ -690,3 +690,56 @@ def test_a_description_is_fixed_once_a_brain_uses_it():
         assert repr(twin) == repr(model) and twin.params.keys() == model.params.keys()
         np.testing.assert_array_equal(twin.params["v_thresh_mv"], model.params["v_thresh_mv"])
     brain.build().run(duration_ms=1.0)
+
+
+def blowing_up(backend="cpu", batch=2):
+    """Five sources onto each of five neurons at the largest float32 weight: two spikes
+    at once make the conductance infinite and the membrane NaN."""
+    brain = nb.Brain(seed=1)
+    brain.add_population("quiet", 3, nb.CurrentLIF())
+    brain.add_population("a", 5, nb.ConductanceLIF())
+    brain.add_population("s", 5, nb.SpikeSource())
+    brain.connect("s", "a", nb.AllToAll(), receptor="ampa", weight_ns=3e38)
+    return brain.build(backend=backend, batch=batch)
+
+
+@pytest.mark.parametrize("backend", ["cpu", "cuda"])
+def test_a_blow_up_is_caught_in_its_chunk(backend, monkeypatch):
+    """A NaN in the state stops the run at the end of its chunk, naming the population,
+    the first neuron, the copy and the steps."""
+    if backend == "cuda":
+        pytest.importorskip("numba.cuda")
+    monkeypatch.setattr(nb.config, "CHUNK_STEPS", 10)
+    sim = blowing_up(backend)
+    spikes = np.zeros((2, 30, 5), bool)
+    spikes[1, 12] = True  # (copy 1, step 12: in the chunk of steps 10-19)
+    with pytest.raises(nb.BlowUpError, match=r"population 'a': v of neuron 0 \(batch copy 1\) "
+                       r"is nan after steps 10-19 \(t = 1-2 ms\): the network blew up \(5 "
+                       r"neuron\(s\) affected\)"):  # fmt: skip
+        sim.run(n_steps=30, inputs={"s": spikes})
+    assert sim.step == 20
+    spikes[1, 12] = False
+    fine = blowing_up(backend)
+    fine.run(n_steps=30, inputs={"s": spikes})  # (the same without the spikes: no error)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda b: b.add_population("x", 2, nb.ConductanceLIF(g_leak_ns=1e-60)),
+     r"population 'x': g_leak_ns = 1e-60 does not fit a float32"),
+    (lambda b: b.add_population("x", 2, nb.ConductanceLIF(i_bias_pa=1e39)),
+     r"population 'x': i_bias_pa = 1e\+39 does not fit a float32"),
+    (lambda b: b.add_population("x", 2, nb.ConductanceLIF(e_ampa_mv=-1e39)),
+     r"population 'x': e_ampa_mv = -1e\+39 does not fit a float32"),
+    (lambda b: b.populations["exc"].init(v=1e39),
+     r"population 'exc': the initial v = 1e\+39 does not fit a float32"),
+    (lambda b: b.connect("src", "cur", nb.AllToAll(), weight_pa=1e39, receptor="exc",
+                         name="big"), r"connection big: weight_pa: a weight of 1e\+39"),
+    (lambda b: b.connect("src", "exc", nb.FixedTotalNumber(10), weight_ns=nb.Normal(3e38, 1e38),
+                         receptor="ampa", name="drawn"),
+     r"connection drawn: weight_ns: a weight of .* does not fit a float32"),
+])  # fmt: skip
+def test_values_beyond_float32_are_refused_at_build(make, match):
+    brain = make_brain()
+    make(brain)
+    with pytest.raises(ValueError, match=match):
+        brain.build()

@@ -180,6 +180,76 @@ def test_checkpoint_restore_continues_bit_for_bit(first, second, seed):
     assert all_spikes(fresh) == ref_spikes
 
 
+def test_restore_refuses_a_checkpoint_of_a_brain_that_differs_only_in_a_seed_or_model():
+    """The same shapes and synapse counts, another network: the fingerprint tells."""
+
+    def brain(seed, model):
+        b = nb.Brain(seed=seed)
+        b.add_population("a", 20, model)
+        b.add_population("s", 5, nb.SpikeSource())
+        b.connect("s", "a", nb.FixedIndegree(2), weight_pa=1.0, receptor="exc")
+        return b
+
+    cp = brain(1, nb.CurrentLIF()).build().checkpoint()
+    brain(1, nb.CurrentLIF()).build().restore(cp)  # (the same description: accepted)
+    for other in (brain(2, nb.CurrentLIF()), brain(1, nb.CurrentLIF(v_thresh_mv=-51.0))):
+        with pytest.raises(ValueError, match="checkpoint is of another brain .its description"):
+            other.build().restore(cp)
+    recorded = brain(1, nb.CurrentLIF())
+    recorded.record_spikes("a")  # (monitors are not the network: accepted)
+    recorded.build().restore(cp)
+
+
+def test_restore_keeps_the_monitors_one_history_and_reset_starts_again():
+    """After a restore to step s, the monitors hold what they recorded before s and what
+    the run records from s on: the spikes of the branch that was left are dropped. reset()
+    empties them and returns to step 0: the same run again gives the same spikes."""
+    brain = cond_brain(1)
+    brain.record_state("exc", "v", every_ms=0.5, indices=[0, 1])
+    sim = brain.build()
+    sim.run(n_steps=200)
+    first = all_spikes(sim)
+    cp = sim.checkpoint()
+    sim.run(n_steps=300)
+    whole = all_spikes(sim)
+    t_v, v = sim.recorded_state("exc", "v")
+    sim.restore(cp)
+    assert all_spikes(sim) == first
+    assert sim.recorded_state("exc", "v")[0].size == np.sum(t_v < 200 * sim.dt_ms)
+    sim.run(n_steps=300)
+    assert all_spikes(sim) == whole  # (in time order, each spike once)
+    np.testing.assert_array_equal(sim.recorded_state("exc", "v")[1], v)
+    sim.reset()
+    assert sim.step == 0 and all_spikes(sim) == [] and sim.recorded_state("exc", "v")[0].size == 0
+    sim.run(n_steps=500)
+    assert all_spikes(sim) == whole
+
+
+def test_a_simulation_is_not_copied_and_its_noise_reseeds_without_a_rebuild():
+    import copy
+    import pickle
+
+    brain = cond_brain(1)
+    sim = brain.build()
+    for how in (copy.copy, copy.deepcopy, pickle.dumps):
+        with pytest.raises(TypeError, match="a Simulation cannot be copied or pickled"):
+            how(sim)
+    first = sim.run(n_steps=300).spike_counts
+    sim.reset()
+    sim.reseed(7)
+    other = sim.run(n_steps=300).spike_counts
+    assert other != first  # (other Poisson spikes)
+    b7 = cond_brain(1)
+    b7.noise_seed = 7  # (as nb.Brain(seed=1, noise_seed=7) makes it)
+    assert b7.build().run(n_steps=300).spike_counts == other
+    cp = sim.checkpoint()  # the checkpoint carries the noise seed
+    fresh = brain.build()
+    fresh.restore(cp)
+    assert fresh.net.noise_seed == 7
+    with pytest.raises(ValueError, match=r"reseed: noise_seed must be in \[0, 2\*\*63\)"):
+        sim.reseed(-1)
+
+
 def test_restore_refuses_a_foreign_checkpoint():
     sim = cond_brain(1).build()
     other = nb.presets.coba(n_neurons=100).build()
@@ -193,8 +263,13 @@ def test_restore_refuses_a_foreign_checkpoint():
 @pytest.mark.parametrize("field, value, match", [
     ("step", "x", "step must be an integer >= 0"),
     ("step", -3, "step must be an integer >= 0"),
-    ("state", np.nan, "state holds non-finite values"),
-    ("ref", -1, "negative refractory counts"),
+    ("state", np.nan, "restore: state holds nan, not a finite float32"),
+    ("state", 1e39, "restore: state holds 1e\\+39, not a finite float32"),
+    ("ref", -1, r"restore: 'drive': refractory counts must lie in \[0, 0\] steps .*got -1"),
+    ("ref", 2**40, r"restore: 'drive': refractory counts .*got 1099511627776"),
+    ("ring", -1e30, r"restore: 'exc': the input in flight to g_ampa must be >= 0, got -1e\+30"),
+    ("noise_seed", -1, r"restore: noise_seed must be in \[0, 2\*\*63\)"),
+    ("fingerprint", "0", "checkpoint is of another brain .its description"),
 ])  # fmt: skip
 def test_restore_checks_every_field_before_writing(field, value, match):
     sim = cond_brain(1).build()
@@ -203,7 +278,10 @@ def test_restore_checks_every_field_before_writing(field, value, match):
     sim.run(n_steps=20)
     before, step = sim.state("exc", "v"), sim.step
     bad = dict(cp)
-    bad[field] = np.full_like(cp[field], value) if isinstance(cp[field], np.ndarray) else value
+    if isinstance(cp[field], np.ndarray):
+        bad[field] = np.full(cp[field].shape, value, np.int64 if field == "ref" else np.float64)
+    else:
+        bad[field] = value
     with pytest.raises(ValueError, match=match):
         sim.restore(bad)
     np.testing.assert_array_equal(sim.state("exc", "v"), before)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model.values import Distribution, resolve
+from ..neurons.base import float32_problem
 from ..neurons.sources import PoissonSource, Source
 from . import inputs as inp
 from . import neurons as nrn
@@ -65,6 +66,7 @@ class Network:
     trains: inp.SpikeTrains
     timed: inp.TimedRates
     seed: int = 0
+    noise_seed: int = 0  # (the Poisson sources, Poisson inputs and noise currents)
     osc_names: list = field(default_factory=list)
     osc_freq: np.ndarray = field(default_factory=lambda: np.zeros(0))
     osc_phase: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -117,7 +119,7 @@ class Network:
 
     def pop_keys(self, copy=0) -> np.ndarray:
         """The Poisson source keys (one per population) of copy ``copy`` of a batch."""
-        return np.array([stable_key(self.seed, "neurons", n, *copy_parts(copy))
+        return np.array([stable_key(self.noise_seed, "neurons", n, *copy_parts(copy))
                          for n in self.names], np.uint64)  # fmt: skip
 
 
@@ -242,7 +244,7 @@ def build_network(brain, parts: int = 1) -> Network:
         poisson=inp.poisson_inputs(brain, start_of, raw_of),
         noise_inputs=inp.noise_inputs(brain, start_of),
         trains=inp.spike_trains(pops, lo, brain.dt_ms), timed=inp.timed_rates(pops, brain.dt_ms),
-        seed=brain.seed, osc_names=osc_names,
+        seed=brain.seed, noise_seed=brain.noise_seed, osc_names=osc_names,
         osc_freq=np.array([brain.oscillators[o].freq_hz for o in osc_names]),
         osc_phase=np.array([brain.oscillators[o].phase_rad for o in osc_names]),
         pop_rhythm=desc.rhythm, desc=desc,
@@ -285,6 +287,10 @@ def write_initial(net, pop, k, st, copy=0):
                 f"{who}: rate_hz above {1e3 / net.dt_ms:g} Hz (one spike per step at "
                 f"dt_ms={net.dt_ms}) cannot be represented"
             )
+        bad = float32_problem(x)
+        if bad is not None:
+            raise ValueError(f"{who}: the initial {var} = {bad:g} does not fit a float32 "
+                             "(finite, at most 3.4e38 in size)")  # fmt: skip
         st[row, lo:hi] = x
 
 

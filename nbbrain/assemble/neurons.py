@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import config
 from ..model.values import Distribution, resolve, whole_steps
-from ..neurons.base import check_range, float32_ok
+from ..neurons.base import check_range, float32_problem
 from ..neurons.sources import PoissonSource, Source, SpikeSource
 
 #: unit kinds: a group of neurons, a Poisson source population, a SpikeSource population
@@ -80,8 +80,11 @@ def population_constants(pop, raw: dict, dt_ms: float) -> dict:
     out = {}
     for name, x in consts.items():
         x = np.asarray(x, np.float64)
-        if not float32_ok(x):
-            bad = x.flat[int(np.flatnonzero(~np.isfinite(x.astype(np.float32)))[0])]
+        bad = float32_problem(x, underflow=name in raw)
+        if bad is not None and name in raw:  # (the kernels hold it as a float32)
+            raise ValueError(f"{who}: {name} = {bad:g} does not fit a float32 (finite, at "
+                             f"most 3.4e38 in size, and 0 or at least 1.4e-45)")  # fmt: skip
+        if bad is not None:
             raise ValueError(f"{who}: the constant {name} = {bad:g} derived from its "
                              "parameters is not a finite float32")  # fmt: skip
         if x.ndim and x.size and np.all(x == x.flat[0]):

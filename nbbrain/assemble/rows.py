@@ -113,6 +113,7 @@ def delay_guide(cdf: np.ndarray):
 
 _LO32 = np.uint64(0xFFFFFFFF)
 _S32, _S24 = np.uint64(32), np.uint64(24)
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 @register_jitable
@@ -162,7 +163,8 @@ def make_fill_rows(kind):
         table ``thr``, ``guide`` of ``src_of_row[r]``; packed as ``syn = delay << shift |
         (chan_off + post_global[post])``. ``keys``: the (target, delay) and weight
         streams; one 64-bit draw gives a synapse's target (low 32 bits) and delay (high 32
-        bits). ``bad[r]``: a drawn weight of the wrong ``sign`` or not finite (0 if none),
+        bits). ``bad[r]``: a drawn weight of the wrong ``sign`` or not a finite float32
+        (0 if none),
         for the caller."""
         assert source == source  # the cache key (see make_fill_rows)
         n_post = post_global.shape[0]
@@ -178,7 +180,7 @@ def make_fill_rows(kind):
                 if exclude >= 0 and t >= exclude:
                     t += 1
                 w = _weight(kind, wpar, keys[1], r, j) * post_scale[t]
-                if (w * sign < 0 or not math.isfinite(w)) and bad[r] == 0:
+                if (w * sign < 0 or not abs(w) <= _F32_MAX) and bad[r] == 0:
                     bad[r] = w
                 syn[k + j] = (d << shift) | (chan_off + post_global[t])
                 weight[k + j] = w

@@ -32,6 +32,7 @@ from ..model.connectivity import (
     OneToOne,
 )
 from ..model.values import resolve
+from ..neurons.base import float32_problem
 from . import connect as C
 from . import rows as rows_mod
 from .keys import numpy_rng, stable_key
@@ -135,7 +136,11 @@ def _weights(proj, scale, pre, post, rng):
     sign = proj.post[0].model.receptors[proj.receptor].sign
     if sign and np.any(w * sign < 0):
         _bad_weight(proj, w[w * sign < 0][0])
-    return w * scale[post]
+    w = w * scale[post]
+    bad = float32_problem(w)
+    if bad is not None:
+        _bad_weight(proj, bad)
+    return w
 
 
 def weight_factor(proj, raw_of) -> np.ndarray:
@@ -165,8 +170,10 @@ def _row_wise(proj) -> bool:
 
 def _bad_weight(proj, w):
     where = f"connection {proj.name}: {proj.weight_unit}"
-    if not np.isfinite(w):
-        raise ValueError(f"{where}: {proj.weight} drew non-finite values")
+    if not abs(w) <= float(np.finfo(np.float32).max):
+        raise ValueError(f"{where}: a weight of {w:g} in the kernel's unit (after the "
+                         f"receptor's factor) does not fit a float32 (finite, at most "
+                         f"3.4e38 in size)")  # fmt: skip
     sign = proj.post[0].model.receptors[proj.receptor].sign
     want = ">= 0" if sign > 0 else "<= 0"
     raise ValueError(
@@ -329,7 +336,8 @@ def build_synapses(brain, names, lo, part_of_neuron, parts, raw_of) -> Synapses:
             plan = (_Rows if _row_wise(proj) else _Pairs)(brain, proj, key, copy, start_of, n,
                                                           factors[id(proj)])  # fmt: skip
         except ValueError as e:  # (a drawn value out of range: name the connection)
-            raise ValueError(f"connection {proj.name}: {e}") from None
+            msg = str(e) if str(e).startswith("connection ") else f"connection {proj.name}: {e}"
+            raise ValueError(msg) from None
         if plan.max_delay > MAX_DELAY_STEPS:
             raise ValueError(f"connection {proj.name}: a delay of {plan.max_delay} steps "
                              f"exceeds the {MAX_DELAY_STEPS} steps supported")  # fmt: skip

@@ -76,8 +76,8 @@ class Backend(abc.ABC):
         """Per copy: Poisson source keys [B, P], Poisson input keys [B, Q], noise keys [B, Z]."""
         net, B = self.net, self.batch
         pop = np.stack([net.pop_keys(c) for c in range(B)])
-        pin = np.stack([net.poisson.keys(net.seed, c) for c in range(B)])
-        nz = np.stack([net.noise_inputs.keys(net.seed, c) for c in range(B)])
+        pin = np.stack([net.poisson.keys(net.noise_seed, c) for c in range(B)])
+        nz = np.stack([net.noise_inputs.keys(net.noise_seed, c) for c in range(B)])
         return pop, pin.reshape(B, -1), nz.reshape(B, -1)
 
     def device_input(self, x, what, spikes, form):
@@ -149,3 +149,12 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def memory(self) -> dict: ...
+
+    @abc.abstractmethod
+    def set_keys(self) -> None:
+        """Take the keys of ``keys()`` again (after the network's ``noise_seed`` changed)."""
+
+    @abc.abstractmethod
+    def state_is_finite(self) -> bool:
+        """Whether every state variable of every copy is finite (checked after each chunk;
+        the backend's arrays, in one pass)."""

@@ -20,7 +20,8 @@ from ..assemble.plastic import locate_plastic
 from ..assemble.synapses import locate
 from ..backends import BACKENDS, backend_class
 from ..backends.base import REF
-from ..model.brain import NOISE_VAR, Projection
+from ..model.brain import NOISE_VAR, Projection, check_seed
+from ..model.fingerprint import fingerprint
 from ..model.values import _finite, check_int, whole_steps
 from ..monitors.recorders import SpikeRecorder, StateRecorder
 from ..neurons.sources import PoissonSource, Source
@@ -32,6 +33,28 @@ from .result import RunResult
 #: concatenations of the projection's pre and post populations), weights in the
 #: projection's unit and delays in ms, one entry per synapse.
 Connections = namedtuple("Connections", ["pre", "post", "weight", "delay_ms"])
+
+
+_NO_COPY = (
+    "a Simulation cannot be copied or pickled (it holds compiled kernels and "
+    "their buffers): build another from the brain (brain.build(); the same brain "
+    "gives the same network) and move the state with sim.checkpoint() and "
+    "restore(checkpoint)"
+)
+
+
+def _float32(x, what):
+    """``x`` as float32, refused where it is not finite or overflows."""
+    from ..neurons.base import float32_problem
+
+    bad = float32_problem(x)
+    if bad is not None:
+        raise ValueError(f"{what} holds {bad:g}, not a finite float32")
+    return np.asarray(x, np.float32)
+
+
+class BlowUpError(FloatingPointError):
+    """A state variable became NaN or infinite during a run (the network blew up)."""
 
 
 class Simulation:
@@ -55,6 +78,7 @@ class Simulation:
                 f"not on backend={backend!r}"
             )
         t0 = time.perf_counter()
+        self.fingerprint = fingerprint(brain)  # (checkpoints carry it: see ``restore``)
         self.backend, self.dt_ms = backend, brain.dt_ms
         self.net = build_network(brain, cls.parts(threads, self.batch))
         net = self.net
@@ -77,6 +101,7 @@ class Simulation:
         t0 = time.perf_counter()
         self._advance(0, {}, None)  # compiles the kernels (or loads them from the cache)
         self.compile_s = time.perf_counter() - t0
+        self._initial = self._state_checkpoint(ring=False)  # (what ``reset`` returns to)
 
     def _check_monitors(self, brain):
         noisy = {p.name for z in brain.noise_currents for p in z.targets}
@@ -204,11 +229,36 @@ class Simulation:
         step_counts, mon_out = self.backend_object.advance(self.step, n_steps, packed, mon,
                                                            counts, self._spike_recs)  # fmt: skip
         self.step += n_steps
+        if n_steps and not self.backend_object.state_is_finite():
+            self._blown_up(self.step - n_steps)
         if self._state_recs[0]:
             for c in range(self.batch):
                 StateRecorder.unpack(self._state_recs[c],
                                      dataclasses.replace(mon, out=mon_out[c]))  # fmt: skip
         return step_counts
+
+    def _blown_up(self, step0):
+        """Raise a BlowUpError naming the first neuron (lowest index, then copy, then
+        variable) with a non-finite state variable after the chunk from ``step0``."""
+        net, b = self.net, self.backend_object
+        rows = max(len(m.state) for m in net.models)
+        bad = np.zeros((rows, self.batch, net.n), bool)
+        for r in range(rows):
+            bad[r] = ~np.isfinite(b.read_state(r))
+        i = int(np.argmax(bad.any(axis=(0, 1))))
+        c = int(np.argmax(bad[:, :, i].any(axis=0)))
+        r = int(np.argmax(bad[:, c, i]))
+        k = int(np.searchsorted(net.lo, i, side="right") - 1)
+        var = list(net.models[k].state)[r]
+        value = float(b.read_state(r)[c, i])
+        copy = f" (batch copy {c})" if self.batch > 1 else ""
+        t0, t1 = step0 * self.dt_ms, self.step * self.dt_ms
+        raise BlowUpError(
+            f"population {net.names[k]!r}: {var} of neuron {i - net.lo[k]}{copy} is {value} "
+            f"after steps {step0}-{self.step - 1} (t = {t0:g}-{t1:g} ms): the network blew up "
+            f"({int(bad.any(axis=(0, 1)).sum())} neuron(s) affected). Check the weights, the "
+            "parameters and dt; restore a checkpoint to go on from before."
+        )
 
     # ---- modulators -------------------------------------------------------------------
     def _modulator_index(self, name, what):
@@ -463,6 +513,9 @@ class Simulation:
         ``restore`` it later, into this simulation or another built from the same brain, to
         continue bit for bit. Recorded spikes and samples are not part of it. A batch's
         arrays have a leading copy axis: all copies are saved (and restored) together."""
+        return self._state_checkpoint(ring=True)
+
+    def _state_checkpoint(self, ring):
         b, net = self.backend_object, self.net
         state = np.stack([b.read_state(r) for r in range(net.n_rows)], axis=1).copy()
         return {
@@ -470,10 +523,32 @@ class Simulation:
             "state": self._one(state),
             "ref": self._one(b.read_state(REF).copy()),
             "noise": self._one(b.read_state(NOISE_CODE).copy()),
-            "ring": self._one(b.read_ring(self.step)),
+            "ring": self._one(b.read_ring(self.step)) if ring else None,
             "n_synapses": net.n_synapses,
             "plastic": self._plastic_checkpoint(),
+            "fingerprint": self.fingerprint,
+            "noise_seed": self.net.noise_seed,
         }
+
+    def reseed(self, noise_seed: int) -> None:
+        """Draw the run's noise (Poisson sources and inputs, noise currents) from
+        ``noise_seed`` from now on, without a rebuild (the connectivity and the initial
+        values stay those of the brain's ``seed``)."""
+        self.net.noise_seed = check_seed(noise_seed, "reseed: noise_seed")
+        self.backend_object.set_keys()
+
+    def reset(self) -> None:
+        """Back to step 0 and the state the build made (every copy of a batch; learned
+        weights too): the monitors are emptied, pending rewards dropped. The noise goes on
+        from the same keys, so a run after ``reset`` repeats the first one exactly."""
+        initial = dict(self._initial)
+        shape = (self.net.n_slots, self.net.n_channels * self.net.n)
+        initial["ring"] = np.zeros(((self.batch,) if self.batch > 1 else ()) + shape, np.float32)
+        self.restore(initial)
+        for recs in (self._spike_recs, *self._state_recs):
+            for r in recs:
+                r.truncate(0)
+        self._rewards = {}
 
     def _plastic_checkpoint(self):
         """The plastic weights, the rules' variables, the events still to come and the
@@ -484,7 +559,11 @@ class Simulation:
         return self.backend_object.read_plastic_state()
 
     def restore(self, checkpoint: dict) -> None:
-        """Return to a ``checkpoint`` (see there); checked before anything changes."""
+        """Return to a ``checkpoint`` (see there); checked before anything changes (a
+        checkpoint of another brain, by its fingerprint, or with values out of range is
+        refused). The monitors keep what they recorded before the checkpoint's step and
+        drop the rest, so that they hold one history, in time order, as if the run had gone
+        straight to the checkpoint and on from there."""
         net, B = self.net, self.batch
         lead = (B,) if B > 1 else ()
         cn = net.n_channels * net.n
@@ -493,25 +572,29 @@ class Simulation:
         if not isinstance(checkpoint, dict):
             raise TypeError(f"restore: expected a checkpoint (a dict from checkpoint()), got "
                             f"{type(checkpoint).__name__}")  # fmt: skip
-        missing = sorted((set(shapes) | {"step", "n_synapses"}) - set(checkpoint))
+        missing = sorted((set(shapes) | {"step", "n_synapses", "fingerprint", "noise_seed"})
+                         - set(checkpoint))  # fmt: skip
         if missing:
             raise ValueError(f"restore: not a checkpoint of this simulation (missing {missing})")
+        if checkpoint["fingerprint"] != self.fingerprint:
+            raise ValueError(
+                f"restore: the checkpoint is of another brain (its description, "
+                f"and so its network, differ: fingerprint "
+                f"{checkpoint['fingerprint']!r}, this brain's {self.fingerprint!r})"
+            )
         bad = [k for k, s in shapes.items() if np.shape(checkpoint[k]) != s]
         if bad or checkpoint["n_synapses"] != net.n_synapses:
             raise ValueError(f"restore: the checkpoint is of another brain (shapes of {bad} or "
                              "the synapse count differ)")  # fmt: skip
         plastic = self._check_plastic_checkpoint(checkpoint.get("plastic"))
-        new = {k: np.asarray(checkpoint[k], np.int32 if k == "ref" else np.float32)
-               for k in shapes}  # fmt: skip
+        new = {k: _float32(checkpoint[k], f"restore: {k}") for k in shapes if k != "ref"}
+        new["ref"] = self._check_refractory(checkpoint["ref"])
         step = checkpoint["step"]
         if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)) \
                 or step < 0:  # fmt: skip
             raise ValueError(f"restore: step must be an integer >= 0, got {step!r}")
-        for k in ("state", "noise", "ring"):
-            if not np.all(np.isfinite(new[k])):
-                raise ValueError(f"restore: {k} holds non-finite values")
-        if np.any(new["ref"] < 0):
-            raise ValueError("restore: negative refractory counts")
+        self._check_ring(new["ring"].reshape((B,) + shapes["ring"][-2:]))
+        noise_seed = check_seed(checkpoint["noise_seed"], "restore: noise_seed")
         state = new["state"].reshape(B, net.n_rows, net.n)
         for k, name in enumerate(net.names):
             pop = self._populations[name]
@@ -534,6 +617,47 @@ class Simulation:
         b.write_ring(new["ring"].reshape((B,) + shapes["ring"][-2:]), self.step)
         if plastic is not None:
             b.write_plastic_state(plastic, self.step)
+        if noise_seed != self.net.noise_seed:
+            self.reseed(noise_seed)
+        for c in range(B):
+            self._spike_recs[c].truncate(self.step)
+            for r in self._state_recs[c]:
+                r.truncate(self.step)
+
+    def _check_refractory(self, ref):
+        """A checkpoint's refractory counts, within each population's refractory period."""
+        net = self.net
+        ref = np.asarray(ref)
+        if not np.issubdtype(ref.dtype, np.integer):
+            raise TypeError(f"restore: ref must hold integers, got {ref.dtype}")
+        ref = ref.reshape(self.batch, net.n)
+        for k, name in enumerate(net.names):
+            model, part = net.models[k], ref[:, net.lo[k] : net.hi[k]]
+            longest = 0
+            if model.refractory_parameter is not None:
+                t_ref = np.max(net.raw[k][model.refractory_parameter])
+                longest = int(round(t_ref / self.dt_ms))
+            if part.size and (part.min() < 0 or part.max() > longest):
+                bad = part[(part < 0) | (part > longest)].flat[0]
+                raise ValueError(f"restore: {name!r}: refractory counts must lie in [0, "
+                                 f"{longest}] steps (its refractory period), "
+                                 f"got {bad}")  # fmt: skip
+        return ref.astype(np.int32)
+
+    def _check_ring(self, ring):
+        """A checkpoint's spikes in flight: each channel's sign as its receptors take it."""
+        net = self.net
+        for k, name in enumerate(net.names):
+            model = net.models[k]
+            for ch, target in enumerate(model.receptor_targets()):
+                signs = {r.sign for r in model.receptors.values() if r.target == target}
+                sign = signs.pop() if len(signs) == 1 else 0
+                col = ch * net.n
+                part = ring[:, :, col + net.lo[k] : col + net.hi[k]]
+                if sign and np.any(part * sign < 0):
+                    raise ValueError(f"restore: {name!r}: the input in flight to {target} "
+                                     f"must be {'>= 0' if sign > 0 else '<= 0'}, got "
+                                     f"{part[part * sign < 0].flat[0]:g}")  # fmt: skip
 
     def _check_plastic_checkpoint(self, state):
         """The plastic part of a checkpoint, checked against this simulation's."""
@@ -557,6 +681,15 @@ class Simulation:
         if not all(np.all(np.isfinite(state[k])) for k in ("pl_rec", "pl_ring", "mod_hn")):
             raise ValueError("restore: the plastic state holds non-finite values")
         return state
+
+    def __copy__(self):
+        raise TypeError(_NO_COPY)
+
+    def __deepcopy__(self, memo):
+        raise TypeError(_NO_COPY)
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError(_NO_COPY)
 
     def memory(self) -> dict:
         """Bytes held by the simulation, and bytes per synapse of connectivity (NaN

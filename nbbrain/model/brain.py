@@ -59,6 +59,14 @@ def check_rate(rate, n, dt_ms, what):
                          f"dt_ms={dt_ms})")  # fmt: skip
 
 
+def check_seed(seed, what) -> int:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{what} must be an integer, got {seed!r}")
+    if not 0 <= seed < 2**63:
+        raise ValueError(f"{what} must be in [0, 2**63), got {seed}")
+    return int(seed)
+
+
 def _check_name(name, what):
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(
@@ -220,22 +228,22 @@ NOISE_VAR = "i_noise_pa"
 class Brain:
     """A description of a spiking network to be built into a simulation.
 
-    ``dt_ms`` is the global time step (ms); ``seed`` keys every random draw (connectivity,
-    parameters, initial values, Poisson sources and inputs, noise), so the same description
-    gives the same simulation.
+    ``dt_ms`` is the global time step (ms); ``seed`` keys the random draws of the build
+    (connectivity, parameters, initial values) and ``noise_seed`` (default: ``seed``) those
+    of the run (Poisson sources and inputs, noise currents), so the same description gives
+    the same simulation; ``Simulation.reseed`` changes the noise without a rebuild.
     """
 
-    def __init__(self, dt_ms: float = 0.1, seed: int = 0):
+    def __init__(self, dt_ms: float = 0.1, seed: int = 0, noise_seed: int | None = None):
         if isinstance(dt_ms, (bool, np.bool_)) or not isinstance(dt_ms, (int, float, np.number)):
             raise TypeError(f"Brain: dt_ms must be a number, got {dt_ms!r}")
         dt_ms = float(dt_ms)
         if not (math.isfinite(dt_ms) and dt_ms > 0):
             raise ValueError(f"Brain: dt_ms must be a finite number > 0, got {dt_ms}")
-        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-            raise TypeError(f"Brain: seed must be an integer, got {seed!r}")
-        if not 0 <= seed < 2**63:
-            raise ValueError(f"Brain: seed must be in [0, 2**63), got {seed}")
-        self.dt_ms, self.seed = dt_ms, int(seed)
+        self.dt_ms, self.seed = dt_ms, check_seed(seed, "Brain: seed")
+        self.noise_seed = (
+            self.seed if noise_seed is None else check_seed(noise_seed, "Brain: noise_seed")
+        )
         self.populations: dict[str, Population] = {}
         self.regions: dict[str, Region] = {}
         self.projections: list[Projection] = []

@@ -66,6 +66,12 @@ class SpikeRecorder:
             return np.zeros(0, np.int64), np.zeros(0, np.int32)
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
+    def truncate(self, step):
+        """Drop the spikes at or after ``step`` (a restore to an earlier step)."""
+        for name, parts in self._chunks.items():
+            kept = [(s[s < step], i[s < step]) for s, i in parts if s[0] < step]
+            self._chunks[name] = [(s, i) for s, i in kept if s.size]
+
     @property
     def nbytes(self):
         return sum(a.nbytes + b.nbytes for parts in self._chunks.values() for a, b in parts)
@@ -134,6 +140,12 @@ class StateRecorder:
             every = r.spec.every_steps
             first = -(-packed.first_step // every) * every
             r._steps.append(first + every * np.arange(ns, dtype=np.int64))
+
+    def truncate(self, step):
+        """Drop the samples at or after ``step`` (a restore to an earlier step)."""
+        kept = [(s < step, s, v) for s, v in zip(self._steps, self._values)]
+        self._steps = [s[k] for k, s, _v in kept if k.any()]
+        self._values = [v[k] for k, _s, v in kept if k.any()]
 
     def get(self, dt_ms):
         if not self._values:

@@ -235,8 +235,18 @@ def check_range(values, param: Param, what: str):
 
 def float32_ok(x) -> bool:
     """Whether values are finite and fit float32 (no overflow to inf)."""
+    return float32_problem(x) is None
+
+
+def float32_problem(x, underflow=False):
+    """The first value of ``x`` that is not finite or overflows float32 (and, with
+    ``underflow``, that is nonzero but becomes 0 in float32), or None."""
     a = np.asarray(x, np.float64)
-    return bool(np.all(np.isfinite(a)) and np.all(np.abs(a) <= np.finfo(np.float32).max))
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        bad = ~(np.abs(a) <= np.finfo(np.float32).max)  # (NaN too)
+        if underflow:
+            bad |= (a != 0) & (a.astype(np.float32) == 0)
+    return float(a[bad].flat[0]) if bad.any() else None
 
 
 def check_below(p, low: str, high: str, who: str):

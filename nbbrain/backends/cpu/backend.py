@@ -439,6 +439,13 @@ class CpuBackend(Backend):
     def live_state(self, row, lo, hi, copy):
         return self.read_state(row)[copy, lo:hi]
 
+    def set_keys(self):
+        for have, new in zip((self.pop_key, self.pin_key, self.nz_key), self.keys()):
+            have[...] = new  # (in place: the kernels' bundles hold these arrays)
+
+    def state_is_finite(self):
+        return bool(np.isfinite(self.st).all())
+
     def read_weights(self, pos):
         return self.net.weight[pos]
 

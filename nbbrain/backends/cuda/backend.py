@@ -261,6 +261,17 @@ class CudaBackend(Backend):
         self.d.ref.copy_to_device(self.h_ref)
         self.d.noise.copy_to_device(self.h_noise)
 
+    def set_keys(self):
+        for have, new in zip((self.d.pop_key, self.d.pin_key, self.d.nz_key), self.keys()):
+            if new.size:
+                have.copy_to_device(np.ascontiguousarray(new))
+
+    def state_is_finite(self):
+        from .device_inputs import count_bad_on_device
+
+        st = self.d.st
+        return count_bad_on_device(self, st.reshape(st.shape[0], 1, st.shape[1]), False) == 0
+
     def read_state(self, row):
         self._pull()
         return state_row(row, self.h_st, self.h_ref, self.h_noise, self.net.n)

@@ -66,7 +66,7 @@ def check_device_input(backend, x, desc, what, spikes, form):
     arr = _wrap(backend.cuda, x, _with_axes(desc, axes), what)
     if dtype != np.uint8 and spikes:
         arr = arr.view(np.uint8)  # same bytes: bool and int8 0/1 are uint8 0/1
-    if dtype != np.bool_ and _count_bad(backend, arr, spikes):
+    if dtype != np.bool_ and count_bad_on_device(backend, arr, spikes):
         raise ValueError(f"{what}: spikes must be 0 or 1" if spikes else
                          f"{what}: the current must be finite (no NaN or inf)")  # fmt: skip
     return arr, varying
@@ -113,8 +113,9 @@ class _ArrayInterface:
         self.__array_interface__ = {k: desc.get(k) for k in keys} | {"version": 3}
 
 
-def _count_bad(backend, arr, spikes):
-    """How many values of ``arr`` the run would refuse (one pass on the device)."""
+def count_bad_on_device(backend, arr, spikes):
+    """How many values of ``arr`` [copies, rows, n] are not finite (or not 0 or 1:
+    ``spikes``): one pass on the device."""
     from ... import config
     from .device_checks import count_bad
 
