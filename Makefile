@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test fuzz lint format bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check nbbrain tests asv_benchmarks docs
 	$(VENV)/bin/ruff format --check nbbrain tests asv_benchmarks docs
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+fuzz: $(STAMP)
+	NBBRAIN_FUZZ_EXAMPLES=10000 $(PY) -m pytest -q tests/test_fuzz.py
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format nbbrain tests asv_benchmarks docs

@@ -12,6 +12,7 @@ with compiled kernels many timesteps per call::
 """
 
 from . import config, presets  # (config first: a bad NBBRAIN_* variable fails here)
+from .engine.files import FileFormatError, load
 from .engine.simulation import BlowUpError
 from .model.brain import Brain, Population, Projection, Region
 from .model.connectivity import (
@@ -23,6 +24,7 @@ from .model.connectivity import (
     FromArrays,
     OneToOne,
 )
+from .model.units import UnitWarning
 from .model.values import LogNormal, Normal, TimedArray, Uniform
 from .neurons import (
     AdEx,
@@ -49,7 +51,10 @@ from .synapses import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "load",
     "BlowUpError",
+    "FileFormatError",
+    "UnitWarning",
     "AdEx",
     "AllToAll",
     "Brain",

@@ -743,3 +743,34 @@ def test_values_beyond_float32_are_refused_at_build(make, match):
     make(brain)
     with pytest.raises(ValueError, match=match):
         brain.build()
+
+
+@pytest.mark.parametrize("make, hint", [
+    (lambda: nb.ConductanceLIF(c_m_pf=0.2), r"c_m_pf=0.2 pF is implausibly small; if you meant "
+     r"0.2 nF, give c_m_pf=200"),
+    (lambda: nb.Brain(dt_ms=1e-4), r"dt_ms=0.0001 ms is implausibly small; if you meant "
+     r"0.0001 s, give dt_ms=0.1"),
+    (lambda: nb.PoissonSource(rate_hz=0.01), r"rate_hz=0.01 Hz is implausibly small; if you "
+     r"meant 0.01 kHz, give rate_hz=10"),
+    (lambda: nb.AdEx(v_t_mv=-0.05), r"v_t_mv=-0.05 mV .* if you meant -0.05 V, give v_t_mv=-50"),
+    (lambda: nb.CurrentLIF(t_ref_ms=np.full(5, 2e3 * 1e6)), r"t_ref_ms=2e\+09 ms is "
+     r"implausibly large; if you meant 2e\+09 us, give t_ref_ms=2e\+06"),
+    (lambda: make_brain().add_poisson_input("exc", rate_hz=0.002, weight_ns=1.0,
+                                            receptor="ampa"), r"rate_hz=0.002 Hz"),
+    (lambda: make_brain().connect("src", "exc", nb.AllToAll(), weight_ns=2e-9,
+                                  receptor="ampa"), r"weight_ns=2e-09 nS is implausibly small"),
+])  # fmt: skip
+def test_unit_slips_get_a_hint(make, hint):
+    """The value is used as given; the warning names the likely slip."""
+    with pytest.warns(nb.UnitWarning, match=hint):
+        make()
+
+
+def test_a_poisson_input_of_more_than_ten_thousand_spikes_a_step_is_refused():
+    """(It would take a step for ever; a larger rate overflowed at build.)"""
+    brain = make_brain()
+    for rate, n in ((4.9e57, 1), (2e6, 600)):
+        with pytest.raises(ValueError, match=r"spikes per step into each neuron; at most 10000"):
+            brain.add_poisson_input("exc", rate_hz=rate, n_sources=n, weight_ns=1.0,
+                                    receptor="ampa")  # fmt: skip
+    assert brain.poisson_inputs == []

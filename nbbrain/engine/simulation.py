@@ -79,6 +79,7 @@ class Simulation:
             )
         t0 = time.perf_counter()
         self.fingerprint = fingerprint(brain)  # (checkpoints carry it: see ``restore``)
+        self._brain, self._static_weights_changed = brain, False  # (what ``save`` writes)
         self.backend, self.dt_ms = backend, brain.dt_ms
         self.net = build_network(brain, cls.parts(threads, self.batch))
         net = self.net
@@ -213,12 +214,20 @@ class Simulation:
                 raise ValueError(
                     f"run: duration_ms must be a finite number >= 0, got {duration_ms}"
                 )
-            return whole_steps(duration_ms, self.dt_ms, "run: duration_ms", minimum=0)
+            return self._check_length(whole_steps(duration_ms, self.dt_ms, "run: duration_ms",
+                                                  minimum=0))  # fmt: skip
         if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer)):
             raise TypeError(f"run: n_steps must be an integer, got {n_steps!r}")
         if n_steps < 0:
             raise ValueError(f"run: n_steps must be >= 0, got {n_steps}")
-        return int(n_steps)
+        return self._check_length(int(n_steps))
+
+    def _check_length(self, n_steps):
+        """Step counts are int64 in the kernels (and stamp the spikes)."""
+        if self.step + n_steps >= 2**62:
+            raise ValueError(f"run: {n_steps} steps would take the step count past 2**62 "
+                             f"(at dt_ms={self.dt_ms:g}, {2**62 * self.dt_ms:.3g} ms)")  # fmt: skip
+        return n_steps
 
     def _advance(self, n_steps, packed, counts):
         """Run ``n_steps`` on the backend; ``counts`` [B, P] accumulates the spikes; returns
@@ -503,6 +512,7 @@ class Simulation:
         if np.any(np.abs(internal) > np.finfo(np.float32).max):
             raise ValueError(f"{what}: weights overflow float32")
         self.backend_object.write_weights(pos, internal.astype(np.float32))
+        self._static_weights_changed = True
 
     # ---- checkpoints ----------------------------------------------------------------------
     def checkpoint(self) -> dict:
@@ -529,6 +539,16 @@ class Simulation:
             "fingerprint": self.fingerprint,
             "noise_seed": self.net.noise_seed,
         }
+
+    def save(self, path, monitors: bool = True) -> None:
+        """Write the simulation to one file (``.npz``; ``nbbrain.load`` reads it, in any
+        process, on either backend, and continues bit for bit): the description, every
+        state variable, the spikes in flight, plastic weights and traces, modulators, the
+        step, the seeds, changed static weights and, with ``monitors``, what the monitors
+        recorded. See ``nbbrain/engine/files.py`` for the format."""
+        from .files import save
+
+        save(self, path, monitors)
 
     def reseed(self, noise_seed: int) -> None:
         """Draw the run's noise (Poisson sources and inputs, noise currents) from

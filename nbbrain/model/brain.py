@@ -17,12 +17,16 @@ import numpy as np
 from ..neurons.base import NeuronModel
 from ..neurons.sources import PoissonSource, Source, SpikeSource
 from .connectivity import Rule
+from .units import check_units
 from .values import Distribution, TimedArray, _finite, check_int, check_value, whole_steps
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 WEIGHT_UNITS = ("weight_ns", "weight_pa", "weight_mv")
 #: the longest delay (steps) the synapse words hold
 MAX_DELAY_STEPS = 65535
+#: the largest mean count of a Poisson input in one step into one neuron (the kernels draw
+#: it in pieces: a larger one would take a step for ever)
+MAX_POISSON_PER_STEP = 1e4
 
 
 def delay_steps(ms, dt_ms, rounding="round"):
@@ -240,6 +244,7 @@ class Brain:
         dt_ms = float(dt_ms)
         if not (math.isfinite(dt_ms) and dt_ms > 0):
             raise ValueError(f"Brain: dt_ms must be a finite number > 0, got {dt_ms}")
+        check_units("dt_ms", dt_ms, "Brain")
         self.dt_ms, self.seed = dt_ms, check_seed(seed, "Brain: seed")
         self.noise_seed = (
             self.seed if noise_seed is None else check_seed(noise_seed, "Brain: noise_seed")
@@ -371,6 +376,8 @@ class Brain:
         delays = self._check_delays(delay_ms, pres, n_exact, exact, shape, delay_rounding, where)
         fraction = self._check_plasticity(plasticity, dendritic_fraction, weight, posts,
                                           receptor, where)  # fmt: skip
+        if not isinstance(weight, Distribution):
+            check_units(unit, weight, where)
         rule.fix()  # (the build reads them again: see ``fixed.py``)
         if plasticity is not None:
             plasticity.fix()
@@ -559,6 +566,12 @@ class Brain:
             rate_hz = _finite(rate_hz, f"{where}: rate_hz")
             if rate_hz < 0:
                 raise ValueError(f"{where}: rate_hz must be >= 0, got {rate_hz}")
+        top = float(np.max(rate_hz.values)) if isinstance(rate_hz, TimedArray) else rate_hz
+        per_step = n_sources * top * self.dt_ms * 1e-3
+        if per_step > MAX_POISSON_PER_STEP:
+            raise ValueError(f"{where}: n_sources * rate_hz = {n_sources * top:g} Hz is "
+                             f"{per_step:g} spikes per step into each neuron; at most "
+                             f"{MAX_POISSON_PER_STEP:g} are supported")  # fmt: skip
         receptor = self._check_receptor(pops, receptor, where)
         unit, weight = self._one_weight(weight_ns, weight_pa, weight_mv, where)
         self._check_unit(pops, receptor, unit, where)
@@ -566,6 +579,9 @@ class Brain:
         self._check_sign(weight, pops[0].model.receptors[receptor].sign, unit, receptor, where)
         delay = self.dt_ms if delay_ms is None else delay_ms
         whole_steps(delay, self.dt_ms, f"{where}: delay_ms")
+        for key, value in (("rate_hz", rate_hz), (unit, weight)):
+            if not isinstance(value, TimedArray):
+                check_units(key, value, where)
         inp = PoissonInput(pops, rate_hz, n_sources, receptor, unit, weight, float(delay), label)
         self.poisson_inputs.append(inp)
         return inp

@@ -148,9 +148,14 @@ class StateRecorder:
         self._values = [v[k] for k, _s, v in kept if k.any()]
 
     def get(self, dt_ms):
+        steps, values = self.get_steps()
+        return steps * dt_ms, values
+
+    def get_steps(self):
+        """(steps [n_samples], values [n_samples, k])."""
         if not self._values:
-            return np.zeros(0), np.zeros((0, self.global_idx.size), np.float32)
-        return np.concatenate(self._steps) * dt_ms, np.concatenate(self._values)
+            return np.zeros(0, np.int64), np.zeros((0, self.global_idx.size), np.float32)
+        return np.concatenate(self._steps), np.concatenate(self._values)
 
     @property
     def nbytes(self):

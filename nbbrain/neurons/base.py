@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.fixed import Fixable
+from ..model.units import check_units
 from ..model.values import Distribution, check_value
 
 #: unit suffixes of parameter and state names, and what they mean
@@ -138,6 +139,8 @@ class NeuronModel(Fixable):
         values = {k: p.default for k, p in self.parameters.items()}
         for key, value in params.items():
             values[key] = _check_param(value, self.parameters[key], f"{name}: {key}")
+            if not isinstance(values[key], Distribution):
+                check_units(key, values[key], name)
         self._check_all(values, name)
         self.params = values
 

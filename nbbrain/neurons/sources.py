@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model.values import TimedArray, check_value
+from ..model.units import check_units
+from ..model.values import Distribution, TimedArray, check_value
 from .base import NeuronModel, State
 
 
@@ -40,6 +41,8 @@ class PoissonSource(Source):
             self.rate_hz = rate_hz
             return
         self.rate_hz = check_value(rate_hz, None, "PoissonSource: rate_hz")
+        if not isinstance(self.rate_hz, Distribution):
+            check_units("rate_hz", self.rate_hz, "PoissonSource")
         if isinstance(self.rate_hz, float) and self.rate_hz < 0:
             raise ValueError(f"PoissonSource: rate_hz must be >= 0, got {self.rate_hz}")
         if isinstance(self.rate_hz, np.ndarray) and np.any(self.rate_hz < 0):

@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model.fixed import Fixable
+from ..model.units import check_units
 from ..neurons.base import Param
 
 #: the compiled rules, by kind (the kernels dispatch on it)
@@ -70,6 +71,7 @@ class PlasticityRule(Fixable):
                 raise ValueError(f"{name}: {key} must be {spec.expected() or 'finite'}, "
                                  f"got {value:g}")  # fmt: skip
             self.params[key] = value
+            check_units(key, value, name, stacklevel=4)
         self.check()
 
     def __getattr__(self, key):

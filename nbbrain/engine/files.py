@@ -1,0 +1,218 @@
+"""Simulations saved to a file and loaded in another process: ``Simulation.save`` and
+``nbbrain.load``.
+
+The container is numpy's ``.npz`` (a zip archive of ``.npy`` arrays, written uncompressed
+and read array by array): a documented format that numpy reads without any other package,
+whose members each carry a CRC-32 that is checked as they are read. It holds
+
+- ``manifest``: JSON (what the file is, its format version, the nbbrain version, the
+  step, batch, backend and threads it was saved from, the brain's fingerprint and the
+  names of the other members);
+- ``brain``: the pickled description (the build regenerates the connectivity from it,
+  exactly, and its fingerprint is checked against the saved one);
+- ``weights``: the static weights, where ``set_weights`` changed them after the build;
+- ``checkpoint/...``: everything ``checkpoint`` holds (every state variable, the spikes in
+  flight, plastic weights and traces, modulators, the step and the noise seed);
+- ``monitors/...``: the recorded spikes and samples, if asked for.
+
+Loading unpickles the description: load only files you trust (as with ``pickle`` and
+``torch.load``). A model class defined in a script (``__main__``) must be defined in the
+loading process too.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import zipfile
+
+import numpy as np
+
+FORMAT = "nbbrain-simulation"
+VERSION = 1
+
+
+class FileFormatError(ValueError):
+    """A file that is not a simulation nbbrain can load (foreign, truncated, corrupted or of
+    a newer format)."""
+
+
+# ---- nested checkpoints as flat arrays ---------------------------------------------------
+def _flatten(x, prefix, out):
+    if isinstance(x, dict):
+        out[prefix + "/@dict"] = np.array(json.dumps(list(x)))
+        for k, v in x.items():
+            _flatten(v, f"{prefix}/{k}", out)
+    elif isinstance(x, list):
+        out[prefix + "/@list"] = np.array(len(x))
+        for k, v in enumerate(x):
+            _flatten(v, f"{prefix}/{k}", out)
+    elif x is None:
+        out[prefix + "/@none"] = np.array(0)
+    else:
+        out[prefix] = np.asarray(x)
+
+
+def _unflatten(arrays, prefix):
+    if prefix + "/@dict" in arrays:
+        keys = json.loads(str(arrays[prefix + "/@dict"][()]))
+        return {k: _unflatten(arrays, f"{prefix}/{k}") for k in keys}
+    if prefix + "/@list" in arrays:
+        return [_unflatten(arrays, f"{prefix}/{k}") for k in range(int(arrays[prefix + "/@list"]))]
+    if prefix + "/@none" in arrays:
+        return None
+    x = arrays[prefix]
+    return x[()] if x.ndim == 0 and x.dtype.kind in "iufbU" else x
+
+
+# ---- save ----------------------------------------------------------------------------------
+def save(sim, path, monitors=True):
+    from .. import __version__
+    from ..model.fingerprint import fingerprint
+
+    brain = sim._brain
+    if fingerprint(brain) != sim.fingerprint:
+        raise ValueError("save: the brain was changed after it was built (its description no "
+                         "longer makes this simulation); save before changing it, or build "
+                         "it again")  # fmt: skip
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"save: the folder {folder} does not exist")
+    try:
+        described = pickle.dumps(brain, protocol=5)
+    except (pickle.PicklingError, AttributeError, TypeError) as e:
+        raise ValueError(
+            f"save: the brain's description cannot be written ({e}); a model "
+            "class must be defined at the top level of a module or script"
+        ) from None
+    arrays = {"brain": np.frombuffer(described, np.uint8)}
+    if sim._static_weights_changed:  # (per projection, in the order of ``connections``)
+        for k, pos in _static_positions(sim):
+            arrays[f"weights/{k}"] = sim.backend_object.read_weights(pos)
+    _flatten(sim.checkpoint(), "checkpoint", arrays)
+    _flatten({"rewards": dict(sim._rewards)}, "pending", arrays)
+    if monitors:
+        _flatten(_monitors(sim), "monitors", arrays)
+    manifest = {
+        "format": FORMAT, "version": VERSION, "nbbrain": __version__, "step": sim.step,
+        "batch": sim.batch, "backend": sim.backend, "threads": sim.threads,
+        "fingerprint": sim.fingerprint, "monitors": bool(monitors),
+        "members": sorted(arrays),
+    }  # fmt: skip
+    arrays["manifest"] = np.array(json.dumps(manifest))
+    tmp = path + ".part"  # (a crash while writing leaves the old file, if any, whole)
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    os.replace(tmp, path)
+
+
+def _static_positions(sim):
+    """(projection index, positions of its synapses) of the static projections, ordered by
+    (pre, post, delay) and, among equal ones, as stored: the same order on any thread count
+    and backend (the storage order itself is not)."""
+    from ..assemble.synapses import locate
+
+    out = []
+    for k, info in enumerate(sim.net.projections):
+        if info.group < 0:
+            pos, pre, post, delay = locate(sim.net, info)
+            out.append((k, pos[np.lexsort((delay, post, pre))]))  # (lexsort is stable)
+    return out
+
+
+def _monitors(sim):
+    spikes = [{name: list(sim._spike_recs[c].get(name)) for name in
+               sim._spike_recs[c].names_recorded} for c in range(sim.batch)]  # fmt: skip
+    states = [[list(r.get_steps()) for r in sim._state_recs[c]] for c in range(sim.batch)]
+    return {"spikes": spikes, "states": states}
+
+
+# ---- load ----------------------------------------------------------------------------------
+def load(path, backend=None, threads=None, monitors=True):
+    """A simulation saved with ``Simulation.save``, built again (from the saved description,
+    on ``backend`` and ``threads``: by default those it was saved from) and set to the saved
+    state: it continues bit for bit. ``monitors``: restore the recorded spikes and samples
+    (if the file has them)."""
+    path = os.fspath(path)
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise FileFormatError(f"load: {path} is not an nbbrain simulation file (not a "
+                              f"readable .npz archive: {e})") from None  # fmt: skip
+    with npz:
+        arrays = _read_all(npz, path)
+    manifest = _manifest(arrays, path)
+    brain = _brain(arrays, path)
+    backend = backend or manifest["backend"]
+    if threads is None:  # (the saved threads, where it was saved from the CPU backend too)
+        threads = manifest["threads"] if backend == manifest["backend"] == "cpu" else 1
+    sim = brain.build(backend=backend, threads=threads, batch=manifest["batch"])
+    if sim.fingerprint != manifest["fingerprint"]:
+        raise FileFormatError(f"load: {path}: its brain rebuilt here is not the one saved "
+                              "(the fingerprints differ: another nbbrain version, or a model "
+                              "class that changed)")  # fmt: skip
+    for k, pos in _static_positions(sim):
+        w = arrays.get(f"weights/{k}")
+        if w is not None:
+            if w.shape != pos.shape:
+                raise FileFormatError(f"load: {path}: its static weights do not fit the brain")
+            sim.backend_object.write_weights(pos, w)
+            sim._static_weights_changed = True
+    sim.restore(_unflatten(arrays, "checkpoint"))
+    sim._rewards = dict(_unflatten(arrays, "pending")["rewards"])
+    if monitors and manifest["monitors"]:
+        _restore_monitors(sim, _unflatten(arrays, "monitors"))
+    return sim
+
+
+def _read_all(npz, path):
+    try:
+        return {k: npz[k] for k in npz.files}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:  # a bad CRC, a cut file
+        raise FileFormatError(f"load: {path} is damaged (truncated or corrupted: {e})") from None
+
+
+def _manifest(arrays, path):
+    try:
+        manifest = json.loads(str(arrays["manifest"][()]))
+        ok = manifest.get("format") == FORMAT
+    except (KeyError, ValueError, TypeError, AttributeError):
+        ok = False
+    if not ok:
+        raise FileFormatError(f"load: {path} is not an nbbrain simulation file (no nbbrain "
+                              "manifest)")  # fmt: skip
+    if manifest["version"] > VERSION:
+        raise FileFormatError(f"load: {path} has format version {manifest['version']}, "
+                              f"newer than this nbbrain ({manifest['nbbrain']} saved it; this "
+                              f"one reads up to version {VERSION}): upgrade nbbrain")  # fmt: skip
+    missing = sorted(set(manifest["members"]) - set(arrays))
+    if missing:
+        raise FileFormatError(f"load: {path} is damaged (missing {missing[:3]})")
+    return manifest
+
+
+def _brain(arrays, path):
+    try:
+        return pickle.load(io.BytesIO(arrays["brain"].tobytes()))
+    except (AttributeError, ModuleNotFoundError, ImportError) as e:
+        raise FileFormatError(f"load: {path}: its brain uses a class this process does not "
+                              f"have ({e}); define or import it (a model written in a script "
+                              "must be defined before load)") from None  # fmt: skip
+    except (pickle.UnpicklingError, EOFError, ValueError) as e:
+        raise FileFormatError(f"load: {path} is damaged (its description: {e})") from None
+
+
+def _restore_monitors(sim, saved):
+    for c in range(sim.batch):
+        for name, (steps, idx) in saved["spikes"][c].items():
+            rec = sim._spike_recs[c]
+            if name in rec.names_recorded and steps.size:
+                rec._chunks[name] = [(steps.astype(np.int64), idx.astype(np.int32))]
+        for rec, (steps, values) in zip(sim._state_recs[c], saved["states"][c]):
+            if steps.size:
+                rec._steps, rec._values = [steps.astype(np.int64)], [values]
