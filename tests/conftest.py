@@ -7,6 +7,15 @@ import os
 # switched on before numba is first imported (the CPU kernels do not read it).
 if os.environ.get("NBBRAIN_TEST_REAL_GPU") != "1":
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+# The suite runs on two processes (pytest-xdist), which must not share numba's disk cache:
+# its index names a function's entries by their position, so two processes compiling
+# different variants of one kernel at once overwrite each other's entries. Each worker
+# keeps its own (the subprocesses a test starts inherit it).
+if os.environ.get("PYTEST_XDIST_WORKER") and "NUMBA_CACHE_DIR" not in os.environ:
+    os.environ["NUMBA_CACHE_DIR"] = os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", ".numba-cache",
+        os.environ["PYTEST_XDIST_WORKER"],
+    )  # fmt: skip
 
 from dataclasses import dataclass
 
@@ -20,6 +29,8 @@ def pytest_configure(config):
     # here, not in pyproject.toml: that would import numba before the simulator is chosen)
     config.addinivalue_line("filterwarnings",
                             "error::numba.core.errors.NumbaParallelSafetyWarning")  # fmt: skip
+    # the tests' brains use plausible values: a unit hint there is a slip to fix
+    config.addinivalue_line("filterwarnings", "error::nbbrain.model.units.UnitWarning")
 
 
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True)
