@@ -29,8 +29,6 @@ def pytest_configure(config):
     # here, not in pyproject.toml: that would import numba before the simulator is chosen)
     config.addinivalue_line("filterwarnings",
                             "error::numba.core.errors.NumbaParallelSafetyWarning")  # fmt: skip
-    # the tests' brains use plausible values: a unit hint there is a slip to fix
-    config.addinivalue_line("filterwarnings", "error::nbbrain.model.units.UnitWarning")
 
 
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True)

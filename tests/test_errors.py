@@ -7,6 +7,7 @@ builds and runs.
 
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -743,6 +744,18 @@ def test_values_beyond_float32_are_refused_at_build(make, match):
     make(brain)
     with pytest.raises(ValueError, match=match):
         brain.build()
+
+
+def test_the_presets_give_no_unit_hints():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nb.UnitWarning)
+        for make in (nb.presets.coba, nb.presets.cuba, nb.presets.sensorimotor,
+                     nb.presets.microcircuit, nb.presets.cue_action, nb.presets.distal_reward,
+                     nb.presets.many_populations):  # fmt: skip
+            make()
+        nb.presets.coba(stdp=True)
+        nb.presets.microcircuit(background="poisson")
+        nb.CurrentLIF(v_thresh_mv=1e6)  # (a silent neuron: no hint)
 
 
 @pytest.mark.parametrize("make, hint", [

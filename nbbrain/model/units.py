@@ -24,8 +24,8 @@ _RANGES = {
     "_hz": (0.05, 1e5, "Hz", ("kHz", 1e3), ("mHz", 1e-3)),
 }
 #: potentials (names ``v_*_mv``, ``e_*_mv``): nonzero values below 1 mV in size look like
-#: volts; above 1000 mV like microvolts
-_POTENTIAL = (1.0, 1e3, "mV", ("V", 1e3), ("uV", 1e-3))
+#: volts (large ones are left alone: a threshold of 1e6 mV is how a neuron is kept silent)
+_POTENTIAL = (1.0, np.inf, "mV", ("V", 1e3), ("uV", 1e-3))
 
 
 def _range(name):
