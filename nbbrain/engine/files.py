@@ -156,7 +156,8 @@ def load(path, backend=None, threads=None, monitors=True):
         raise FileFormatError(f"load: {path}: its brain rebuilt here is not the one saved "
                               "(the fingerprints differ: another nbbrain version, or a model "
                               "class that changed)")  # fmt: skip
-    for k, pos in _static_positions(sim):
+    changed = any(name.startswith("weights/") for name in arrays)
+    for k, pos in _static_positions(sim) if changed else ():
         w = arrays.get(f"weights/{k}")
         if w is not None:
             if w.shape != pos.shape:
