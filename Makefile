@@ -32,4 +32,4 @@ bench: $(STAMP)
 	$(VENV)/bin/nbbrain bench coba
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis
+	rm -rf $(VENV) out .pytest_cache .hypothesis .numba-cache

@@ -149,6 +149,14 @@ def _isi_cv(sim, name):
     return float(np.mean(cvs)) if cvs.size else float("nan")
 
 
+def _report(text, summary):
+    """Print the summary, and write it to the file ``summary`` (if given)."""
+    print(text)
+    if summary:
+        with open(summary, "w") as fh:
+            fh.write(text + "\n")
+
+
 def cmd_learn(args):
     """The cue-action task: a brain learns through dopamine-gated plasticity which of two
     actions each of two cues calls for."""
@@ -165,10 +173,7 @@ def cmd_learn(args):
     text = (f"cue_action: seed {seed}, {args.trials} trials: accuracy {first:.0%} over the "
             f"first 10, {last:.0%} over the last 50; without reward {control.mean():.0%} "
             f"(chance 50 %); {wall:.1f} s")  # fmt: skip
-    print(text)
-    if args.summary:
-        with open(args.summary, "w") as fh:
-            fh.write(text + "\n")
+    _report(text, args.summary)
     if args.curve:
         from .monitors.plots import learning_curve
 
@@ -193,10 +198,7 @@ def cmd_reinforce(args):
             f"{res.rewarded[-1]:.3g} (largest {DISTAL_REWARD['w_max']:g}); the other "
             f"excitatory-to-excitatory synapses: mean 1 -> {res.weights.mean():.3g}, "
             f"{above:.2%} at or above it; {time.perf_counter() - t0:.1f} s")  # fmt: skip
-    print(text)
-    if args.summary:
-        with open(args.summary, "w") as fh:
-            fh.write(text + "\n")
+    _report(text, args.summary)
     if args.curve:
         from .monitors.plots import reinforcement
 
@@ -229,11 +231,7 @@ def cmd_run(args):
     for name in sim.net.names:
         if name in sim.recorded:
             lines.append(f"  {name}: ISI CV {_isi_cv(sim, name):.2f}")
-    text = "\n".join(lines)
-    print(text)
-    if args.summary:
-        with open(args.summary, "w") as fh:
-            fh.write(text + "\n")
+    _report("\n".join(lines), args.summary)
     if args.raster:
         from .monitors.plots import raster
 
