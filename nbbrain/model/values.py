@@ -37,7 +37,7 @@ def check_int(x, what: str, lo: int, hi: int | None = None, why: str = "") -> in
 def whole_steps(ms, dt_ms: float, what: str, minimum: int = 1) -> int:
     """A duration in ms as a whole number of steps of ``dt_ms`` (within 1e-6 of one), at
     least ``minimum``; otherwise a clear error naming ``what``."""
-    if isinstance(ms, (bool, np.bool_)):
+    if isinstance(ms, (bool, np.bool_, str, bytes)):
         raise TypeError(f"{what} must be a number, got {ms!r}")
     try:
         ms = float(ms)
