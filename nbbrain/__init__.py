@@ -14,6 +14,7 @@ with compiled kernels many timesteps per call::
 from . import config, presets  # (config first: a bad NBBRAIN_* variable fails here)
 from .engine.files import FileFormatError, load
 from .engine.simulation import BlowUpError
+from .memory import MemoryBudgetError, MemoryWarning
 from .model.brain import Brain, Population, Projection, Region
 from .model.connectivity import (
     AllToAll,
@@ -54,6 +55,8 @@ __all__ = [
     "load",
     "BlowUpError",
     "FileFormatError",
+    "MemoryBudgetError",
+    "MemoryWarning",
     "UnitWarning",
     "AdEx",
     "AllToAll",

@@ -42,6 +42,7 @@ ONLY_FOR = {
     "raster": (None, set(MODELS) - {"cue_action", "distal_reward"}),
     "rates": (None, set(MODELS) - {"cue_action", "distal_reward"}),
     "bars": (None, set(MODELS) - {"cue_action", "distal_reward"}),
+    "window_ms": (None, set(MODELS) - {"cue_action", "distal_reward"}),
 }
 PLASTIC = {"cue_action", "distal_reward"}  # (models that run on the CPU backend only)
 OUTPUTS = ("raster", "summary", "rates", "bars", "curve")
@@ -69,6 +70,7 @@ def check_args(args):
                              f"{', '.join(sorted(models))})")  # fmt: skip
     _positive(args, "duration_ms")
     _positive(args, "warmup_ms", zero_ok=True)
+    _positive(args, "window_ms")
     for key in ("scale", "k_scale"):
         _positive(args, key)
         if getattr(args, key) > 1:
@@ -214,6 +216,8 @@ def cmd_run(args):
         return cmd_reinforce(args)
     t0 = time.perf_counter()
     brain = _brain(args)
+    if args.window_ms is not None:
+        brain.record_spikes(list(brain.spike_monitors), window_ms=args.window_ms)
     _show_estimate(brain)
     sim = brain.build(backend=args.backend, threads=args.threads)
     n_steps = sim.steps(args.duration_ms)
@@ -270,7 +274,7 @@ def _fresh_process(model, duration_ms, cache_dir, kw=""):
 
 def _synaptic_events(sim, result):
     """Synapses that carried a spike in ``result``'s run (all copies of a batch): exact for
-    populations whose spikes are recorded (each spike times its neuron's out-degree), the
+    populations whose every spike is recorded (each spike times its neuron's out-degree), the
     population's spike count times its mean out-degree for the others."""
     degree = sim.net.out_degree()
     events = 0.0
@@ -278,7 +282,7 @@ def _synaptic_events(sim, result):
         mine = result.copy(c)
         for k, name in enumerate(sim.net.names):
             lo, hi = sim.net.lo[k], sim.net.hi[k]
-            if name in sim.recorded:
+            if sim.records_every_spike(name):
                 t_ms, idx = sim.spikes(name, copy=c)
                 recent = t_ms >= result.t_start_ms
                 events += float(degree[lo + idx[recent]].sum())
@@ -352,6 +356,9 @@ def main(argv=None):
     run.add_argument("--rates", help="write a plot of the population rates (PNG) here")
     run.add_argument("--bars", help="write a bar chart of the mean rates (PNG) here")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--window-ms", type=float, default=None,
+                     help="the spike monitors keep only the last this many ms (memory "
+                          "bounded however long the run; default: every spike)")  # fmt: skip
     run.add_argument("--trials", type=int, default=300, help="cue_action: trials (default 300)")
     run.add_argument("--curve", help="cue_action: write the learning curve (PNG) here; "
                      "distal_reward: the weights over time")  # fmt: skip

@@ -23,6 +23,8 @@ variable                              default    what it sets
 ``NBBRAIN_CUDA_GRID_THREADS``         256        threads per block, grid path
 ``NBBRAIN_CUDA_SIM_THREADS``          8          threads per block under the CUDA simulator
 ``NBBRAIN_CUDA_CACHE``                0          1: cache compiled CUDA kernels on disk
+``NBBRAIN_WARN_BYTES``                2**30      a checkpoint larger than this many bytes
+                                                 gives an nbbrain.MemoryWarning
 ====================================  =========  ============================================
 """
 
@@ -37,6 +39,7 @@ _INT = {
     "CUDA_GRID_THREADS": (256, 1, 1024),
     "CUDA_SIM_THREADS": (8, 1, 1024),
     "CUDA_CACHE": (0, 0, 1),
+    "WARN_BYTES": (2**30, 0, None),
 }
 _CHOICES = {"CUDA_PATH": ("auto", ("auto", "block", "grid"))}
 
@@ -94,3 +97,4 @@ CUDA_THREADS = _read("CUDA_THREADS")
 CUDA_GRID_THREADS = _read("CUDA_GRID_THREADS")
 CUDA_SIM_THREADS = _read("CUDA_SIM_THREADS")
 CUDA_CACHE = _read("CUDA_CACHE")
+WARN_BYTES = _read("WARN_BYTES")

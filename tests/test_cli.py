@@ -92,6 +92,9 @@ def test_microcircuit_bench_on_the_cuda_backend(capsys):
     (["run", "coba", "--threads", "0"], "--threads must be >= 1, got 0"),
     (["run", "distal_reward", "--backend", "cuda"], "plastic synapses, which run on the cpu"),
     (["run", "coba", "--raster", "no/such/folder/r.png"], "does not exist or cannot be written"),
+    (["run", "coba", "--window-ms", "0"], "--window-ms must be a finite number > 0"),
+    (["run", "cue_action", "--window-ms", "5"], "--window-ms does not apply to cue_action"),
+    (["run", "coba", "--window-ms", "0.01"], "window_ms=0.01 must be a whole number"),
 ])  # fmt: skip
 def test_bad_options_are_one_line_with_status_2_before_any_work(argv, match, capsys,
                                                                  monkeypatch):  # fmt: skip
@@ -104,6 +107,13 @@ def test_bad_options_are_one_line_with_status_2_before_any_work(argv, match, cap
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and re.search(match, err), err
+
+
+def test_run_with_a_window_keeps_the_last_spikes_only(tmp_path, capsys):
+    summary = tmp_path / "summary.txt"
+    assert main(["run", "cuba", "--duration-ms", "60", "--window-ms", "20", "--summary",
+                 str(summary), "--no-progress"]) == 0  # fmt: skip
+    assert "ISI CV" in summary.read_text()
 
 
 def test_a_value_the_model_refuses_is_one_line_with_status_2(capsys):

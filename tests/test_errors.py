@@ -62,9 +62,14 @@ def snapshot(brain):
             (name, id(r), [p.name for p in r.populations]) for name, r in brain.regions.items()
         ],
         "projections": [(id(p), p.name, len(p.pre), len(p.post)) for p in brain.projections],
-        "spike_monitors": sorted(brain.spike_monitors),
+        "spike_monitors": sorted(
+            (k, None if v.indices is None else v.indices.tolist(), v.window_steps)
+            for k, v in brain.spike_monitors.items()
+        ),
+        "rate_monitors": sorted(brain.rate_monitors.items()),
         "state_monitors": [
-            (s.population, s.var, s.every_steps, s.indices.tolist()) for s in brain.state_monitors
+            (s.population, s.var, s.every_steps, s.indices.tolist(), s.window_steps)
+            for s in brain.state_monitors
         ],
     }
 
@@ -285,6 +290,9 @@ BRAIN_CASES = {
                                  r"10000000 steps of dt_ms=0.1; at most 65535",
                                  conn("exc", "cur", FP, weight_pa=1.0, receptor="exc",
                                       delay_ms=1e6)),
+    "delay not finite": (ValueError, r"connection exc -> cur: delay_ms must be finite, got inf",
+                         conn("exc", "cur", FP, weight_pa=1.0, receptor="exc",
+                              delay_ms=float("inf"))),
 }  # fmt: skip
 
 
@@ -427,7 +435,8 @@ def test_model_too_large_for_memory():
     brain.add_population("huge", 2_000_000, nb.ConductanceLIF())
     brain.connect("huge", "huge", nb.FixedProbability(1.0), weight_ns=1.0, receptor="ampa")
     before = snapshot(brain)
-    with pytest.raises(MemoryError, match=r"the model needs about [0-9.]+ GiB \(synapses "):
+    with pytest.raises(nb.MemoryBudgetError, match=r"the model \(synapses [0-9.,]+ GiB, .*\) "
+                       r"needs at least [0-9.,]+ GiB .* make the brain smaller"):  # fmt: skip
         brain.build()
     assert snapshot(brain) == before
 

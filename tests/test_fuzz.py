@@ -87,6 +87,11 @@ def describe(data):
     attempt(lambda: brain.add_poisson_input("c", rate_hz=maybe(data, st.floats(0, 500), "in"),
                                             weight_pa=20.0, receptor="exc"))  # fmt: skip
     brain.record_spikes(["e", "c", "p", "s"])
+    attempt(lambda: brain.record_spikes("c", indices=maybe(data, st.just([0]), "indices"),
+                                        window_ms=maybe(data, st.sampled_from([None, 0.5, 3.0]),
+                                                        "window")))  # fmt: skip
+    attempt(lambda: brain.record_rate(["e", "c"], bin_ms=maybe(data, st.sampled_from([0.1, 2.5]),
+                                                                 "bin")))  # fmt: skip
     brain.record_state("e", "v", indices=[0])
     return brain
 
@@ -100,7 +105,7 @@ def check_finite(sim):
 def act(data, sim):
     """One call, drawn."""
     calls = ["run", "steps", "inputs", "set_state", "restore", "weights", "reset", "reseed",
-             "spikes"]  # fmt: skip
+             "spikes", "rate"]  # fmt: skip
     what = data.draw(st.sampled_from(calls), label="call")
     if what == "run":
         sim.run(duration_ms=maybe(data, st.sampled_from([0.0, 0.1, 5.0, 12.3]), "duration",
@@ -132,6 +137,9 @@ def act(data, sim):
         sim.reset()
     elif what == "reseed":
         sim.reseed(maybe(data, st.integers(0, 2**40), "noise_seed"))
+    elif what == "rate":
+        t, rate = sim.rate(data.draw(st.sampled_from(["e", "c", ["e", "c"], "p"])))
+        assert t.shape == rate.shape and np.all(np.isfinite(rate) | np.isnan(rate))
     else:
         sim.spikes(data.draw(st.sampled_from(["e", "c", "s", "nope"])),
                    since_ms=maybe(data, st.floats(0.0, 30.0), "since"))  # fmt: skip

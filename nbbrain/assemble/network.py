@@ -11,11 +11,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..memory import check_fits, size
 from ..model.values import Distribution, resolve
 from ..neurons.base import float32_problem
 from ..neurons.sources import PoissonSource, Source
@@ -123,26 +123,11 @@ class Network:
                          for n in self.names], np.uint64)  # fmt: skip
 
 
-def _available_bytes() -> int:
-    """Memory available to a new allocation (Linux: MemAvailable, which counts the page
-    cache as free; elsewhere the free pages)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:  # pragma: no cover - not Linux
-        pass
-    try:  # pragma: no cover
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError):  # pragma: no cover
-        return 1 << 62
-
-
-def estimate_bytes(brain) -> dict:
+def estimate_bytes(brain, batch: int = 1) -> dict:
     """Memory the build will need (bytes), from sizes and expected synapse counts: the
-    CSR (8 bytes per synapse), and temporaries for projections drawn as pairs (pair
-    indices, drawn values, sort keys and order); ``FixedTotalNumber`` rows need none."""
+    CSR (8 bytes per synapse), temporaries for projections drawn as pairs (pair indices,
+    drawn values, sort keys and order; ``FixedTotalNumber`` rows need none), and each of
+    the ``batch`` copies' state and spikes in flight."""
     n = sum(p.n for p in brain.populations.values())
     n_syn = int(sum(p.n_expected for p in brain.projections))
     n_pairs = int(sum(p.n_expected for p in brain.projections if not _row_wise(p)))
@@ -152,20 +137,18 @@ def estimate_bytes(brain) -> dict:
         "build_temporaries": n_pairs * 64,
         # the inbox (one step's input) and the list of spikes in flight; the delays cost
         # no memory on the CPU (the cuda backend estimates its ring buffer itself)
-        "in_flight": 4 * n * 4 + (n + 1024) * 4 * 8,
-        "state": n * (4 * rows + 12),
+        "in_flight": batch * (4 * n * 4 + (n + 1024) * 4 * 8),
+        "state": batch * n * (4 * rows + 12),
     }
 
 
-def check_memory(brain):
-    need = estimate_bytes(brain)
-    total, avail = sum(need.values()), _available_bytes()
-    if total > 0.9 * avail:
-        detail = ", ".join(f"{k} {v / 2**30:.2f} GiB" for k, v in need.items())
-        raise MemoryError(
-            f"the model needs about {total / 2**30:.2f} GiB ({detail}) but only "
-            f"{avail / 2**30:.2f} GiB of memory is available; make it smaller"
-        )
+def check_memory(brain, batch: int = 1):
+    """Refuse a build (a MemoryBudgetError with the numbers) that would not fit."""
+    need = estimate_bytes(brain, batch)
+    detail = ", ".join(f"{k} {size(v)}" for k, v in need.items())
+    hint = "make the brain smaller" + (" or build fewer copies (batch)" if batch > 1 else "")
+    check_fits(f"the model{f' with batch={batch}' if batch > 1 else ''} ({detail})",
+               sum(need.values()), hint)  # fmt: skip
 
 
 def _targeted(brain) -> dict:
@@ -207,11 +190,12 @@ def describe_populations(brain, pops, lo, hi, osc_names) -> nrn.Populations:
                            nrn.share_optional(models, active), rhythm)  # fmt: skip
 
 
-def build_network(brain, parts: int = 1) -> Network:
-    """Resolve, generate and pack the brain into a Network; ``parts``: one per thread."""
+def build_network(brain, parts: int = 1, batch: int = 1) -> Network:
+    """Resolve, generate and pack the brain into a Network; ``parts``: one per thread;
+    ``batch``: the copies the memory check counts."""
     if not brain.populations:
         raise ValueError("the brain has no populations: add some with brain.add_population")
-    check_memory(brain)
+    check_memory(brain, batch)
     pops = sorted(brain.populations.values(), key=lambda p: p.name)
     names = [p.name for p in pops]
     sizes = np.array([p.n for p in pops], np.int64)

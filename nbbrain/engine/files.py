@@ -127,7 +127,8 @@ def _monitors(sim):
     spikes = [{name: list(sim._spike_recs[c].get(name)) for name in
                sim._spike_recs[c].names_recorded} for c in range(sim.batch)]  # fmt: skip
     states = [[list(r.get_steps()) for r in sim._state_recs[c]] for c in range(sim.batch)]
-    return {"spikes": spikes, "states": states}
+    rates = [[r.saved() for r in sim._rate_recs[c]] for c in range(sim.batch)]
+    return {"spikes": spikes, "states": states, "rates": rates}
 
 
 # ---- load ----------------------------------------------------------------------------------
@@ -210,10 +211,12 @@ def _brain(arrays, path):
 
 def _restore_monitors(sim, saved):
     for c in range(sim.batch):
+        rec = sim._spike_recs[c]
         for name, (steps, idx) in saved["spikes"][c].items():
-            rec = sim._spike_recs[c]
-            if name in rec.names_recorded and steps.size:
-                rec._chunks[name] = [(steps.astype(np.int64), idx.astype(np.int32))]
-        for rec, (steps, values) in zip(sim._state_recs[c], saved["states"][c]):
-            if steps.size:
-                rec._steps, rec._values = [steps.astype(np.int64)], [values]
+            if name in rec.names_recorded:
+                rec.replace(name, steps, idx, sim.step)
+        for r, (steps, values) in zip(sim._state_recs[c], saved["states"][c]):
+            r.replace(steps, values, sim.step)
+        rates = saved.get("rates") or [[]] * sim.batch  # (none in files of version 1)
+        for r, (counts, restart) in zip(sim._rate_recs[c], rates[c]):
+            r.replace(counts, restart)

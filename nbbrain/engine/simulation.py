@@ -20,10 +20,11 @@ from ..assemble.plastic import locate_plastic
 from ..assemble.synapses import locate
 from ..backends import BACKENDS, backend_class
 from ..backends.base import REF
+from ..memory import check_fits, checkpoint_bytes, warn_if_large
 from ..model.brain import NOISE_VAR, Projection, check_seed
 from ..model.fingerprint import fingerprint
 from ..model.values import _finite, check_int, whole_steps
-from ..monitors.recorders import SpikeRecorder, StateRecorder
+from ..monitors.recorders import RateRecorder, SpikeRecorder, StateRecorder
 from ..neurons.sources import PoissonSource, Source
 from ..rhythms import oscillator_cycles
 from .inputs import check_inputs, pack_inputs
@@ -81,7 +82,7 @@ class Simulation:
         self.fingerprint = fingerprint(brain)  # (checkpoints carry it: see ``restore``)
         self._brain, self._static_weights_changed = brain, False  # (what ``save`` writes)
         self.backend, self.dt_ms = backend, brain.dt_ms
-        self.net = build_network(brain, cls.parts(threads, self.batch))
+        self.net = build_network(brain, cls.parts(threads, self.batch), self.batch)
         net = self.net
         self._populations = {p.name: p for p in brain.populations.values()}
         self._regions = {r: [p.name for p in reg.populations] for r, reg in brain.regions.items()}
@@ -90,10 +91,18 @@ class Simulation:
         self._check_monitors(brain)
         self.step = 0
         self._rewards = {}  # modulator -> amount added at the next step run
-        self._spike_recs = [SpikeRecorder(net.names, net.lo, net.hi, np.flatnonzero(net.record))
-                            for _ in range(self.batch)]  # fmt: skip
+        self._spike_specs = dict(brain.spike_monitors)  # (as built: the brain may change)
+        self._spike_recs = [
+            SpikeRecorder(
+                net.names, net.lo, net.hi, np.flatnonzero(net.record), brain.spike_monitors
+            )
+            for _ in range(self.batch)
+        ]
         self._state_recs = [[StateRecorder(s, net) for s in brain.state_monitors]
                             for _ in range(self.batch)]  # fmt: skip
+        self._rate_recs = [[RateRecorder(name, net.index(name), self._populations[name].n, b)
+                            for name, b in brain.rate_monitors.items()]
+                           for _ in range(self.batch)]  # fmt: skip
         self.backend_object = cls(net, pops, self.batch, threads,
                                   self._spike_recs[0].max_per_step)  # fmt: skip
         self._threads = threads
@@ -125,6 +134,12 @@ class Simulation:
     def recorded(self) -> set:
         """Names of the populations whose spikes are recorded."""
         return set(self._spike_recs[0].names_recorded)
+
+    def records_every_spike(self, name) -> bool:
+        """Whether the spikes of population ``name`` are recorded for every neuron and
+        without a window."""
+        spec = self._spike_specs.get(name)
+        return spec is not None and spec.indices is None and spec.window_steps is None
 
     def resolve(self, target) -> list:
         """The populations a name (population or region), or a list of names, stands for."""
@@ -176,6 +191,10 @@ class Simulation:
         config.check_all()
         n_steps = self._n_steps(duration_ms, n_steps)
         inputs = check_inputs(self, {} if inputs is None else inputs, n_steps)
+        check_fits(f"run of {n_steps} steps: the state monitors' samples",
+                   self.batch * sum(r.bytes_for(n_steps) for r in self._state_recs[0]),
+                   "record fewer neurons (record_state's indices), less often (every_ms) or "
+                   "only the last part (window_ms)")  # fmt: skip
         counts, per_step = np.zeros((self.batch, len(self.net.names)), np.int64), []
         bar = None
         if progress:
@@ -240,10 +259,15 @@ class Simulation:
         self.step += n_steps
         if n_steps and not self.backend_object.state_is_finite():
             self._blown_up(self.step - n_steps)
-        if self._state_recs[0]:
-            for c in range(self.batch):
+        for c in range(self.batch):
+            if self._state_recs[c]:
                 StateRecorder.unpack(self._state_recs[c],
                                      dataclasses.replace(mon, out=mon_out[c]))  # fmt: skip
+            for r in self._state_recs[c]:
+                r.advanced(self.step)
+            for r in self._rate_recs[c]:
+                r.add(self.step - n_steps, step_counts[c])
+            self._spike_recs[c].advanced(self.step)
         return step_counts
 
     def _blown_up(self, step0):
@@ -352,6 +376,26 @@ class Simulation:
         self.resolve(name)
         raise ValueError(f"state {var!r} of {name!r} is not recorded: call "
                          f"brain.record_state({name!r}, {var!r}) before build")  # fmt: skip
+
+    def rate(self, name, copy=0):
+        """The population rate recorded by ``record_rate``: (bin start times in ms, spikes
+        per neuron per second in each bin), from step 0 to now, across runs. A region's
+        is over all its neurons. A bin that a restore cut counts only the steps run since
+        (its rate is theirs); the last bin, the steps run so far."""
+        pops = self.resolve(name)
+        copy = self._check_copy(copy, f"rate({name!r})")
+        recs = {r.name: r for r in self._rate_recs[copy]}
+        missing = [p.name for p in pops if p.name not in recs]
+        if missing:
+            raise ValueError(f"the rate of {missing[0]!r} is not recorded: call "
+                             f"brain.record_rate({missing[0]!r}) before build")  # fmt: skip
+        bins = {recs[p.name].bin_steps for p in pops}
+        if len(bins) > 1:
+            raise ValueError(f"rate({name!r}): its populations' rates are recorded in bins of "
+                             f"different widths ({sorted(bins)} steps)")  # fmt: skip
+        parts = [recs[p.name].get(self.dt_ms, self.step) for p in pops]
+        n = np.array([p.n for p in pops], float)
+        return parts[0][0], np.sum([r * k for (_t, r), k in zip(parts, n)], axis=0) / n.sum()
 
     def _row(self, pop, var):
         """The backend row of state variable ``var`` of population ``pop``."""
@@ -523,6 +567,13 @@ class Simulation:
         ``restore`` it later, into this simulation or another built from the same brain, to
         continue bit for bit. Recorded spikes and samples are not part of it. A batch's
         arrays have a leading copy axis: all copies are saved (and restored) together."""
+        need = checkpoint_bytes(self.net, self.batch)
+        hint = (
+            "its ring of spikes in flight is [max delay in steps, receptor channels x "
+            "neurons] per copy; shorter delays or a coarser dt make it smaller"
+        )
+        check_fits("checkpoint", need, hint)
+        warn_if_large("checkpoint", need, hint)
         return self._state_checkpoint(ring=True)
 
     def _state_checkpoint(self, ring):
@@ -565,9 +616,7 @@ class Simulation:
         shape = (self.net.n_slots, self.net.n_channels * self.net.n)
         initial["ring"] = np.zeros(((self.batch,) if self.batch > 1 else ()) + shape, np.float32)
         self.restore(initial)
-        for recs in (self._spike_recs, *self._state_recs):
-            for r in recs:
-                r.truncate(0)
+        self._truncate_monitors(0)
         self._rewards = {}
 
     def _plastic_checkpoint(self):
@@ -639,10 +688,12 @@ class Simulation:
             b.write_plastic_state(plastic, self.step)
         if noise_seed != self.net.noise_seed:
             self.reseed(noise_seed)
-        for c in range(B):
-            self._spike_recs[c].truncate(self.step)
-            for r in self._state_recs[c]:
-                r.truncate(self.step)
+        self._truncate_monitors(self.step)
+
+    def _truncate_monitors(self, step):
+        for c in range(self.batch):
+            for r in (self._spike_recs[c], *self._state_recs[c], *self._rate_recs[c]):
+                r.truncate(step)
 
     def _check_refractory(self, ref):
         """A checkpoint's refractory counts, within each population's refractory period."""
@@ -715,7 +766,9 @@ class Simulation:
         """Bytes held by the simulation, and bytes per synapse of connectivity (NaN
         without synapses: the row pointers alone are no cost per synapse).
         ``ring_bytes``: what holds the spikes in flight (CPU: the next step's input and
-        the list of spikes in flight; CUDA: the ring buffer on the device)."""
+        the list of spikes in flight; CUDA: the ring buffer on the device).
+        ``recorded_bytes``: what the monitors hold; ``checkpoint_bytes``: what a
+        ``checkpoint`` copies (at least: plastic state not counted)."""
         net = self.net
         held = self.backend_object.memory()
         return {
@@ -729,7 +782,8 @@ class Simulation:
             "ring_bytes": held["ring_bytes"],
             "state_bytes": held["state_bytes"],
             "recorded_bytes": sum(r.nbytes for r in self._spike_recs)
-            + sum(r.nbytes for recs in self._state_recs for r in recs),
+            + sum(r.nbytes for recs in (*self._state_recs, *self._rate_recs) for r in recs),
+            "checkpoint_bytes": checkpoint_bytes(net, self.batch),
         }
 
     def __repr__(self):

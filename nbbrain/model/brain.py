@@ -33,9 +33,10 @@ def delay_steps(ms, dt_ms, rounding="round"):
     """Delays in ms to whole steps. Values within 1e-6 of a whole step are that step (so
     that 0.3 / 0.1 = 2.9999999999999996 is 3 under every rounding); "round" takes halves
     up (0.25 ms at dt 0.1 is 3 steps)."""
-    steps = np.asarray(ms, np.float64) / dt_ms
-    near = np.floor(steps + 0.5)
-    on_grid = np.abs(steps - near) <= 1e-6 * np.maximum(1.0, near)
+    with np.errstate(over="ignore", invalid="ignore"):  # (a huge delay: inf, refused later)
+        steps = np.asarray(ms, np.float64) / dt_ms
+        near = np.floor(steps + 0.5)
+        on_grid = np.abs(steps - near) <= 1e-6 * np.maximum(1.0, near)
     rounded = {"round": near, "floor": np.floor(steps), "ceil": np.ceil(steps)}[rounding]
     return np.where(on_grid, near, rounded)
 
@@ -223,10 +224,30 @@ class StateMonitorSpec:
     var: str
     every_steps: int
     indices: np.ndarray
+    window_steps: int | None = None  # keep only the last ``window_steps`` (None: all)
+
+
+@dataclass
+class SpikeMonitorSpec:
+    indices: np.ndarray | None  # the neurons recorded (None: all)
+    window_steps: int | None = None  # keep only the last ``window_steps`` (None: all)
 
 
 #: the state variable of a population's noise current (``add_noise_current``)
 NOISE_VAR = "i_noise_pa"
+
+
+def _indices(indices, pop, what):
+    """Neuron indices of ``pop``: a non-empty 1-D integer array within the population."""
+    idx = np.asarray(indices)
+    if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer) or idx.size == 0:
+        raise ValueError(f"{what}: indices must be a non-empty 1-D integer array, got "
+                         f"{np.asarray(indices).dtype} of shape {idx.shape}")  # fmt: skip
+    if idx.min() < 0 or idx.max() >= pop.n:
+        bad = idx[(idx < 0) | (idx >= pop.n)][0]
+        raise ValueError(f"{what}: indices must lie in [0, {pop.n}) (population "
+                         f"{pop.name!r}), got {bad}")  # fmt: skip
+    return idx.astype(np.int64)
 
 
 class Brain:
@@ -254,11 +275,19 @@ class Brain:
         self.projections: list[Projection] = []
         self.poisson_inputs: list[PoissonInput] = []
         self.noise_currents: list[NoiseCurrent] = []
-        self.spike_monitors: set[str] = set()
+        self.spike_monitors: dict[str, SpikeMonitorSpec] = {}
+        self.rate_monitors: dict[str, int] = {}  # population -> bin width in steps
         self.state_monitors: list[StateMonitorSpec] = []
         self.oscillators: dict[str, Oscillator] = {}
         self.modulations: dict[str, tuple] = {}  # population -> (oscillator, depth, thr_mv)
         self.modulators: dict[str, Modulator] = {}
+
+    def __setstate__(self, state):
+        # descriptions saved (format version 1) before subsets, windows and rates
+        if isinstance(state.get("spike_monitors"), set):
+            state["spike_monitors"] = {n: SpikeMonitorSpec(None) for n in state["spike_monitors"]}
+        state.setdefault("rate_monitors", {})
+        self.__dict__.update(state)
 
     # ---- populations and regions ------------------------------------------------------
     def add_population(self, name: str, n: int, model: NeuronModel) -> Population:
@@ -516,6 +545,8 @@ class Brain:
         if isinstance(value, Distribution):
             return value
         ms = np.atleast_1d(value).ravel()
+        if not np.all(np.isfinite(ms)):
+            raise ValueError(f"{what} must be finite, got {ms[~np.isfinite(ms)][0]}")
         steps = delay_steps(ms, self.dt_ms, rounding or "round")
         short = (ms < self.dt_ms * (1 - 1e-6)) | (steps < 1)
         if short.any():
@@ -523,7 +554,7 @@ class Brain:
             raise ValueError(f"{what}={bad} is below one step (dt_ms={self.dt_ms}): "
                              "delays must be at least dt")  # fmt: skip
         if steps.max() > MAX_DELAY_STEPS:
-            raise ValueError(f"{what}={ms[steps.argmax()]:g} is {int(steps.max())} steps of "
+            raise ValueError(f"{what}={ms[steps.argmax()]:g} is {steps.max():.0f} steps of "
                              f"dt_ms={self.dt_ms:g}; at most {MAX_DELAY_STEPS} steps are "
                              "supported")  # fmt: skip
         if rounding is None:
@@ -685,15 +716,41 @@ class Brain:
             self.modulations[p.name] = (oscillator, depth, threshold_mv)
 
     # ---- monitors ---------------------------------------------------------------------
-    def record_spikes(self, target) -> None:
-        """Record the spikes of a population, a region, or a list of them."""
-        self.spike_monitors.update(p.name for p in self.resolve(target))
+    def record_spikes(self, target, indices=None, window_ms: float | None = None) -> None:
+        """Record the spikes of a population, a region, or a list of them.
+
+        ``indices``: only these neurons of one population (``sim.spikes`` still gives each
+        spike its index in the population). ``window_ms``: keep only the spikes of the last
+        ``window_ms`` (a ring: memory bounded by the window, however long the runs). A
+        second call for a population replaces the first."""
+        pops = self.resolve(target)
+        what = f"record_spikes({target!r})"
+        idx = None
+        if indices is not None:
+            if len(pops) != 1:
+                raise ValueError(f"{what}: indices select neurons of one population, got "
+                                 f"{[p.name for p in pops]}")  # fmt: skip
+            idx = _indices(indices, pops[0], what)
+        window = self._window(window_ms, what)
+        for p in pops:
+            self.spike_monitors[p.name] = SpikeMonitorSpec(idx, window)
+
+    def record_rate(self, target, bin_ms: float = 1.0) -> None:
+        """Record the population rate of a population, a region or a list of them: spikes
+        per neuron per second in bins of ``bin_ms`` (a whole number of steps), on one time
+        axis across runs (``sim.rate``). Needs no spike monitor; costs 4 bytes per
+        population per bin (1.4 MB per population per hour of 10 ms bins)."""
+        what = f"record_rate({target!r})"
+        bin_steps = whole_steps(bin_ms, self.dt_ms, f"{what}: bin_ms")
+        for p in self.resolve(target):
+            self.rate_monitors[p.name] = bin_steps
 
     def record_state(self, population, var: str, every_ms: float | None = None,
-                     indices=None) -> None:  # fmt: skip
+                     indices=None, window_ms: float | None = None) -> None:  # fmt: skip
         """Sample state variable ``var`` of ``population`` every ``every_ms`` (default: every
         step) for the neurons ``indices`` (default: all), at the start of each sampled step.
-        ``"i_noise_pa"`` samples a noise current (``add_noise_current``)."""
+        ``"i_noise_pa"`` samples a noise current (``add_noise_current``). ``window_ms``:
+        keep only the samples of the last ``window_ms``."""
         pops = self.resolve(population)
         if len(pops) != 1:
             raise ValueError(f"record_state takes one population, got {[p.name for p in pops]}")
@@ -703,14 +760,17 @@ class Brain:
                 f"population {pop.name!r}: unknown state variable {var!r}; "
                 f"{type(pop.model).__name__} has {sorted(pop.model.state)}"
             )
-        every = 1 if every_ms is None else self._steps(every_ms, f"record_state({pop.name!r})")
-        idx = np.arange(pop.n) if indices is None else np.asarray(indices)
-        if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer) or idx.size == 0:
-            raise ValueError(f"record_state({pop.name!r}): indices must be a non-empty 1-D "
-                             "integer array")  # fmt: skip
-        if idx.min() < 0 or idx.max() >= pop.n:
-            raise ValueError(f"record_state({pop.name!r}): indices must lie in [0, {pop.n})")
-        self.state_monitors.append(StateMonitorSpec(pop.name, var, every, idx.astype(np.int64)))
+        what = f"record_state({pop.name!r})"
+        every = 1 if every_ms is None else self._steps(every_ms, what)
+        idx = np.arange(pop.n, dtype=np.int64) if indices is None else _indices(indices, pop,
+                                                                                  what)  # fmt: skip
+        window = self._window(window_ms, what)
+        self.state_monitors.append(StateMonitorSpec(pop.name, var, every, idx, window))
+
+    def _window(self, window_ms, what):
+        if window_ms is None:
+            return None
+        return whole_steps(window_ms, self.dt_ms, f"{what}: window_ms")
 
     def _steps(self, ms, what):
         return whole_steps(ms, self.dt_ms, f"{what}: every_ms")

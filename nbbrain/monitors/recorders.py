@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import config
+
 
 def record_capacity(max_per_step, n_steps, dt_ms):
     """Spikes a record buffer holds for ``n_steps``: every recorded neuron at 50 Hz, plus
@@ -19,15 +21,24 @@ def record_capacity(max_per_step, n_steps, dt_ms):
 
 
 class SpikeRecorder:
-    """Spikes of the recorded populations."""
+    """Spikes of the recorded populations (``specs``: name -> SpikeMonitorSpec): of every
+    neuron or of a subset, all of them or those of the last ``window_steps``."""
 
-    def __init__(self, names, lo, hi, rows):
+    def __init__(self, names, lo, hi, rows, specs):
         self.names, self.lo, self.rows = names, lo, rows
         self.names_recorded = {names[k] for k in rows}
         self.max_per_step = int(sum(hi[k] - lo[k] for k in rows))  # all recorded neurons
         self._chunks = {names[k]: [] for k in rows}
+        self._window = {names[k]: specs[names[k]].window_steps for k in rows}
+        self._keep = None  # by global index: the neurons kept (None: every one recorded)
+        if any(specs[names[k]].indices is not None for k in rows):
+            self._keep = np.zeros(int(hi[-1]) if len(hi) else 0, bool)
+            for k in rows:
+                sel = specs[names[k]].indices
+                self._keep[lo[k] + (np.arange(hi[k] - lo[k]) if sel is None else sel)] = True
         self._capacity = 0
         self._buf = (np.zeros(0, np.int64), np.zeros(0, np.int32))
+        self._end = 0  # the step the last chunk collected ended at
 
     def buffers(self, n_steps, dt_ms):
         """Record buffers large enough for ``n_steps`` at 50 Hz (grown when exceeded)."""
@@ -42,6 +53,10 @@ class SpikeRecorder:
         self._buf = (np.empty(self._capacity, np.int64), np.empty(self._capacity, np.int32))
 
     def collect(self, steps, idx):
+        """Keep the spikes (time-ordered) of one kernel call."""
+        if self._keep is not None and steps.size:
+            keep = self._keep[idx]
+            steps, idx = steps[keep], idx[keep]
         if not steps.size:
             return
         which = np.searchsorted(self.lo, idx, side="right") - 1
@@ -51,9 +66,20 @@ class SpikeRecorder:
                 local = (idx[sel] - self.lo[k]).astype(np.int32)
                 self._chunks[self.names[k]].append((steps[sel].copy(), local))
 
+    def advanced(self, end_step):
+        """The run reached ``end_step``: windowed monitors drop the chunks wholly before
+        their window (what is left of a chunk that straddles it goes on ``get``)."""
+        self._end = end_step
+        for name, window in self._window.items():
+            parts = self._chunks[name]
+            if window is not None and parts and parts[0][0][-1] < end_step - window:
+                self._chunks[name] = [p for p in parts if p[0][-1] >= end_step - window]
+
     def get(self, name, since_step=0):
-        """The spikes of ``name`` at or after ``since_step``: only the chunks that hold
-        some are joined."""
+        """The spikes of ``name`` at or after ``since_step`` (and within the window): only
+        the chunks that hold some are joined."""
+        if self._window[name] is not None:
+            since_step = max(since_step, self._end - self._window[name])
         parts = self._chunks[name]
         first = len(parts)
         while first > 0 and parts[first - 1][0][-1] >= since_step:
@@ -66,15 +92,87 @@ class SpikeRecorder:
             return np.zeros(0, np.int64), np.zeros(0, np.int32)
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
+    def replace(self, name, steps, idx, end_step):
+        """Hold these spikes of ``name`` (a file's) instead of those collected."""
+        self._chunks[name] = [(steps.astype(np.int64), idx.astype(np.int32))] if steps.size \
+            else []  # fmt: skip
+        self._end = end_step
+
     def truncate(self, step):
         """Drop the spikes at or after ``step`` (a restore to an earlier step)."""
         for name, parts in self._chunks.items():
             kept = [(s[s < step], i[s < step]) for s, i in parts if s[0] < step]
             self._chunks[name] = [(s, i) for s, i in kept if s.size]
+        self._end = step
 
     @property
     def nbytes(self):
         return sum(a.nbytes + b.nbytes for parts in self._chunks.values() for a, b in parts)
+
+
+class RateRecorder:
+    """Population rates in bins of ``bin_steps`` from the kernels' spike counts per step:
+    the spikes of each bin (4 bytes a bin) and, for the bins a restore cut, the step it
+    counts from."""
+
+    def __init__(self, name, column, n, bin_steps):
+        self.name, self.column, self.n, self.bin_steps = name, column, n, bin_steps
+        dtype = np.int32 if n * bin_steps < 2**31 else np.int64  # (a bin's most spikes)
+        self.counts = np.zeros(0, dtype)
+        self.restart = {}  # bin -> the step counting began again in it (after a restore)
+
+    def add(self, step0, step_counts):
+        """Count the spikes of the steps from ``step0`` (``step_counts`` [n_steps, P])."""
+        n_steps = step_counts.shape[0]
+        if not n_steps:
+            return
+        first, last = step0 // self.bin_steps, (step0 + n_steps - 1) // self.bin_steps
+        if last >= self.counts.size:
+            grown = np.zeros(max(last + 1, 2 * self.counts.size), self.counts.dtype)
+            grown[: self.counts.size] = self.counts
+            self.counts = grown
+        edges = np.arange(first, last + 1) * self.bin_steps - step0
+        edges[0] = 0
+        col = step_counts[:, self.column].astype(np.int64)
+        self.counts[first : last + 1] += np.add.reduceat(col, edges).astype(self.counts.dtype)
+
+    def get(self, dt_ms, end_step):
+        """(bin start times in ms, rates in Hz over the steps counted in each bin) up to
+        ``end_step``; a bin no step was counted in (after a restore) is NaN."""
+        n_bins = -(-end_step // self.bin_steps)
+        start = np.arange(n_bins, dtype=np.int64) * self.bin_steps
+        counts = np.zeros(n_bins, np.int64)
+        m = min(n_bins, self.counts.size)
+        counts[:m] = self.counts[:m]
+        covered = np.minimum(end_step - start, self.bin_steps)
+        for b, step in self.restart.items():
+            if b < n_bins:
+                covered[b] -= step - start[b]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = counts / (self.n * covered * dt_ms * 1e-3)
+        rate[covered <= 0] = np.nan
+        return start * dt_ms, rate
+
+    def truncate(self, step):
+        """Forget the steps at or after ``step``: the bin it falls in loses what it had
+        counted (the counts per step are not kept) and counts again from ``step``."""
+        b = step // self.bin_steps
+        self.counts[b:] = 0
+        self.restart = {k: v for k, v in self.restart.items() if k < b}
+        if step % self.bin_steps:
+            self.restart[b] = step
+
+    def saved(self):
+        """What a file keeps: the counts and the cut bins ([k, 2]: bin, step)."""
+        return [self.counts, np.array(sorted(self.restart.items()), np.int64).reshape(-1, 2)]
+
+    def replace(self, counts, restart):
+        self.counts = counts.astype(self.counts.dtype)
+        self.restart = {int(b): int(s) for b, s in restart}
+
+    @property
+    def nbytes(self):
+        return self.counts.nbytes
 
 
 _NONE_I, _NONE_F = np.zeros(0, np.int64), np.zeros(0, np.float32)
@@ -103,6 +201,7 @@ class StateRecorder:
         self.global_idx = (net.lo[pop_index] + spec.indices).astype(np.int64)
         self.code = net.state_row(pop_index, spec.var)  # a row of the state, or the noise
         self._values, self._steps = [], []
+        self._end = 0
 
     @staticmethod
     def pack(recorders, step0, n_steps):
@@ -146,16 +245,43 @@ class StateRecorder:
         kept = [(s < step, s, v) for s, v in zip(self._steps, self._values)]
         self._steps = [s[k] for k, s, _v in kept if k.any()]
         self._values = [v[k] for k, _s, v in kept if k.any()]
+        self._end = step
+
+    def advanced(self, end_step):
+        """The run reached ``end_step``: a windowed monitor drops the chunks wholly before
+        its window."""
+        self._end, window = end_step, self.spec.window_steps
+        if window is not None and self._steps and self._steps[0][-1] < end_step - window:
+            kept = [k for k, s in enumerate(self._steps) if s[-1] >= end_step - window]
+            self._steps = [self._steps[k] for k in kept]
+            self._values = [self._values[k] for k in kept]
 
     def get(self, dt_ms):
         steps, values = self.get_steps()
         return steps * dt_ms, values
 
     def get_steps(self):
-        """(steps [n_samples], values [n_samples, k])."""
+        """(steps [n_samples], values [n_samples, k]), within the window if there is one."""
         if not self._values:
             return np.zeros(0, np.int64), np.zeros((0, self.global_idx.size), np.float32)
-        return np.concatenate(self._steps), np.concatenate(self._values)
+        steps, values = np.concatenate(self._steps), np.concatenate(self._values)
+        if self.spec.window_steps is not None:
+            keep = steps >= self._end - self.spec.window_steps
+            steps, values = steps[keep], values[keep]
+        return steps, values
+
+    def replace(self, steps, values, end_step):
+        """Hold these samples (a file's) instead of those collected."""
+        self._steps, self._values = ([steps.astype(np.int64)], [values]) if steps.size \
+            else ([], [])  # fmt: skip
+        self._end = end_step
+
+    def bytes_for(self, n_steps):
+        """Bytes ``n_steps`` more of sampling add (at most the window's)."""
+        every = self.spec.every_steps
+        if self.spec.window_steps is not None:
+            n_steps = min(n_steps, self.spec.window_steps + config.get("CHUNK_STEPS"))
+        return 4 * self.global_idx.size * (n_steps // every + 1)
 
     @property
     def nbytes(self):

@@ -29,6 +29,7 @@ from numba.extending import register_jitable
 from ... import config
 from ...assemble.network import NOISE_CODE
 from ...assemble.neurons import U_GIVEN, U_NEURONS, U_POISSON
+from ...memory import MemoryBudgetError
 from ...monitors.recorders import record_capacity
 from ..base import REF, Backend, state_row
 from ..codegen import generate_cuda
@@ -206,7 +207,7 @@ class CudaBackend(Backend):
         total, free = sum(need.values()), _free_device_bytes(self.cuda)
         if total > 0.9 * free:
             detail = ", ".join(f"{k} {v / 2**30:.2f} GiB" for k, v in need.items())
-            raise MemoryError(
+            raise MemoryBudgetError(
                 f"the model needs about {total / 2**30:.2f} GiB of GPU memory ({detail}) but "
                 f"only {free / 2**30:.2f} GiB is free on the GPU; make it smaller or use "
                 "backend='cpu'"
