@@ -86,6 +86,42 @@ def test_a_batch_and_a_plastic_brain_continue_bit_for_bit(tmp_path):
     np.testing.assert_array_equal(i[t >= 150.0], i2)
 
 
+def test_the_file_holds_the_connectivity_and_load_uses_it(tmp_path, monkeypatch):
+    """On as many thread parts the saved synapses are used as they are (a generator that
+    would now draw other synapses is not called); on others, or from a file saved with
+    ``connectivity=False`` (which is smaller), they are regenerated; either way the run
+    continues bit for bit, changed weights included."""
+    import nbbrain.assemble.network as network
+
+    path, small = tmp_path / "sim.npz", tmp_path / "small.npz"
+    sim = saved(path)
+    regenerate = network.build_synapses
+
+    def no_generation(*args, **kwargs):
+        raise AssertionError("the connectivity was generated again")
+
+    monkeypatch.setattr(network, "build_synapses", no_generation)
+    again = nb.load(path)
+    assert again.threads == 2
+    again.save(small, connectivity=False)
+    assert small.stat().st_size < path.stat().st_size - 7 * sim.net.n_synapses
+    for name in ("syn", "indptr", "tag"):
+        np.testing.assert_array_equal(getattr(again.net, name), getattr(sim.net, name))
+    monkeypatch.setattr(network, "build_synapses", regenerate)
+    for loaded in (again, nb.load(path, threads=1), nb.load(small)):
+        assert loaded.step == 200
+        loaded.run(n_steps=300)
+        assert all_spikes(loaded) == all_spikes(sim)
+    with zipfile.ZipFile(path) as z:
+        members = {k: z.read(k) for k in z.namelist()}
+    members["synapses/rest.npy"] = members["synapses/rest.npy"][:-40] + bytes(40)
+    with zipfile.ZipFile(tmp_path / "bad.npz", "w") as z:
+        for k, v in members.items():
+            z.writestr(k, v)
+    with pytest.raises(nb.FileFormatError, match="damaged .its connectivity"):
+        nb.load(tmp_path / "bad.npz")
+
+
 def test_damaged_foreign_and_newer_files_are_refused(tmp_path):
     good = tmp_path / "good.npz"
     nb.presets.cuba(n_neurons=200).build().save(good)

@@ -142,9 +142,12 @@ def estimate_bytes(brain, batch: int = 1) -> dict:
     }
 
 
-def check_memory(brain, batch: int = 1):
-    """Refuse a build (a MemoryBudgetError with the numbers) that would not fit."""
+def check_memory(brain, batch: int = 1, generate: bool = True):
+    """Refuse a build (a MemoryBudgetError with the numbers) that would not fit;
+    ``generate=False``: the connectivity is already in memory."""
     need = estimate_bytes(brain, batch)
+    if not generate:
+        del need["synapses"], need["build_temporaries"]
     detail = ", ".join(f"{k} {size(v)}" for k, v in need.items())
     hint = "make the brain smaller" + (" or build fewer copies (batch)" if batch > 1 else "")
     check_fits(f"the model{f' with batch={batch}' if batch > 1 else ''} ({detail})",
@@ -190,12 +193,13 @@ def describe_populations(brain, pops, lo, hi, osc_names) -> nrn.Populations:
                            nrn.share_optional(models, active), rhythm)  # fmt: skip
 
 
-def build_network(brain, parts: int = 1, batch: int = 1) -> Network:
+def build_network(brain, parts: int = 1, batch: int = 1, synapses=None) -> Network:
     """Resolve, generate and pack the brain into a Network; ``parts``: one per thread;
-    ``batch``: the copies the memory check counts."""
+    ``batch``: the copies the memory check counts; ``synapses``: the connectivity already
+    generated for ``parts`` (a file's), used instead of generating it."""
     if not brain.populations:
         raise ValueError("the brain has no populations: add some with brain.add_population")
-    check_memory(brain, batch)
+    check_memory(brain, batch, generate=synapses is None)
     pops = sorted(brain.populations.values(), key=lambda p: p.name)
     names = [p.name for p in pops]
     sizes = np.array([p.n for p in pops], np.int64)
@@ -211,7 +215,9 @@ def build_network(brain, parts: int = 1, batch: int = 1) -> Network:
     unit_lo, unit_hi = nrn.balance_units(desc)
     part_of = nrn.neuron_parts(unit_lo, unit_hi, parts)
     raw_of = {p.name: r for p, r in zip(pops, desc.raw)}
-    syn = build_synapses(brain, names, lo, part_of, parts, raw_of)
+    if synapses is None:
+        synapses = build_synapses(brain, names, lo, part_of, parts, raw_of)
+    syn = synapses
 
     rows = nrn.state_rows(desc.models)
     net = Network(

@@ -8,9 +8,15 @@ whose members each carry a CRC-32 that is checked as they are read. It holds
 - ``manifest``: JSON (what the file is, its format version, the nbbrain version, the
   step, batch, backend and threads it was saved from, the brain's fingerprint and the
   names of the other members);
-- ``brain``: the pickled description (the build regenerates the connectivity from it,
-  exactly, and its fingerprint is checked against the saved one);
-- ``weights``: the static weights, where ``set_weights`` changed them after the build;
+- ``brain``: the pickled description (its fingerprint is checked against the saved one);
+- ``synapses/...``: the connectivity (unless saved with ``connectivity=False``): the CSR
+  arrays as the build stored them for its thread parts (row pointers, packed targets and
+  delays, the weights as they are now, projection tags) and, pickled, the rest of it (the
+  plastic synapses among it). ``load`` on as many parts (threads of the CPU backend; 1
+  for a batch or the CUDA backend) uses them as they are; on another number of parts, or
+  without them, the build regenerates the connectivity from the description, exactly;
+- ``weights``: the static weights, where ``set_weights`` changed them after the build, in
+  an order of any thread count (for a load that regenerates);
 - ``checkpoint/...``: everything ``checkpoint`` holds (every state variable, the spikes in
   flight, plastic weights and traces, modulators, the step and the noise seed);
 - ``monitors/...``: the recorded spikes and samples, if asked for.
@@ -68,7 +74,7 @@ def _unflatten(arrays, prefix):
 
 
 # ---- save ----------------------------------------------------------------------------------
-def save(sim, path, monitors=True):
+def save(sim, path, monitors=True, connectivity=True):
     from .. import __version__
     from ..model.fingerprint import fingerprint
 
@@ -92,6 +98,8 @@ def save(sim, path, monitors=True):
     if sim._static_weights_changed:  # (per projection, in the order of ``connections``)
         for k, pos in _static_positions(sim):
             arrays[f"weights/{k}"] = sim.backend_object.read_weights(pos)
+    if connectivity:
+        _connectivity(sim.net, arrays)
     _flatten(sim.checkpoint(), "checkpoint", arrays)
     _flatten({"rewards": dict(sim._rewards)}, "pending", arrays)
     if monitors:
@@ -100,6 +108,7 @@ def save(sim, path, monitors=True):
         "format": FORMAT, "version": VERSION, "nbbrain": __version__, "step": sim.step,
         "batch": sim.batch, "backend": sim.backend, "threads": sim.threads,
         "fingerprint": sim.fingerprint, "monitors": bool(monitors),
+        "parts": sim.net.n_parts, "connectivity": bool(connectivity),
         "members": sorted(arrays),
     }  # fmt: skip
     arrays["manifest"] = np.array(json.dumps(manifest))
@@ -107,6 +116,28 @@ def save(sim, path, monitors=True):
     with open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
     os.replace(tmp, path)
+
+
+_CSR = ("indptr", "syn", "weight", "tag")
+
+
+def _connectivity(net, arrays):
+    """The built connectivity: the CSR arrays as members, the rest pickled."""
+    for k in _CSR:
+        arrays[f"synapses/{k}"] = getattr(net, k)
+    rest = {"shift": net.shift, "n_slots": net.n_slots, "n_channels": net.n_channels,
+            "projections": net.projections, "plastic": net.plastic}  # fmt: skip
+    arrays["synapses/rest"] = np.frombuffer(pickle.dumps(rest, protocol=5), np.uint8)
+
+
+def _synapses(arrays, path):
+    from ..assemble.synapses import Synapses
+
+    try:
+        rest = pickle.loads(arrays["synapses/rest"].tobytes())
+    except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, ImportError) as e:
+        raise FileFormatError(f"load: {path} is damaged (its connectivity: {e})") from None
+    return Synapses(**{k: arrays[f"synapses/{k}"] for k in _CSR}, **rest)
 
 
 def _static_positions(sim):
@@ -152,24 +183,39 @@ def load(path, backend=None, threads=None, monitors=True):
     backend = backend or manifest["backend"]
     if threads is None:  # (the saved threads, where it was saved from the CPU backend too)
         threads = manifest["threads"] if backend == manifest["backend"] == "cpu" else 1
-    sim = brain.build(backend=backend, threads=threads, batch=manifest["batch"])
+    batch = manifest["batch"]
+    synapses = None
+    if manifest.get("connectivity") and manifest["parts"] == _parts(backend, threads, batch):
+        synapses = _synapses(arrays, path)  # (for these parts: used as it is)
+    from .simulation import Simulation
+
+    sim = Simulation(brain, backend=backend, threads=threads, batch=batch, synapses=synapses)
     if sim.fingerprint != manifest["fingerprint"]:
         raise FileFormatError(f"load: {path}: its brain rebuilt here is not the one saved "
                               "(the fingerprints differ: another nbbrain version, or a model "
                               "class that changed)")  # fmt: skip
     changed = any(name.startswith("weights/") for name in arrays)
-    for k, pos in _static_positions(sim) if changed else ():
+    sim._static_weights_changed = changed  # (what a later save must write again)
+    # (the saved connectivity holds the weights as they were; a regenerated one, as built)
+    for k, pos in _static_positions(sim) if changed and synapses is None else ():
         w = arrays.get(f"weights/{k}")
         if w is not None:
             if w.shape != pos.shape:
                 raise FileFormatError(f"load: {path}: its static weights do not fit the brain")
             sim.backend_object.write_weights(pos, w)
-            sim._static_weights_changed = True
     sim.restore(_unflatten(arrays, "checkpoint"))
     sim._rewards = dict(_unflatten(arrays, "pending")["rewards"])
     if monitors and manifest["monitors"]:
         _restore_monitors(sim, _unflatten(arrays, "monitors"))
     return sim
+
+
+def _parts(backend, threads, batch):
+    from ..backends import BACKENDS, backend_class
+
+    if backend not in BACKENDS:
+        raise ValueError(f"load: unknown backend {backend!r}; available: {list(BACKENDS)}")
+    return backend_class(backend, threads).parts(threads, batch)
 
 
 def _read_all(npz, path):

@@ -67,7 +67,7 @@ class Simulation:
     copy 0's.
     """
 
-    def __init__(self, brain, backend="cpu", threads=1, batch=1):
+    def __init__(self, brain, backend="cpu", threads=1, batch=1, synapses=None):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; available: {list(BACKENDS)}")
         threads = _check_threads(threads)
@@ -82,7 +82,8 @@ class Simulation:
         self.fingerprint = fingerprint(brain)  # (checkpoints carry it: see ``restore``)
         self._brain, self._static_weights_changed = brain, False  # (what ``save`` writes)
         self.backend, self.dt_ms = backend, brain.dt_ms
-        self.net = build_network(brain, cls.parts(threads, self.batch), self.batch)
+        # (``synapses``: a file's connectivity, for these parts: see ``nbbrain.load``)
+        self.net = build_network(brain, cls.parts(threads, self.batch), self.batch, synapses)
         net = self.net
         self._populations = {p.name: p for p in brain.populations.values()}
         self._regions = {r: [p.name for p in reg.populations] for r, reg in brain.regions.items()}
@@ -591,15 +592,16 @@ class Simulation:
             "noise_seed": self.net.noise_seed,
         }
 
-    def save(self, path, monitors: bool = True) -> None:
+    def save(self, path, monitors: bool = True, connectivity: bool = True) -> None:
         """Write the simulation to one file (``.npz``; ``nbbrain.load`` reads it, in any
-        process, on either backend, and continues bit for bit): the description, every
-        state variable, the spikes in flight, plastic weights and traces, modulators, the
-        step, the seeds, changed static weights and, with ``monitors``, what the monitors
-        recorded. See ``nbbrain/engine/files.py`` for the format."""
+        process, on either backend, and continues bit for bit): the description, the
+        connectivity, every state variable, the spikes in flight, plastic weights and
+        traces, modulators, the step, the seeds and, with ``monitors``, what the monitors
+        recorded. ``connectivity=False`` leaves the synapses out (a small file; ``load``
+        then regenerates them from the description). See ``nbbrain/engine/files.py``."""
         from .files import save
 
-        save(self, path, monitors)
+        save(self, path, monitors, connectivity)
 
     def reseed(self, noise_seed: int) -> None:
         """Draw the run's noise (Poisson sources and inputs, noise currents) from
