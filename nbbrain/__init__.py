@@ -40,6 +40,7 @@ from .neurons import (
     SpikeSource,
     State,
 )
+from .sweep import SweepError, SweepResult, sweep
 from .synapses import (
     STDP,
     DopamineSTDP,
@@ -57,6 +58,9 @@ __all__ = [
     "FileFormatError",
     "MemoryBudgetError",
     "MemoryWarning",
+    "SweepError",
+    "SweepResult",
+    "sweep",
     "UnitWarning",
     "AdEx",
     "AllToAll",
