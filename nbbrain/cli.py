@@ -344,12 +344,40 @@ def cmd_bench(args):
     return 0
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="nbbrain", description=__doc__.splitlines()[0])
+#: what each model is, for the help text
+MODEL_HELP = {
+    "coba": "Brette et al. (2007) benchmark 1: 4,000 conductance LIF neurons (--stdp)",
+    "cuba": "Brette et al. (2007) benchmark 2: 4,000 current LIF neurons",
+    "cue_action": "learns which action each cue calls for, from dopamine rewards (--trials)",
+    "distal_reward": "Izhikevich (2007): a reward seconds after the spikes that earned it",
+    "many": "COBA cut into many small populations (--populations)",
+    "microcircuit": "Potjans & Diesmann (2014), 77,169 neurons at full scale (--scale, "
+                    "--k-scale, --background)",
+    "sensorimotor": "six regions, 26,384 neurons, with a sensory input (--input-hz)",
+}  # fmt: skip
+
+
+def _models_help() -> str:
+    return "models:\n" + "\n".join(f"  {name:<14} {MODEL_HELP[name]}" for name in sorted(MODELS))
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The command line's parser: ``run`` and ``bench``, each option with its help."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="nbbrain",
+        description=__doc__.splitlines()[0],
+        epilog=_models_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"nbbrain {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a model and print its rates")
-    run.add_argument("model", choices=sorted(MODELS))
-    run.add_argument("--duration-ms", type=float, default=1000.0)
+    kw = {"epilog": _models_help(), "formatter_class": argparse.RawDescriptionHelpFormatter}
+    run = sub.add_parser("run", help="run a model and print its rates", **kw)
+    run.add_argument("model", choices=sorted(MODELS), help="the model (listed below)")
+    run.add_argument("--duration-ms", type=float, default=1000.0,
+                     help="biological time to run (default 1000)")  # fmt: skip
     run.add_argument("--seed", type=int, default=None, help="default: the model's own")
     run.add_argument("--raster", help="write a raster plot (PNG) here")
     run.add_argument("--summary", help="write the printed summary here")
@@ -363,9 +391,10 @@ def main(argv=None):
     run.add_argument("--curve", help="cue_action: write the learning curve (PNG) here; "
                      "distal_reward: the weights over time")  # fmt: skip
     run.set_defaults(func=cmd_run)
-    bench = sub.add_parser("bench", help="speed figures of a model")
-    bench.add_argument("model", choices=sorted(MODELS))
-    bench.add_argument("--duration-ms", type=float, default=1000.0)
+    bench = sub.add_parser("bench", help="speed figures of a model", **kw)
+    bench.add_argument("model", choices=sorted(MODELS), help="the model (listed below)")
+    bench.add_argument("--duration-ms", type=float, default=1000.0,
+                       help="biological time of the timed run (default 1000)")  # fmt: skip
     bench.add_argument("--seed", type=int, default=None, help="default: the model's own")
     bench.add_argument("--repeat", type=int, default=None,
                        help="builds and runs; the fastest run is reported (default 3; "
@@ -411,7 +440,11 @@ def main(argv=None):
             default=10.0,
             help="rate of the random sensory input, where the model has one",
         )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = make_parser().parse_args(argv)
     try:
         check_args(args)
         return args.func(args)

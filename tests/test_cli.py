@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from nbbrain.cli import main
+from nbbrain.cli import MODEL_HELP, MODELS, main, make_parser
 
 
 def test_run_writes_summary_and_raster(tmp_path, capsys):
@@ -133,3 +133,36 @@ def test_the_learning_models_run_their_experiments(tmp_path, capsys):
                      "--no-progress"]) == 0  # fmt: skip
         assert expect in summary.read_text() and curve.stat().st_size > 1000
     capsys.readouterr()
+
+
+def test_version_and_help_for_every_option_and_model(capsys):
+    import nbbrain as nb
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"nbbrain {nb.__version__}"
+    assert set(MODEL_HELP) == set(MODELS)
+    sub = next(a for a in make_parser()._actions if a.dest == "command")
+    for name, parser in sub.choices.items():
+        for action in parser._actions:
+            assert action.help, (name, action.dest)
+        text = parser.format_help()
+        assert all(model in text for model in MODELS), name
+
+
+def test_the_summary_lists_the_sources_apart_and_the_raster_says_its_window(tmp_path, monkeypatch):
+    from matplotlib.axes import Axes
+    from test_reference import cond_brain
+
+    from nbbrain.monitors.plots import raster
+
+    sim = cond_brain(1).build()
+    text = sim.run(n_steps=100).summary().splitlines()
+    heads = [k for k, line in enumerate(text) if line.endswith(":")]
+    assert [text[k].strip() for k in heads] == ["neurons:", "sources (background and input):"]
+    assert [line.split()[0] for line in text[heads[1] + 1 :]] == ["drive"]
+    assert {line.split()[0] for line in text[heads[0] + 1 : heads[1]]} == {"exc", "inh"}
+    titles = []
+    monkeypatch.setattr(Axes, "set_title", lambda self, t, *a, **k: titles.append(t))
+    raster(sim, tmp_path / "r.png", t_range_ms=(4.0, 10.0))
+    assert titles == ["spikes at 4-10 ms (of 10 ms run), up to 200 neurons per population"]

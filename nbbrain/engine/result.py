@@ -7,6 +7,7 @@ import copy
 import numpy as np
 
 from ..model.values import whole_steps
+from ..neurons.sources import Source
 
 
 class RunResult:
@@ -32,6 +33,8 @@ class RunResult:
         one = (lambda c: int(c)) if self.batch == 1 else (lambda c: np.asarray(c, np.int64))
         self.spike_counts = {name: one(c) for name, c in zip(sim.net.names, counts.T)}
         self._sizes = {name: sim.populations[name].n for name in sim.net.names}
+        self.sources = [name for name in sim.net.names  # (Poisson and spike sources)
+                        if isinstance(sim.populations[name].model, Source)]  # fmt: skip
         for name in list(self.spike_counts):
             if "." in name:
                 region = name.split(".", 1)[0]
@@ -100,11 +103,16 @@ class RunResult:
         ]
         if self.batch > 1:
             rows[0] += f"; batch of {self.batch}: {self.copy_steps_per_s:,.0f} copy-steps/s"
-        for name in self.spike_counts:
-            count, rate = self.spike_counts[name], self.rate_hz(name)
-            if self.batch > 1:  # the mean over the copies
-                count, rate = f"{np.mean(count):.1f}", float(np.mean(rate))
-            rows.append(f"  {name:<24} {count:>10} spikes {rate:8.2f} Hz")
+        neurons = [name for name in self.spike_counts if name not in self.sources]
+        for title, names in (("neurons", neurons), ("sources (background and input)",
+                                                    self.sources)):  # fmt: skip
+            if names:
+                rows.append(f"  {title}:")
+            for name in names:
+                count, rate = self.spike_counts[name], self.rate_hz(name)
+                if self.batch > 1:  # the mean over the copies
+                    count, rate = f"{np.mean(count):.1f}", float(np.mean(rate))
+                rows.append(f"    {name:<24} {count:>10} spikes {rate:8.2f} Hz")
         return "\n".join(rows)
 
     def __repr__(self):

@@ -35,8 +35,10 @@ def raster(sim, path, populations=None, max_per_population=200, t_range_ms=None)
     ax.set_yticks([t for t, _ in ticks], [name for _, name in ticks])
     ax.set_xlabel("time (ms)")
     ax.set_ylim(base, -1)  # the first population added on top
-    ax.set_title(f"up to {max_per_population} neurons per population, "
-                 f"{sim.t_ms:g} ms")  # fmt: skip
+    t0, t1 = (0.0, sim.t_ms) if t_range_ms is None else t_range_ms
+    ax.set_xlim(t0, t1)
+    ax.set_title(f"spikes at {t0:g}-{t1:g} ms (of {sim.t_ms:g} ms run), up to "
+                 f"{max_per_population} neurons per population")  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
