@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fuzz lint format bench clean
+.PHONY: demo test fuzz lint format bench docs clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,5 +31,13 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/nbbrain bench coba
 
+$(VENV)/.installed-docs: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[docs]"
+	touch $@
+
+# the documentation site in docs/_build/html (the gallery's examples run as it builds)
+docs: $(VENV)/.installed-docs
+	$(VENV)/bin/sphinx-build -q -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis .numba-cache
+	rm -rf $(VENV) out .pytest_cache .hypothesis .numba-cache docs/_build docs/gallery
