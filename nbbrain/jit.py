@@ -8,11 +8,27 @@ function compiled into the kernels that call it.
 - ``_nrt=False``: the kernels allocate nothing and pass arrays they borrow, so they need
   no reference counts (counted, every call of an inner function with the bundles counted
   each of their arrays up and down: a microsecond a step).
+
+``cached_njit`` compiles with numba's disk cache behind a lock that processes share: numba
+writes a cache entry by reading the index, picking a file name and writing index and data,
+so two processes compiling different variants of one function at once can leave an index
+entry that names the other's machine code (a wrong kernel loaded later, or a crash; numba
+issues 4807 and 10128). The lock (``fcntl.flock`` on a file in the cache folder; none where
+``fcntl`` is missing) makes each load and each save whole.
 """
 
+import contextlib
+import os
 import types
 
+from numba import njit
+from numba.core.caching import FunctionCache
 from numba.extending import register_jitable
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None
 
 OPTS = dict(error_model="numpy", fastmath={"contract"}, _nrt=False)
 #: compiled into the kernels that call it (no dispatcher, no Python wrapper, no cache entry
@@ -28,3 +44,41 @@ def bind(fn, glob):
     py = types.FunctionType(fn.__code__, glob, fn.__name__, fn.__defaults__, fn.__closure__)
     py.__qualname__, py.__doc__ = fn.__qualname__, fn.__doc__
     return py
+
+
+@contextlib.contextmanager
+def _cache_lock(folder):
+    """Hold the lock file of numba cache folder ``folder`` (it exists, or is made)."""
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "nbbrain.lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class LockedCache(FunctionCache):
+    """numba's cache of one function, each load and save under the folder's lock."""
+
+    def load_overload(self, sig, target_context):
+        with _cache_lock(self._cache_path):
+            return super().load_overload(sig, target_context)
+
+    def save_overload(self, sig, data):
+        with _cache_lock(self._cache_path):
+            super().save_overload(sig, data)
+
+
+def cached_njit(fn=None, **options):
+    """``numba.njit(cache=True, **options)`` with the cache behind the shared lock."""
+
+    def wrap(f):
+        dispatcher = njit(cache=True, **options)(f)
+        dispatcher._cache = LockedCache(dispatcher.py_func)
+        return dispatcher
+
+    return wrap if fn is None else wrap(fn)

@@ -12,10 +12,10 @@ import functools
 import math
 
 import numpy as np
-from numba import njit
 from numba.extending import register_jitable
 
 from ..cache import package_hash
+from ..jit import cached_njit
 from ..rng import uniform64
 
 
@@ -77,7 +77,7 @@ def _fixed_degree_kernel():
     ``rng.py``: see ``nbbrain/cache.py``)."""
     source = package_hash()
 
-    @njit(cache=True, nogil=True)
+    @cached_njit(nogil=True)
     def fixed_degree(key, n_rows, n_other, k, self_other, autapses, multapses):
         assert source == source  # the cache key
         rows = np.empty(n_rows * k, np.int32)

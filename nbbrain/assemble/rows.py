@@ -19,10 +19,11 @@ import functools
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 from numba.extending import register_jitable
 
 from ..cache import package_hash
+from ..jit import cached_njit
 from ..model.brain import delay_steps
 from ..model.values import LogNormal, Normal, Uniform
 from ..rng import hash3, normal, uniform53
@@ -153,7 +154,7 @@ def make_fill_rows(kind):
     nbbrain's sources too (it inlines ``rng.py``: see ``nbbrain/cache.py``)."""
     source = package_hash()
 
-    @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+    @cached_njit(nogil=True, parallel=True, error_model="numpy")
     def fill_rows(keys, counts, cursor, post_global, post_scale, self_post, autapses,
                   chan_off, wpar, sign, thr, guide, src_of_row, shift, syn, weight,
                   bad):  # fmt: skip
@@ -188,7 +189,7 @@ def make_fill_rows(kind):
     return fill_rows
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@cached_njit(nogil=True, parallel=True)
 def sort_rows(rows, syn, weight, tag, shift, mask, n_slots, part_of, seg):
     """Order each row by target part, then by delay, keeping the order of equal keys (a
     counting sort); ``seg[r * parts + p]`` is where part ``p`` of row ``r`` starts.
@@ -227,7 +228,7 @@ def sort_rows(rows, syn, weight, tag, shift, mask, n_slots, part_of, seg):
     seg[seg.shape[0] - 1] = rows[rows.shape[0] - 1]
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@cached_njit(nogil=True, parallel=True)
 def first_touch(syn, weight):
     """Write every page of the new arrays once, in order and on all threads: the rows are
     then filled projection by projection, and a first write scattered over gigabytes

@@ -20,7 +20,7 @@ from numba import njit, prange
 from numba.core.caching import NullCache
 
 from ...assemble.neurons import U_GIVEN, U_NEURONS, U_POISSON
-from ...jit import OPTS, bind, inner
+from ...jit import OPTS, bind, cached_njit, inner
 from ...rhythms import oscillation
 from ...rng import normal, poisson_count, poisson_table, stream32, uniform32, word32
 from . import plastic as pl
@@ -36,7 +36,8 @@ _OPTS = OPTS
 
 def kernel(fn, parallel=False, cache=True):
     """``fn`` compiled as a kernel (``cache``: kept in numba's disk cache)."""
-    return njit(cache=cache, nogil=True, parallel=parallel, **_OPTS)(fn)
+    jit = cached_njit if cache else njit
+    return jit(nogil=True, parallel=parallel, **_OPTS)(fn)
 
 
 def call(kernel_fn, *args):
@@ -242,7 +243,7 @@ def _drop_delivered(act, n_act, parts, scale):
     return kept
 
 
-@njit(cache=True, nogil=True)
+@cached_njit(nogil=True)
 def in_flight_ring(n_slots, act, n_act, syn, weight, shift, mask, ring):
     """Add the spikes in flight into ``ring[D, C * N]`` (slot ``t % D``: what arrives at
     step t), in the order the kernel would deliver them: the ring of a checkpoint."""

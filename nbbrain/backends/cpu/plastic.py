@@ -17,7 +17,7 @@ from numba import njit
 from numba.extending import register_jitable
 
 from ...cache import package_hash
-from ...jit import OPTS, bind
+from ...jit import OPTS, bind, cached_njit
 from ...synapses import KINDS, dopamine, stdp, tsodyks, vogels_sprekeler
 from .prefetch import prefetch, prefetch_row
 
@@ -28,7 +28,7 @@ from .prefetch import prefetch, prefetch_row
 #: ``package_hash``, with their code)
 phase = njit(nogil=True, **OPTS)
 #: the same, cached (``events``, which carries ``package_hash`` among its closure variables)
-cached_phase = njit(cache=True, nogil=True, **OPTS)
+cached_phase = cached_njit(nogil=True, **OPTS)
 
 _STDP, _STDP_NN, _TSO, _TSO_PRE, _DOPA, _VS, _HOMEO = (KINDS.index(k) for k in (
     "stdp", "stdp_nearest", "tsodyks", "tsodyks_pre", "dopamine", "vogels_sprekeler",
