@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fuzz lint format bench docs clean
+.PHONY: demo test fuzz lint format bench bench-site docs clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/nbbrain bench coba
+
+# the asv history as HTML in asv_benchmarks/html: a quick run of this commit (BENCH=regex:
+# some benchmarks only) added to the results this machine keeps, then published
+bench-site: $(STAMP)
+	cd asv_benchmarks && ../$(VENV)/bin/asv machine --yes > /dev/null
+	cd asv_benchmarks && ../$(VENV)/bin/asv run --python=same --quick \
+		--set-commit-hash $$(git rev-parse HEAD) $(if $(BENCH),--bench "$(BENCH)")
+	cd asv_benchmarks && ../$(VENV)/bin/asv publish
 
 $(VENV)/.installed-docs: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[docs]"
