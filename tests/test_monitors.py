@@ -115,6 +115,13 @@ def test_a_restore_cuts_the_rate_of_its_bin_and_reset_clears_it():
     assert sim.rate("exc")[1][4] == pytest.approx(cut)
     sim.reset()
     assert sim.rate("exc")[0].size == 0
+    sim.run(n_steps=70)
+    ahead = sim.checkpoint()
+    sim.reset()
+    sim.restore(ahead)  # (forward: the bins before step 70 were never run since the reset)
+    sim.run(n_steps=10)
+    t, rate = sim.rate("exc")
+    assert t.size == 8 and np.all(np.isnan(rate[:7])) and np.isfinite(rate[7])
 
 
 def test_bounded_monitors_save_and_load(tmp_path):

@@ -4,7 +4,7 @@ whole or as a ring of the last ``--window-ms``.
 The brain runs ``--minutes`` of biological time in pieces of ``--piece-s``; after each piece
 the script writes one CSV row: biological time (s), wall time (s), the process's resident
 memory (RSS, MiB, from psutil) and the bytes the monitors hold. A population-rate monitor
-(``record_rate``, 100 ms bins: 4 bytes per population per bin) on every region runs
+(``record_rate``, 100 ms bins: 8 bytes per population per bin) on every region runs
 alongside, so the rates keep a full time axis whatever the window.
 
 Usage::

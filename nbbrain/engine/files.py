@@ -264,5 +264,5 @@ def _restore_monitors(sim, saved):
         for r, (steps, values) in zip(sim._state_recs[c], saved["states"][c]):
             r.replace(steps, values, sim.step)
         rates = saved.get("rates") or [[]] * sim.batch  # (none in files of version 1)
-        for r, (counts, restart) in zip(sim._rate_recs[c], rates[c]):
-            r.replace(counts, restart)
+        for r, (counts, covered) in zip(sim._rate_recs[c], rates[c]):
+            r.replace(counts, covered)

@@ -738,8 +738,8 @@ class Brain:
     def record_rate(self, target, bin_ms: float = 1.0) -> None:
         """Record the population rate of a population, a region or a list of them: spikes
         per neuron per second in bins of ``bin_ms`` (a whole number of steps), on one time
-        axis across runs (``sim.rate``). Needs no spike monitor; costs 4 bytes per
-        population per bin (1.4 MB per population per hour of 10 ms bins)."""
+        axis across runs (``sim.rate``). Needs no spike monitor; costs 8 bytes per
+        population per bin (2.9 MB per population per hour of 10 ms bins)."""
         what = f"record_rate({target!r})"
         bin_steps = whole_steps(bin_ms, self.dt_ms, f"{what}: bin_ms")
         for p in self.resolve(target):

@@ -112,14 +112,14 @@ class SpikeRecorder:
 
 class RateRecorder:
     """Population rates in bins of ``bin_steps`` from the kernels' spike counts per step:
-    the spikes of each bin (4 bytes a bin) and, for the bins a restore cut, the step it
-    counts from."""
+    per bin, the spikes and the steps counted (8 bytes a bin). A bin that a restore cut, or
+    one never run (a restore to a later step), has counted fewer steps, or none."""
 
     def __init__(self, name, column, n, bin_steps):
         self.name, self.column, self.n, self.bin_steps = name, column, n, bin_steps
         dtype = np.int32 if n * bin_steps < 2**31 else np.int64  # (a bin's most spikes)
         self.counts = np.zeros(0, dtype)
-        self.restart = {}  # bin -> the step counting began again in it (after a restore)
+        self.covered = np.zeros(0, np.int32)  # steps counted per bin
 
     def add(self, step0, step_counts):
         """Count the spikes of the steps from ``step0`` (``step_counts`` [n_steps, P])."""
@@ -128,51 +128,50 @@ class RateRecorder:
             return
         first, last = step0 // self.bin_steps, (step0 + n_steps - 1) // self.bin_steps
         if last >= self.counts.size:
-            grown = np.zeros(max(last + 1, 2 * self.counts.size), self.counts.dtype)
-            grown[: self.counts.size] = self.counts
-            self.counts = grown
+            size = max(last + 1, 2 * self.counts.size)
+            self.counts, self.covered = _grown(self.counts, size), _grown(self.covered, size)
         edges = np.arange(first, last + 1) * self.bin_steps - step0
         edges[0] = 0
         col = step_counts[:, self.column].astype(np.int64)
         self.counts[first : last + 1] += np.add.reduceat(col, edges).astype(self.counts.dtype)
+        self.covered[first : last + 1] += np.diff(np.append(edges, n_steps)).astype(np.int32)
 
     def get(self, dt_ms, end_step):
         """(bin start times in ms, rates in Hz over the steps counted in each bin) up to
-        ``end_step``; a bin no step was counted in (after a restore) is NaN."""
+        ``end_step``; NaN in a bin no step was counted in."""
         n_bins = -(-end_step // self.bin_steps)
-        start = np.arange(n_bins, dtype=np.int64) * self.bin_steps
-        counts = np.zeros(n_bins, np.int64)
-        m = min(n_bins, self.counts.size)
-        counts[:m] = self.counts[:m]
-        covered = np.minimum(end_step - start, self.bin_steps)
-        for b, step in self.restart.items():
-            if b < n_bins:
-                covered[b] -= step - start[b]
+        counts, covered = _grown(self.counts, n_bins), _grown(self.covered, n_bins)
         with np.errstate(invalid="ignore", divide="ignore"):
-            rate = counts / (self.n * covered * dt_ms * 1e-3)
-        rate[covered <= 0] = np.nan
-        return start * dt_ms, rate
+            rate = counts[:n_bins] / (self.n * covered[:n_bins] * dt_ms * 1e-3)
+        rate[covered[:n_bins] == 0] = np.nan
+        return np.arange(n_bins) * self.bin_steps * dt_ms, rate
 
     def truncate(self, step):
         """Forget the steps at or after ``step``: the bin it falls in loses what it had
         counted (the counts per step are not kept) and counts again from ``step``."""
         b = step // self.bin_steps
         self.counts[b:] = 0
-        self.restart = {k: v for k, v in self.restart.items() if k < b}
-        if step % self.bin_steps:
-            self.restart[b] = step
+        self.covered[b:] = 0
 
     def saved(self):
-        """What a file keeps: the counts and the cut bins ([k, 2]: bin, step)."""
-        return [self.counts, np.array(sorted(self.restart.items()), np.int64).reshape(-1, 2)]
+        """What a file keeps."""
+        return [self.counts, self.covered]
 
-    def replace(self, counts, restart):
-        self.counts = counts.astype(self.counts.dtype)
-        self.restart = {int(b): int(s) for b, s in restart}
+    def replace(self, counts, covered):
+        self.counts, self.covered = counts.astype(self.counts.dtype), covered.astype(np.int32)
 
     @property
     def nbytes(self):
-        return self.counts.nbytes
+        return self.counts.nbytes + self.covered.nbytes
+
+
+def _grown(a, size):
+    """``a`` with zeros appended up to ``size`` (``a`` itself where it is that long)."""
+    if a.size >= size:
+        return a
+    out = np.zeros(size, a.dtype)
+    out[: a.size] = a
+    return out
 
 
 _NONE_I, _NONE_F = np.zeros(0, np.int64), np.zeros(0, np.float32)
