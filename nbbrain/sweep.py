@@ -80,7 +80,8 @@ def sweep(make_brain, grid, seeds=(0,), duration_ms: float = 1000.0, *, trials: 
     grid, seeds = _check(make_brain, grid, seeds, measure)
     trials = check_int(trials, "sweep: trials", 1)
     for value, what in ((duration_ms, "duration_ms"), (warmup_ms, "warmup_ms")):
-        if isinstance(value, (bool, str)) or not np.isfinite(value) or value < 0:
+        number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+        if not number or not np.isfinite(value) or value < 0:
             raise ValueError(f"sweep: {what} must be a finite number >= 0, got {value!r}")
     tasks = [(k, point, seed) for k, point in enumerate(points(grid)) for seed in seeds]
     args = (make_brain, duration_ms, warmup_ms, trials, measure)
@@ -115,7 +116,8 @@ def _check(make_brain, grid, seeds, measure):
                 f"sweep: grid: {name!r} is not a parameter of make_brain "
                 f"({[k for k in known if k != 'seed']}; seeds go in seeds=)"
             )
-        values = list(np.atleast_1d(values)) if np.ndim(values) else [values]
+        values = list(values) if isinstance(values, (list, tuple, range, np.ndarray)) \
+            else [values]  # fmt: skip
         if not values:
             raise ValueError(f"sweep: grid: {name!r} has no values")
         out[name] = [v.item() if isinstance(v, np.generic) else v for v in values]

@@ -85,6 +85,7 @@ def test_a_local_cluster_gives_the_serial_numbers_even_when_a_worker_dies(serial
     ({"seeds": [-1]}, ValueError, "seeds must be"),
     ({"trials": 0}, ValueError, "trials must be"),
     ({"duration_ms": float("nan")}, ValueError, "duration_ms must be a finite number"),
+    ({"warmup_ms": None}, ValueError, "warmup_ms must be a finite number >= 0, got None"),
     ({"client": "elsewhere"}, TypeError, "client must be a distributed.Client"),
     ({"measure": 3}, TypeError, "measure must be callable"),
 ])  # fmt: skip

@@ -382,7 +382,8 @@ class Simulation:
         """The population rate recorded by ``record_rate``: (bin start times in ms, spikes
         per neuron per second in each bin), from step 0 to now, across runs. A region's
         is over all its neurons. A bin that a restore cut counts only the steps run since
-        (its rate is theirs); the last bin, the steps run so far."""
+        (its rate is theirs), the last bin the steps run so far; NaN in a bin where no
+        step was counted (before a restore to a later step)."""
         pops = self.resolve(name)
         copy = self._check_copy(copy, f"rate({name!r})")
         recs = {r.name: r for r in self._rate_recs[copy]}
@@ -617,8 +618,7 @@ class Simulation:
         initial = dict(self._initial)
         shape = (self.net.n_slots, self.net.n_channels * self.net.n)
         initial["ring"] = np.zeros(((self.batch,) if self.batch > 1 else ()) + shape, np.float32)
-        self.restore(initial)
-        self._truncate_monitors(0)
+        self.restore(initial)  # (which empties the monitors: they keep what came before 0)
         self._rewards = {}
 
     def _plastic_checkpoint(self):
