@@ -197,6 +197,7 @@ def test_restore_refuses_a_checkpoint_of_a_brain_that_differs_only_in_a_seed_or_
             other.build().restore(cp)
     recorded = brain(1, nb.CurrentLIF())
     recorded.record_spikes("a")  # (monitors are not the network: accepted)
+    recorded.record_rate("a", bin_ms=1.0)
     recorded.build().restore(cp)
 
 

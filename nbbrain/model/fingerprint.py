@@ -17,7 +17,7 @@ import numpy as np
 
 #: attributes left out: those that point back up the description (walked from the brain
 #: already), the monitors and the noise seed (a checkpoint carries it)
-_SKIP = ("brain", "spike_monitors", "state_monitors", "noise_seed")
+_SKIP = ("brain", "spike_monitors", "state_monitors", "rate_monitors", "noise_seed")
 
 
 def fingerprint(brain) -> str:
