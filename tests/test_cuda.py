@@ -503,7 +503,7 @@ def test_constant_and_empty_device_inputs(uploads):
 
 @pytest.mark.skipif(not SIMULATED, reason="the smoke run is for the simulator")
 def test_gpu_bench_script_runs(capsys):
-    """docs/benchmarks/gpu_bench.py, the script a GPU session runs, with ``--smoke`` (tiny
+    """docs/benchmarks/gpu_bench.py, the script run on a GPU machine, with ``--smoke`` (tiny
     sizes: checks the script, measures nothing): its report, microcircuit included."""
     import importlib.util
     from pathlib import Path
