@@ -83,7 +83,9 @@ def sweep(make_brain, grid, seeds=(0,), duration_ms: float = 1000.0, *, trials: 
         number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
         if not number or not np.isfinite(value) or value < 0:
             raise ValueError(f"sweep: {what} must be a finite number >= 0, got {value!r}")
-    tasks = [(k, point, seed) for k, point in enumerate(points(grid)) for seed in seeds]
+    # (key: the point's place in the grid, then the seed's in ``seeds``: the rows' order)
+    tasks = [((k, j), point, seed) for k, point in enumerate(points(grid))
+             for j, seed in enumerate(seeds)]  # fmt: skip
     args = (make_brain, duration_ms, warmup_ms, trials, measure)
     if client == "serial":
         done = _serial(tasks, args, progress)
@@ -163,8 +165,8 @@ def _row(point, seed, c, sim, result, measure):
 def _serial(tasks, args, progress):
     bar = _bar(len(tasks), progress)
     done = {}
-    for k, point, seed in tasks:
-        done[k, seed] = run_point(point, seed, *args)
+    for key, point, seed in tasks:
+        done[key] = run_point(point, seed, *args)
         bar.update(1)
     bar.close()
     return done
@@ -189,8 +191,8 @@ def _distributed(tasks, args, client, progress, cache_dir):
                         f"{client!r}")  # fmt: skip
     try:
         _prepare_workers(client, cache_dir)
-        futures = {client.submit(run_point, point, seed, *args, pure=False): (k, seed)
-                   for k, point, seed in tasks}  # fmt: skip
+        futures = {client.submit(run_point, point, seed, *args, pure=False): key
+                   for key, point, seed in tasks}  # fmt: skip
         bar = _bar(len(tasks), progress)
         done = {}
         for future in as_completed(futures):

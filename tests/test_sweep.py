@@ -104,6 +104,12 @@ def test_a_failing_point_is_named():
         sweep(lambda rate_hz: None, {"rate_hz": [1.0]}, client="serial")
 
 
+def test_rows_follow_the_grid_then_the_seeds_as_given():
+    got = sweep(small_brain, {"rate_hz": [300.0]}, seeds=[7, 3], duration_ms=2.0,
+                client="serial", progress=False)  # fmt: skip
+    assert got.column("seed").tolist() == [7, 3]
+
+
 def test_points_run_the_last_name_fastest():
     assert points({"a": [1, 2], "b": ["x", "y"]}) == [
         {"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 2, "b": "x"}, {"a": 2, "b": "y"}
