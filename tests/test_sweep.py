@@ -76,6 +76,22 @@ def test_a_local_cluster_gives_the_serial_numbers_even_when_a_worker_dies(serial
             assert a[k] == b[k] or (np.isnan(a[k]) and np.isnan(b[k])), k
 
 
+def test_a_cluster_whose_workers_cannot_import_nbbrain_is_refused_before_any_work():
+    from distributed import Client, LocalCluster
+
+    def hide_nbbrain():  # (a nested function travels by value: it imports no nbbrain)
+        import sys
+
+        sys.modules["nbbrain"] = None  # (then ``import nbbrain`` raises ImportError)
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+        client.run(hide_nbbrain)
+        with pytest.raises(RuntimeError, match="a worker cannot run nbbrain .ModuleNotFound"):
+            sweep(small_brain, GRID, seeds=[1], duration_ms=5.0, client=client,
+                  progress=False, cache_dir=CACHE)  # fmt: skip
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"grid": {"tau_ms": [1.0]}}, ValueError, r"'tau_ms' is not a parameter of make_brain "
                                               r"\(\['rate_hz', 'weight_pa'\]"),
