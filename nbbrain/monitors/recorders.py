@@ -20,6 +20,19 @@ def record_capacity(max_per_step, n_steps, dt_ms):
     return max_per_step * (1 + int(n_steps * dt_ms * 1e-3 * 50)) + max_per_step
 
 
+def _before(parts, step):
+    """Chunks ``(steps, values)`` (time-ordered) cut to what lies before ``step``."""
+    kept = [(s[s < step], v[s < step]) for s, v in parts if s[0] < step]
+    return [(s, v) for s, v in kept if s.size]
+
+
+def _within(parts, first):
+    """The chunks with something at or after step ``first`` (a window's start)."""
+    if parts and parts[0][0][-1] < first:
+        return [p for p in parts if p[0][-1] >= first]
+    return parts
+
+
 class SpikeRecorder:
     """Spikes of the recorded populations (``specs``: name -> SpikeMonitorSpec): of every
     neuron or of a subset, all of them or those of the last ``window_steps``."""
@@ -71,9 +84,8 @@ class SpikeRecorder:
         their window (what is left of a chunk that straddles it goes on ``get``)."""
         self._end = end_step
         for name, window in self._window.items():
-            parts = self._chunks[name]
-            if window is not None and parts and parts[0][0][-1] < end_step - window:
-                self._chunks[name] = [p for p in parts if p[0][-1] >= end_step - window]
+            if window is not None:
+                self._chunks[name] = _within(self._chunks[name], end_step - window)
 
     def get(self, name, since_step=0):
         """The spikes of ``name`` at or after ``since_step`` (and within the window): only
@@ -101,8 +113,7 @@ class SpikeRecorder:
     def truncate(self, step):
         """Drop the spikes at or after ``step`` (a restore to an earlier step)."""
         for name, parts in self._chunks.items():
-            kept = [(s[s < step], i[s < step]) for s, i in parts if s[0] < step]
-            self._chunks[name] = [(s, i) for s, i in kept if s.size]
+            self._chunks[name] = _before(parts, step)
         self._end = step
 
     @property
@@ -199,7 +210,7 @@ class StateRecorder:
         pop_index = net.index(spec.population)
         self.global_idx = (net.lo[pop_index] + spec.indices).astype(np.int64)
         self.code = net.state_row(pop_index, spec.var)  # a row of the state, or the noise
-        self._values, self._steps = [], []
+        self._chunks = []  # (steps [n], values [n, k])
         self._end = 0
 
     @staticmethod
@@ -234,26 +245,26 @@ class StateRecorder:
             if ns == 0:
                 continue
             s = int(packed.start[k])
-            r._values.append(packed.out[s : s + ns * size].reshape(ns, size).copy())
             every = r.spec.every_steps
             first = -(-packed.first_step // every) * every
-            r._steps.append(first + every * np.arange(ns, dtype=np.int64))
+            r._chunks.append(
+                (
+                    first + every * np.arange(ns, dtype=np.int64),
+                    packed.out[s : s + ns * size].reshape(ns, size).copy(),
+                )
+            )
 
     def truncate(self, step):
         """Drop the samples at or after ``step`` (a restore to an earlier step)."""
-        kept = [(s < step, s, v) for s, v in zip(self._steps, self._values)]
-        self._steps = [s[k] for k, s, _v in kept if k.any()]
-        self._values = [v[k] for k, _s, v in kept if k.any()]
+        self._chunks = _before(self._chunks, step)
         self._end = step
 
     def advanced(self, end_step):
         """The run reached ``end_step``: a windowed monitor drops the chunks wholly before
         its window."""
         self._end, window = end_step, self.spec.window_steps
-        if window is not None and self._steps and self._steps[0][-1] < end_step - window:
-            kept = [k for k, s in enumerate(self._steps) if s[-1] >= end_step - window]
-            self._steps = [self._steps[k] for k in kept]
-            self._values = [self._values[k] for k in kept]
+        if window is not None:
+            self._chunks = _within(self._chunks, end_step - window)
 
     def get(self, dt_ms):
         steps, values = self.get_steps()
@@ -261,9 +272,10 @@ class StateRecorder:
 
     def get_steps(self):
         """(steps [n_samples], values [n_samples, k]), within the window if there is one."""
-        if not self._values:
+        if not self._chunks:
             return np.zeros(0, np.int64), np.zeros((0, self.global_idx.size), np.float32)
-        steps, values = np.concatenate(self._steps), np.concatenate(self._values)
+        steps = np.concatenate([c[0] for c in self._chunks])
+        values = np.concatenate([c[1] for c in self._chunks])
         if self.spec.window_steps is not None:
             keep = steps >= self._end - self.spec.window_steps
             steps, values = steps[keep], values[keep]
@@ -271,8 +283,7 @@ class StateRecorder:
 
     def replace(self, steps, values, end_step):
         """Hold these samples (a file's) instead of those collected."""
-        self._steps, self._values = ([steps.astype(np.int64)], [values]) if steps.size \
-            else ([], [])  # fmt: skip
+        self._chunks = [(steps.astype(np.int64), values)] if steps.size else []
         self._end = end_step
 
     def bytes_for(self, n_steps):
@@ -284,4 +295,4 @@ class StateRecorder:
 
     @property
     def nbytes(self):
-        return sum(v.nbytes for v in self._values)
+        return sum(v.nbytes for _s, v in self._chunks)
