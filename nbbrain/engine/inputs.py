@@ -11,6 +11,7 @@ import functools
 
 import numpy as np
 
+from ..neurons.base import float32_problem
 from ..neurons.sources import Source, SpikeSource
 
 SPIKES, CURRENT, MODULATOR = "spikes", "current", "modulator"
@@ -123,8 +124,9 @@ def _host(x, what, kind, form):
         raise TypeError(f"{what}: a current in pA must be a float array, got {x.dtype}")
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{what}: the current must be finite (no NaN or inf)")
-    if np.any(np.abs(x) > np.finfo(np.float32).max):
-        raise ValueError(f"{what}: the current overflows float32 (|x| > 3.4e38)")
+    bad = float32_problem(x)
+    if bad is not None:
+        raise ValueError(f"{what}: the current overflows float32 (|x| > 3.4e38), got {bad:g}")
     return x.astype(np.float32), varying
 
 

@@ -25,6 +25,7 @@ from ..model.brain import NOISE_VAR, Projection, check_seed
 from ..model.fingerprint import fingerprint
 from ..model.values import _finite, check_int, whole_steps
 from ..monitors.recorders import RateRecorder, SpikeRecorder, StateRecorder
+from ..neurons.base import float32_problem
 from ..neurons.sources import PoissonSource, Source
 from ..rhythms import oscillator_cycles
 from .inputs import check_inputs, pack_inputs
@@ -46,8 +47,6 @@ _NO_COPY = (
 
 def _float32(x, what):
     """``x`` as float32, refused where it is not finite or overflows."""
-    from ..neurons.base import float32_problem
-
     bad = float32_problem(x)
     if bad is not None:
         raise ValueError(f"{what} holds {bad:g}, not a finite float32")
@@ -443,8 +442,9 @@ class Simulation:
             raise ValueError(f"{what}: expected a scalar or shape {shape}, got {value.shape}")
         if not np.all(np.isfinite(value)):
             raise ValueError(f"{what}: values must be finite")
-        if np.any(np.abs(value) > np.finfo(np.float32).max):
-            raise ValueError(f"{what}: values overflow float32 (|x| > 3.4e38)")
+        bad = float32_problem(value)
+        if bad is not None:
+            raise ValueError(f"{what}: values overflow float32 (|x| > 3.4e38), got {bad:g}")
         full = np.broadcast_to(value, (self.batch, n))
         start = 0
         for p in pops:
@@ -555,8 +555,9 @@ class Simulation:
             self.backend_object.write_plastic(pos, np.broadcast_to(w, pos.shape), self.step)
             return
         internal = np.broadcast_to(w, pos.shape) * info.factor[post]
-        if np.any(np.abs(internal) > np.finfo(np.float32).max):
-            raise ValueError(f"{what}: weights overflow float32")
+        bad = float32_problem(internal)
+        if bad is not None:
+            raise ValueError(f"{what}: weights overflow float32 (internally {bad:g})")
         self.backend_object.write_weights(pos, internal.astype(np.float32))
         self._static_weights_changed = True
 
