@@ -36,6 +36,14 @@ OPTS = dict(error_model="numpy", fastmath={"contract"}, _nrt=False)
 inner = register_jitable(**OPTS)
 
 
+def always_inline(fn):
+    """``inner``, inlined at numba's level wherever it is called: for the functions on the
+    hot path of events that LLVM leaves as calls (every array's fields passed one by one:
+    tens of ns a call). A new decorator each time: numba's ``register_jitable`` pops
+    ``inline`` from its options, so a shared one inlines only the first function."""
+    return register_jitable(inline="always", **OPTS)(fn)
+
+
 def bind(fn, glob):
     """``fn`` with the globals ``glob`` (its code and closure unchanged): generated or
     specialised functions reach a compiled function as globals, not as closure variables,

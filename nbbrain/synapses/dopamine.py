@@ -12,7 +12,7 @@ closed form from event to event and through every change of ``n``, and clipped t
 
 import numpy as np
 
-from ..jit import inner
+from ..jit import always_inline, inner
 from ..neurons.base import Param
 from .base import PlasticityRule, positive, required
 from .traces import W, code, exp_steps, expm1_steps, pair_traces, store_traces
@@ -77,53 +77,71 @@ def _weight(p, tab, rate, w, c0, n0, h):
 
 
 @inner
-def advance(p, tab, rate, T, rec, k, ht, hn, hl):
-    """Synapse ``k``'s weight and eligibility from its last event to step ``T``, through
-    the changes of the concentration ``n`` in between (the modulator's history: steps
-    ``ht[:hl]``, each with the value just after, ``hn``; entry 0 no later than any
-    synapse's last event)."""
-    t0 = code(rec, k) >> 1
-    if T <= t0:
-        return
-    j = hl - 1
-    while j > 0 and ht[j] > t0:
-        j -= 1
-    n_t, n_val = ht[j], hn[j]
-    ww, c, t = rec[k, W], rec[k, 3], t0
-    for i in range(j + 1, hl):
-        if ht[i] > T:
-            break
-        n0 = n_val * exp_steps(tab, rate, 3, t - n_t) if n_val != 0.0 else 0.0
-        ww = _weight(p, tab, rate, ww, c, n0, ht[i] - t)
-        c *= exp_steps(tab, rate, 2, ht[i] - t)
-        t, n_t, n_val = ht[i], ht[i], hn[i]
+def _piece(p, tab, rate, w, c, t, n_t, n_val, h):
+    """The weight and eligibility ``h`` steps on from ``w`` and ``c`` at step ``t``, the
+    concentration's last change before (at step ``n_t``, to ``n_val``)."""
     n0 = n_val * exp_steps(tab, rate, 3, t - n_t) if n_val != 0.0 else 0.0
-    ww = _weight(p, tab, rate, ww, c, n0, T - t)
-    c *= exp_steps(tab, rate, 2, T - t)
-    rec[k, W], rec[k, 3] = ww, c
+    return _weight(p, tab, rate, w, c, n0, h), c * exp_steps(tab, rate, 2, h)
 
 
 @inner
-def on_pre(p, tab, rate, T, rec, k, scale, ht, hn, hl):
-    advance(p, tab, rate, T, rec, k, ht, hn, hl)
+def _through_changes(p, tab, rate, T, rec, k, t0, ht, hn, hl, m):
+    """``advance`` where the concentration changed after the synapse's last event
+    ``t0``: a piece from change to change."""
+    n_h = hl[m]
+    j = n_h - 1
+    while j > 0 and ht[m, j] > t0:
+        j -= 1
+    n_t, n_val = ht[m, j], hn[m, j]
+    ww, c, t = rec[k, W], rec[k, 3], t0
+    for i in range(j + 1, n_h):
+        if ht[m, i] > T:
+            break
+        ww, c = _piece(p, tab, rate, ww, c, t, n_t, n_val, ht[m, i] - t)
+        t, n_t, n_val = ht[m, i], ht[m, i], hn[m, i]
+    rec[k, W], rec[k, 3] = _piece(p, tab, rate, ww, c, t, n_t, n_val, T - t)
+
+
+@always_inline
+def advance(p, tab, rate, T, rec, k, ht, hn, hl, m):
+    """Synapse ``k``'s weight and eligibility from its last event to step ``T``, through
+    the changes of the concentration ``n`` in between (modulator ``m``'s history: steps
+    ``ht[m, :hl[m]]``, each with the value just after, ``hn[m]``; entry 0 no later than any
+    synapse's last event). The histories of all modulators come whole, with the row: a
+    view per event would cost two atomic reference counts. The usual case, no change
+    since the last event, is one piece, inlined; the loop through changes is a call."""
+    t0 = code(rec, k) >> 1
+    if T <= t0:
+        return
+    last = hl[m] - 1
+    if ht[m, last] <= t0:
+        rec[k, W], rec[k, 3] = _piece(p, tab, rate, rec[k, W], rec[k, 3], t0, ht[m, last],
+                                      hn[m, last], T - t0)  # fmt: skip
+    else:
+        _through_changes(p, tab, rate, T, rec, k, t0, ht, hn, hl, m)
+
+
+@always_inline  # (LLVM left these as calls in the loops of events)
+def on_pre(p, tab, rate, T, rec, k, scale, ht, hn, hl, m):
+    advance(p, tab, rate, T, rec, k, ht, hn, hl, m)
     kp, km, pending = pair_traces(rec, k, T, tab, rate, 0, 1, False)
     rec[k, 3] -= p[1] * km
     store_traces(rec, k, T, kp + 1.0, km, pending)
     return rec[k, W] * scale
 
 
-@inner
-def on_post(p, tab, rate, T, rec, k, ht, hn, hl):
-    advance(p, tab, rate, T, rec, k, ht, hn, hl)
+@always_inline
+def on_post(p, tab, rate, T, rec, k, ht, hn, hl, m):
+    advance(p, tab, rate, T, rec, k, ht, hn, hl, m)
     kp, km, _pending = pair_traces(rec, k, T, tab, rate, 0, 1, False)
     rec[k, 3] += p[0] * kp
     store_traces(rec, k, T, kp, km, 1)
 
 
 @inner
-def catch_up(p, tab, rate, T, rec, k, ht, hn, hl):
+def catch_up(p, tab, rate, T, rec, k, ht, hn, hl, m):
     """Bring synapse ``k`` to step ``T`` without an event (before its modulator's history
     is cut, or to read its weight)."""
-    advance(p, tab, rate, T, rec, k, ht, hn, hl)
+    advance(p, tab, rate, T, rec, k, ht, hn, hl, m)
     kp, km, pending = pair_traces(rec, k, T, tab, rate, 0, 1, False)
     store_traces(rec, k, max(T, code(rec, k) >> 1), kp, km, pending)

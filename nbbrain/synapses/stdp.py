@@ -77,13 +77,14 @@ def _power(x, mu):
 
 
 @inner
-def gain(tab, rate, T, ht, hn, hl):
-    """The amplitudes' gain at step ``T``: ``max(0, 1 + n)``, ``n`` the modulator's
-    concentration (its history: the last change at step ``ht[hl - 1]``, no later than
-    ``T``, to ``hn[hl - 1]``)."""
-    n = hn[hl - 1]
+def gain(tab, rate, T, ht, hn, hl, m):
+    """The amplitudes' gain at step ``T``: ``max(0, 1 + n)``, ``n`` the concentration of
+    modulator ``m`` (its history: the last change at step ``ht[m, hl[m] - 1]``, no later
+    than ``T``, to ``hn[m, hl[m] - 1]``)."""
+    last = hl[m] - 1
+    n = hn[m, last]
     if n != 0.0:
-        n *= exp_steps(tab, rate, 2, T - ht[hl - 1])
+        n *= exp_steps(tab, rate, 2, T - ht[m, last])
     return max(0.0, 1.0 + n)
 
 

@@ -14,10 +14,9 @@ import math
 
 import numpy as np
 from numba import njit
-from numba.extending import register_jitable
 
 from ...cache import package_hash
-from ...jit import OPTS, bind, cached_njit
+from ...jit import OPTS, always_inline, bind, cached_njit
 from ...synapses import KINDS, dopamine, stdp, tsodyks, vogels_sprekeler
 from .prefetch import prefetch, prefetch_row
 
@@ -36,9 +35,6 @@ _STDP, _STDP_NN, _TSO, _TSO_PRE, _DOPA, _VS, _HOMEO = (KINDS.index(k) for k in (
 #: the changes a modulator's history keeps before the synapses that read it catch up
 HISTORY = 64
 _AHEAD = 8  # synapses between a record's prefetch and its postsynaptic event
-#: the rules' dispatch, inlined into the loops of events (numba's IR inlining: LLVM left the
-#: call, ~100 arguments wide, in the loop)
-always_inline = register_jitable(inline="always", **OPTS)
 
 
 @phase
@@ -113,7 +109,7 @@ def catch_up(part, parts, step, dt_ms, pn, ps):
                 continue
             if ps.mod_jump[m] != 0.0 and ps.mod_hl[m] == ps.mod_ht.shape[1]:
                 dopamine.catch_up(pn.pl_par[g], pn.pl_tab[g], pn.pl_rate[g], step, ps.pl_rec,
-                                  k, ps.mod_ht[m], ps.mod_hn[m], ps.mod_hl[m])  # fmt: skip
+                                  k, ps.mod_ht, ps.mod_hn, ps.mod_hl, m)  # fmt: skip
 
 
 @phase
@@ -124,8 +120,8 @@ def weights_at(pn, step, dt_ms, rec, ht, hn, hl):
         g = pn.pl_grp[k]
         m = pn.pl_mod[g]
         if m >= 0 and pn.pl_kind[g] == _DOPA:
-            dopamine.catch_up(pn.pl_par[g], pn.pl_tab[g], pn.pl_rate[g], step, rec, k, ht[m],
-                              hn[m], hl[m])  # fmt: skip
+            dopamine.catch_up(pn.pl_par[g], pn.pl_tab[g], pn.pl_rate[g], step, rec, k, ht, hn,
+                              hl, m)  # fmt: skip
 
 
 @always_inline
@@ -133,7 +129,7 @@ def _stdp_gain(tab, rate, T, ht, hn, hl, m):
     """STDP's gain by its modulator ``m`` (1 without one)."""
     if m < 0:
         return 1.0
-    return stdp.gain(tab, rate, T, ht[m], hn[m], hl[m])
+    return stdp.gain(tab, rate, T, ht, hn, hl, m)
 
 
 #: the flags of a brain without plastic synapses (``rule_flags``)
@@ -172,7 +168,7 @@ def make_events(kinds):
         if has_tso and kind == _TSO:
             return tsodyks.on_pre(p, tab, rate, T, rec, k, scale)
         if has_dopa and kind == _DOPA:
-            return dopamine.on_pre(p, tab, rate, T, rec, k, scale, ht[m], hn[m], hl[m])
+            return dopamine.on_pre(p, tab, rate, T, rec, k, scale, ht, hn, hl, m)
         if has_vs and kind == _VS:
             return vogels_sprekeler.on_pre(p, tab, rate, T, rec, k, scale)
         return rec[k, 0] * scale  # per-presynaptic short-term plasticity, homeostasis
@@ -183,7 +179,7 @@ def make_events(kinds):
         elif has_nn and kind == _STDP_NN:
             stdp.on_post(p, tab, rate, T, rec, k, True, _stdp_gain(tab, rate, T, ht, hn, hl, m))
         elif has_dopa and kind == _DOPA:
-            dopamine.on_post(p, tab, rate, T, rec, k, ht[m], hn[m], hl[m])
+            dopamine.on_post(p, tab, rate, T, rec, k, ht, hn, hl, m)
         elif has_vs and kind == _VS:
             vogels_sprekeler.on_post(p, tab, rate, T, rec, k)
 
