@@ -41,11 +41,17 @@ def prefetch(typingctx, array, index):
 
 @intrinsic
 def prefetch_row(typingctx, array, row):
-    """Prefetch the start of row ``row`` of a 2-D ``array`` (a plastic synapse's record,
-    read at random by the postsynaptic events)."""
+    """Prefetch row ``row`` of a 2-D ``array`` (a plastic synapse's record, read at random
+    by the postsynaptic events): its first and its last element, since a row that is not
+    a divisor of 64 bytes long often spans two cache lines (the last column, the step of
+    the record's last event, is read first)."""
 
     def codegen(context, builder, signature, args):
+        arr = context.make_array(signature.args[0])(context, builder, args[0])
+        last = builder.sub(cgutils.unpack_tuple(builder, arr.shape, 2)[1],
+                           context.get_constant(types.intp, 1))  # fmt: skip
         zero = context.get_constant(signature.args[1], 0)
-        return _prefetch(context, builder, signature.args[0], args[0], [args[1], zero])
+        _prefetch(context, builder, signature.args[0], args[0], [args[1], zero])
+        return _prefetch(context, builder, signature.args[0], args[0], [args[1], last])
 
     return types.void(array, row), codegen
