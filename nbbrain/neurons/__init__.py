@@ -5,8 +5,12 @@ from .base import NeuronModel, Param, Receptor, State
 from .conductance_lif import ConductanceLIF
 from .current_lif import CurrentLIF
 from .delta_lif import DeltaLIF
+from .euler_if import EulerIF
+from .euler_li import EulerLI
+from .euler_lif import EulerLIF
 from .izhikevich import Izhikevich
 from .sources import PoissonSource, Source, SpikeSource
 
-__all__ = ["AdEx", "ConductanceLIF", "CurrentLIF", "DeltaLIF", "Izhikevich", "NeuronModel",
+__all__ = ["AdEx", "ConductanceLIF", "CurrentLIF", "DeltaLIF", "EulerIF", "EulerLI", "EulerLIF",
+           "Izhikevich", "NeuronModel",
            "Param", "PoissonSource", "Receptor", "SpikeSource", "Source", "State"]  # fmt: skip
