@@ -14,6 +14,7 @@ with compiled kernels many timesteps per call::
 from . import config, presets  # (config first: a bad NBBRAIN_* variable fails here)
 from .engine.files import FileFormatError, load
 from .engine.simulation import BlowUpError
+from .interop.nir import from_nir, to_nir
 from .memory import MemoryBudgetError, MemoryWarning
 from .model.brain import Brain, Population, Projection, Region
 from .model.connectivity import (
@@ -32,6 +33,9 @@ from .neurons import (
     ConductanceLIF,
     CurrentLIF,
     DeltaLIF,
+    EulerIF,
+    EulerLI,
+    EulerLIF,
     Izhikevich,
     NeuronModel,
     Param,
@@ -61,6 +65,8 @@ __all__ = [
     "SweepError",
     "SweepResult",
     "sweep",
+    "from_nir",
+    "to_nir",
     "UnitWarning",
     "AdEx",
     "AllToAll",
@@ -69,6 +75,9 @@ __all__ = [
     "CurrentLIF",
     "DeltaLIF",
     "DopamineSTDP",
+    "EulerIF",
+    "EulerLI",
+    "EulerLIF",
     "FixedIndegree",
     "FixedOutdegree",
     "FixedProbability",

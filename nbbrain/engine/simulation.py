@@ -124,6 +124,12 @@ class Simulation:
     def threads(self) -> int:
         return self._threads
 
+    @property
+    def brain(self):
+        """The description this simulation was built from (read it, do not change it: the
+        build does not follow)."""
+        return self._brain
+
     # ---- names ----------------------------------------------------------------------------
     @property
     def populations(self) -> dict:

@@ -72,8 +72,13 @@ def check_seed(seed, what) -> int:
     return int(seed)
 
 
+def valid_name(name) -> bool:
+    """Whether ``name`` can name a population, region, projection or modulator."""
+    return isinstance(name, str) and bool(_NAME.match(name))
+
+
 def _check_name(name, what):
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not valid_name(name):
         raise ValueError(
             f"{what} name must be a non-empty string of letters, digits, '_' or '-' "
             f"(starting with a letter or '_'), got {name!r}"

@@ -1,0 +1,1 @@
+"""nbbrain and the formats and tools of other simulators: NIR (``nir.py``)."""
