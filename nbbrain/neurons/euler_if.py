@@ -7,10 +7,11 @@ mV, pA, pF, ms (see ``EulerLIF``).
 
 import numpy as np
 
-from .base import NeuronModel, Param, Receptor, State, check_below
+from .base import Param, Receptor, State
+from .euler_lif import EulerSpiking
 
 
-class EulerIF(NeuronModel):
+class EulerIF(EulerSpiking):
     __doc__ = __doc__
     parameters = {
         "c_m_pf": Param(1000.0, low=0.0, strict=True, doc="capacitance (1 / NIR's r)"),
@@ -20,11 +21,6 @@ class EulerIF(NeuronModel):
     }
     state = {"v": State("mV", init="v_reset_mv")}
     receptors = {"in": Receptor("v", {"weight_pa": 1.0}, sign=0)}
-    threshold_parameter = "v_thresh_mv"
-    bias_parameter = "i_bias_pa"
-
-    def check(self, p, who):
-        check_below(p, "v_reset_mv", "v_thresh_mv", who)
 
     @classmethod
     def derive(cls, p, dt_ms):
@@ -37,10 +33,6 @@ class EulerIF(NeuronModel):
     @staticmethod
     def receive(s, c, x, refractory):
         return (s.v + c.gain * x[0],)
-
-    @staticmethod
-    def threshold(s, c):
-        return s.v > c.v_thresh_mv
 
     @staticmethod
     def reset(s, c):

@@ -41,7 +41,22 @@ def nir_parameters(tau_ms: str) -> dict:
     }
 
 
-class EulerLIF(NeuronModel):
+class EulerSpiking(NeuronModel):
+    """Base of NIR's spiking neurons: a threshold (``v > v_thresh_mv``) that a rhythm can
+    shift, a reset below it, a bias current."""
+
+    threshold_parameter = "v_thresh_mv"
+    bias_parameter = "i_bias_pa"
+
+    def check(self, p, who):
+        check_below(p, "v_reset_mv", "v_thresh_mv", who)
+
+    @staticmethod
+    def threshold(s, c):
+        return s.v > c.v_thresh_mv
+
+
+class EulerLIF(EulerSpiking):
     __doc__ = __doc__
     parameters = {
         **nir_parameters("tau_mem_ms"),
@@ -52,11 +67,6 @@ class EulerLIF(NeuronModel):
     }
     state = {"v": State("mV", init="v_leak_mv"), "i": State("pA")}
     receptors = {"in": Receptor("i", {"weight_pa": 1.0}, sign=0)}
-    threshold_parameter = "v_thresh_mv"
-    bias_parameter = "i_bias_pa"
-
-    def check(self, p, who):
-        check_below(p, "v_reset_mv", "v_thresh_mv", who)
 
     @classmethod
     def derive(cls, p, dt_ms):
@@ -88,10 +98,6 @@ class EulerLIF(NeuronModel):
             di = c.g_syn * x[0]
             return (s.v + c.g_mem * di, s.i + di)
         return (s.v + c.g_mem * x[0], s.i)
-
-    @staticmethod
-    def threshold(s, c):
-        return s.v > c.v_thresh_mv
 
     @staticmethod
     def reset(s, c):
