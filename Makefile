@@ -16,7 +16,16 @@ demo: $(STAMP)
 	mkdir -p out
 	$(VENV)/bin/nbbrain run sensorimotor --duration-ms 10000 --raster out/raster.png --rates out/rates.png --summary out/summary.txt
 
-test: $(STAMP)
+# PyNN's own system tests (its source distribution: the wheel leaves them out), which
+# tests/test_pynn_scenarios.py runs against nbbrain.pynn
+PYNN_SRC := .cache/pynn-0.13.0
+$(PYNN_SRC): $(STAMP)
+	mkdir -p .cache
+	$(PY) -m pip download --quiet --no-deps --no-binary :all: --no-build-isolation -d .cache pynn==0.13.0
+	tar -xzf .cache/pynn-0.13.0.tar.gz -C .cache
+	touch $@
+
+test: $(STAMP) $(PYNN_SRC)
 	$(VENV)/bin/ruff check nbbrain tests asv_benchmarks docs
 	$(VENV)/bin/ruff format --check nbbrain tests asv_benchmarks docs
 	$(PY) -m pytest -q -n 2 --dist loadfile
@@ -48,4 +57,4 @@ docs: $(VENV)/.installed-docs
 	$(VENV)/bin/sphinx-build -q -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis .numba-cache docs/_build docs/gallery
+	rm -rf $(VENV) .cache out .pytest_cache .hypothesis .numba-cache docs/_build docs/gallery

@@ -1,0 +1,156 @@
+"""PyNN's Projection on nbbrain: PyNN's connectors hand over the synapses onto one neuron at
+a time; they are kept as arrays and become ``FromArrays`` projections at the build (one per
+pair of populations the projection joins)."""
+
+import numpy as np
+from pyNN import common
+from pyNN.space import Space
+
+from . import simulator
+from .standardmodels import StaticSynapse, STDPMechanism
+
+
+class Connection(common.Connection):
+    """One synapse of a projection (indices into its pre and post populations), as PyNN's
+    ``Projection.connections`` lists them."""
+
+    def __init__(self, pre, post, weight, delay):
+        self.presynaptic_index, self.postsynaptic_index = pre, post
+        self.weight, self.delay = weight, delay
+
+    def as_tuple(self, *names):
+        return tuple(getattr(self, name) for name in names)
+
+
+class Projection(common.Projection):
+    __doc__ = common.Projection.__doc__
+    _simulator = simulator
+
+    def __init__(self, presynaptic_population, postsynaptic_population, connector,
+                 synapse_type=None, source=None, receptor_type=None, space=None,
+                 label=None):  # fmt: skip
+        state = simulator.state
+        state.changed("a new projection")
+        synapse_type = synapse_type or StaticSynapse()
+        if not hasattr(synapse_type, "nb_rule"):
+            raise NotImplementedError(f"nbbrain.pynn: {type(synapse_type).__name__} is not "
+                                      f"supported; StaticSynapse, TsodyksMarkramSynapse and "
+                                      f"STDPMechanism are")  # fmt: skip
+        common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
+                                   connector, synapse_type, source, receptor_type,
+                                   Space() if space is None else space, label)  # fmt: skip
+        self.nb_name = f"prj{len(state.projections)}"
+        self._parts = []  # (pre indices, post index, {parameter: values}) per connect call
+        self._built = []  # (nbbrain projection name, indices into the synapses) once built
+        connector.connect(self)
+        state.projections.append(self)
+
+    def __len__(self):
+        return int(sum(len(p[0]) for p in self._parts))
+
+    @property
+    def connections(self):
+        """The synapses as Connection objects (in the order they were made)."""
+        return [Connection(*c) for c in zip(*(a.tolist() for a in self._arrays()))]
+
+    def _set_attributes(self, parameter_space):
+        """``Projection.set``: before the first run (or after a reset) any parameter; during
+        a run, the weights of static synapses (written into the running simulation)."""
+        parameter_space.evaluate(simplify=False)
+        c = self._columns(learned=False)
+        pre, post = c["presynaptic_index"].astype(int), c["postsynaptic_index"].astype(int)
+        names = list(parameter_space.keys())
+        state = simulator.state
+        live = state.sim is not None and state.t > 0
+        if live and (names != ["weight"] or isinstance(self.synapse_type, STDPMechanism)):
+            state.changed(f"Projection.set({', '.join(names)})")
+        shape = (self.pre.size, self.post.size)
+        for name, value in parameter_space.items():
+            c[name] = np.broadcast_to(np.asarray(value, float), shape)[pre, post].copy()
+        rest = {k: v for k, v in c.items() if k not in ("presynaptic_index", "postsynaptic_index")}
+        self._parts = [(pre, post, rest)]
+        if live:
+            for name, idx, factor in self._built:
+                stored = state.sim.connections(name)
+                w = np.empty(idx.size)
+                w[_order(stored.pre, stored.post)] = c["weight"][idx] * factor
+                state.sim.set_weights(name, w)
+        else:
+            state.changed("Projection.set")
+
+    def _convergent_connect(self, presynaptic_indices, postsynaptic_index,
+                            location_selector=None, **connection_parameters):  # fmt: skip
+        if location_selector is not None:
+            raise NotImplementedError("nbbrain.pynn: neurons have one compartment")
+        pre = np.asarray(presynaptic_indices, np.int64).ravel()
+        values = {}
+        for key, v in connection_parameters.items():
+            v = np.asarray(v, float)
+            values[key] = np.full(pre.size, v.reshape(-1)[0]) if v.size == 1 else \
+                v.reshape(pre.size)  # fmt: skip
+        self._parts.append((pre, np.full(pre.size, int(postsynaptic_index)), values))
+
+    def _columns(self, learned=True):
+        """presynaptic_index, postsynaptic_index and every synaptic parameter, per synapse
+        (PyNN's units; with ``learned``, weights as learned so far where they are
+        plastic)."""
+        if not self._parts:
+            names = ["weight", "delay"]
+            return {k: np.zeros(0) for k in ["presynaptic_index", "postsynaptic_index"] + names}
+        out = {
+            "presynaptic_index": np.concatenate([p[0] for p in self._parts]),
+            "postsynaptic_index": np.concatenate([p[1] for p in self._parts]),
+        }
+        for key in self._parts[0][2]:
+            out[key] = np.concatenate([p[2][key] for p in self._parts])
+        sim = simulator.state.sim
+        if learned and sim is not None and isinstance(self.synapse_type, STDPMechanism):
+            out["weight"] = out["weight"].copy()
+            for name, idx, factor in self._built:
+                c = sim.connections(name)
+                out["weight"][idx] = c.weight[_order(c.pre, c.post)] / factor
+        return out
+
+    def _arrays(self):
+        c = self._columns()
+        return (c["presynaptic_index"].astype(np.int64), c["postsynaptic_index"].astype(np.int64),
+                c["weight"], c["delay"])  # fmt: skip
+
+    def groups(self):
+        """The nbbrain projections of this one: (pre population, post population, the
+        synapses' parameters other than weight and delay) -> indices of its synapses."""
+        c = self._columns()
+        pre_ids = self.pre.all_cells[c["presynaptic_index"].astype(np.int64)]
+        post_ids = self.post.all_cells[c["postsynaptic_index"].astype(np.int64)]
+        rest = [k for k in c if k not in _ADDRESS]
+        keys = [(a.parent, b.parent) + tuple(c[k][i] for k in rest)
+                for i, (a, b) in enumerate(zip(pre_ids, post_ids))]  # fmt: skip
+        out = {}
+        for i, key in enumerate(keys):
+            out.setdefault(key, []).append(i)
+        return rest, c, pre_ids, post_ids, {k: np.array(v) for k, v in out.items()}
+
+    def _get_attributes_as_list(self, names):
+        c = self._columns()
+        return list(zip(*(c[n].tolist() for n in names)))
+
+    def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
+        op = common.Projection.MULTI_SYNAPSE_OPERATIONS[multiple_synapses]
+        c = self._columns()
+        pre, post = c["presynaptic_index"].astype(int), c["postsynaptic_index"].astype(int)
+        out = []
+        for name in names:
+            values = c[name if name in c else name.rstrip("s")]
+            a = np.full((self.pre.size, self.post.size), np.nan)
+            for i, j, x in zip(pre, post, values):
+                a[i, j] = x if np.isnan(a[i, j]) else op(a[i, j], x)
+            out.append(a)
+        return out
+
+
+_ADDRESS = ("presynaptic_index", "postsynaptic_index", "weight", "delay")
+
+
+def _order(pre, post):
+    """The order that sorts synapses by (pre, post), ties kept in place."""
+    return np.lexsort((np.arange(len(pre)), post, pre))

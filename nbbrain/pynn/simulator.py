@@ -1,0 +1,140 @@
+"""The state of a PyNN session on nbbrain: the populations and projections PyNN creates, and
+the nbbrain Simulation built from them at the first ``run`` (and again after a ``reset``
+that follows a change)."""
+
+import numpy as np
+from pyNN import common
+
+from ..model.brain import Brain
+from ..model.connectivity import FromArrays
+from ..model.values import TimedArray
+from ..neurons import PoissonSource, SpikeSource
+
+name = "nbbrain"
+
+
+class ID(int, common.IDMixin):
+    def __init__(self, n):
+        int.__init__(n)
+        common.IDMixin.__init__(self)
+
+
+class State(common.control.BaseState):
+    def __init__(self):
+        common.control.BaseState.__init__(self)
+        self.mpi_rank, self.num_processes = 0, 1
+        self.dt, self.min_delay, self.max_delay = 0.1, 0.1, 10.0
+        self.threads, self.seed = 1, 1
+        self.clear()
+
+    def clear(self):
+        self.populations, self.projections = [], []
+        self.recorders = set()
+        self.id_counter = 0
+        self.segment_counter = -1
+        self.sim = None
+        self.reset()
+
+    def reset(self):
+        """Back to t = 0: the next run starts from the initial values (rebuilt where the
+        network changed)."""
+        self.running = False
+        self.t = 0.0
+        self.t_start = 0.0
+        self.segment_counter += 1
+        if self.sim is not None:
+            self.sim.reset()
+            self._initialize(self.sim)
+
+    def changed(self, what):
+        """The network changed: rebuilt at the next run (refused in the middle of one)."""
+        if self.sim is not None and self.t > 0:
+            raise RuntimeError(f"nbbrain.pynn: {what} after run(): call reset() first (the "
+                               f"network is rebuilt at t = 0)")  # fmt: skip
+        self.sim = None
+
+    def run(self, simtime):
+        self.run_until(self.t + simtime)
+
+    def run_until(self, tstop):
+        steps = int(round((tstop - self.t) / self.dt))
+        if steps < 0:
+            raise ValueError(f"nbbrain.pynn: run_until({tstop}) is before now ({self.t} ms)")
+        if self.sim is None:
+            self.sim = self._build()
+        if steps:
+            self.sim.run(n_steps=steps)
+        self.t = self.sim.t_ms
+        self.running = True
+
+    # ---- the nbbrain brain ------------------------------------------------------------------
+    def _build(self):
+        brain = Brain(dt_ms=self.dt, seed=self.seed)
+        for pop in self.populations:
+            brain.add_population(pop.nb_name, pop.size, _model(pop, self.dt))
+        for prj in self.projections:
+            _connect(brain, prj)
+        for pop in self.populations:
+            pop.recorder.declare(brain)
+        sim = brain.build(threads=self.threads)
+        self._initialize(sim)
+        if self.min_delay == "auto":
+            delays = [prj._arrays()[3] for prj in self.projections]
+            self.min_delay = float(min((d.min() for d in delays if d.size), default=self.dt))
+        return sim
+
+    def _initialize(self, sim):
+        for pop in self.populations:
+            for var, values in pop.initial.items():
+                if var in pop.celltype.variables:
+                    native, factor = pop.celltype.variables[var]
+                    sim.set_state(pop.nb_name, native, np.asarray(values, float) / factor)
+
+
+def _connect(brain, prj):
+    """The nbbrain projections of a PyNN projection: one for each pair of populations it
+    joins and each set of synaptic parameters (a rule's parameters are the projection's)."""
+    rest, c, pre_ids, post_ids, groups = prj.groups()
+    prj._built = []
+    for k, (key, idx) in enumerate(groups.items()):
+        a, b = key[:2]
+        p = dict(zip(rest, key[2:]))
+        unit, factor = b.celltype.weight
+        pre = np.array([int(i) - a.first_id for i in pre_ids[idx]], np.int64)
+        post = np.array([int(i) - b.first_id for i in post_ids[idx]], np.int64)
+        order = np.lexsort((np.arange(idx.size), post, pre))  # (how nbbrain stores them)
+        idx, pre, post = idx[order], pre[order], post[order]
+        name = f"{prj.nb_name}_{k}"
+        fraction = float(p.get("dendritic_delay_fraction", 1.0))
+        rule = prj.synapse_type.nb_rule(p, factor)
+        brain.connect(a.nb_name, b.nb_name, FromArrays(pre, post),
+                      receptor=b.celltype.receptors[prj.receptor_type],
+                      delay_ms=c["delay"][idx], delay_rounding="round", name=name,
+                      plasticity=rule, **({"dendritic_fraction": fraction} if rule else {}),
+                      **{unit: c["weight"][idx] * factor})  # fmt: skip
+        prj._built.append((name, idx, factor))
+
+
+def _model(pop, dt):
+    """The nbbrain model of a PyNN population (its native parameters, one value a neuron)."""
+    p = pop.native
+    kind = type(pop.celltype).__name__
+    if kind == "SpikeSourceArray":  # (off the grid: the end of the step, as NEST does)
+        times = [np.ceil(np.asarray(s.value, float) / dt - 1e-9) * dt for s in p["times_ms"]]
+        idx = np.concatenate([np.full(len(t), i) for i, t in enumerate(times)] or [[]])
+        return SpikeSource(times_ms=np.concatenate(times or [[]]), indices=idx.astype(int))
+    if kind == "SpikeSourcePoisson":
+        rate, start, duration = p["rate_hz"], p["start_ms"], p["duration_ms"]
+        if np.all(start == 0) and np.all(duration >= 1e9):
+            return PoissonSource(rate_hz=rate)
+        end = np.minimum(start + duration, 1e9)
+        n_times = int(np.ceil(max(np.max(np.where(end < 1e9, end, start)), dt) / dt)) + 1
+        t = np.arange(n_times)[:, None] * dt
+        on = (t >= start) & ((t < end) | (end >= 1e9))
+        return PoissonSource(rate_hz=TimedArray(np.where(on, rate, 0.0), dt_ms=dt))
+    if "t_ref_ms" in p:  # (NEST rounds the refractory period to whole steps; so do we)
+        p = dict(p, t_ref_ms=np.round(np.asarray(p["t_ref_ms"], float) / dt) * dt)
+    return pop.celltype.nb_model(**p)
+
+
+state = State()
