@@ -228,14 +228,17 @@ def to_nir(brain_or_sim, *, time_unit_ms: float = 1000.0):
     ``SpikeSource`` populations have NIR nodes; times are written in units of
     ``time_unit_ms`` (1000: seconds)."""
     nir = _nir()
-    sim = brain_or_sim.build() if isinstance(brain_or_sim, Brain) else brain_or_sim
-    brain = sim.brain
-    nodes, edges = {}, []
-    for pop in brain.populations.values():
+    brain = brain_or_sim if isinstance(brain_or_sim, Brain) else brain_or_sim.brain
+    for pop in brain.populations.values():  # (checked before a build)
         if not isinstance(pop.model, _EXPORTED):
             raise ValueError(f"to_nir: population {pop.name!r} is {type(pop.model).__name__}, "
                              f"which NIR has no node for; NIR takes EulerLIF, EulerIF, "
                              f"EulerLI and SpikeSource")  # fmt: skip
+    for proj in brain.projections:
+        _check_projection(proj)
+    sim = brain.build() if isinstance(brain_or_sim, Brain) else brain_or_sim
+    nodes, edges = {}, []
+    for pop in brain.populations.values():
         nodes[pop.name] = _node(nir, sim, pop, time_unit_ms)
     biased = set()
     for proj in brain.projections:
@@ -281,15 +284,18 @@ def _node(nir, sim, pop, unit):
                        **common)  # fmt: skip
 
 
-def _export_projection(nir, sim, proj, nodes, edges, biased, unit):
-    """The nodes and edges of one projection (between two single populations)."""
+def _check_projection(proj):
     if len(proj.pre) != 1 or len(proj.post) != 1:
         raise ValueError(f"to_nir: projection {proj.name!r} joins several populations; "
                          f"NIR's edges join one node to one")  # fmt: skip
-    pre, post = proj.pre[0], proj.post[0]
     if proj.plasticity is not None:
         raise ValueError(f"to_nir: projection {proj.name!r} is plastic; NIR has static "
                          f"weights only")  # fmt: skip
+
+
+def _export_projection(nir, sim, proj, nodes, edges, biased, unit):
+    """The nodes and edges of one projection (between two single populations)."""
+    pre, post = proj.pre[0], proj.post[0]
     c = sim.connections(proj)
     weight = np.zeros((post.n, pre.n))
     np.add.at(weight, (c.post, c.pre), c.weight)
