@@ -31,6 +31,7 @@ from .model.values import LogNormal, Normal, TimedArray, Uniform
 from .neurons import (
     AdEx,
     ConductanceLIF,
+    CurrentAlphaLIF,
     CurrentLIF,
     DeltaLIF,
     EulerIF,
@@ -72,6 +73,7 @@ __all__ = [
     "AllToAll",
     "Brain",
     "ConductanceLIF",
+    "CurrentAlphaLIF",
     "CurrentLIF",
     "DeltaLIF",
     "DopamineSTDP",

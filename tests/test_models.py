@@ -185,3 +185,50 @@ def test_spike_triggered_adaptation_is_exact():
     assert np.diff(steps)[-1] > np.diff(np.round(plain.spikes("n")[0] / DT))[-1]
     assert "g_adapt" not in plain.net.variants[0].active
     assert "g_adapt" in sim.net.variants[0].active
+
+
+def _alpha_reference(p, w_pa, arrive_step, n_steps, dt, sub=200):
+    """``iaf_psc_alpha`` by RK4 on a fine grid, from the raw parameters: one spike of weight
+    ``w_pa`` arriving at step ``arrive_step`` (the current jumps in slope by ``w e / tau``);
+    the membrane at the start of each step."""
+    tau_m = p["c_m_pf"] / p["g_leak_ns"]
+
+    def f(y):
+        v, i, di = y
+        return np.array([(p["g_leak_ns"] * (p["e_leak_mv"] - v) + i) / p["c_m_pf"], di,
+                         -2.0 * di / p["tau_exc_ms"] - i / p["tau_exc_ms"] ** 2])  # fmt: skip
+
+    assert tau_m > 0
+    y = np.array([p["e_leak_mv"], 0.0, 0.0])
+    h = dt / sub
+    out = []
+    for step in range(n_steps):
+        out.append(y[0])
+        for _ in range(sub):
+            k1 = f(y)
+            k2 = f(y + h / 2 * k1)
+            k3 = f(y + h / 2 * k2)
+            k4 = f(y + h * k3)
+            y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        if step == arrive_step:  # (arrives at the end of this step's update, as in NEST)
+            y[2] += w_pa * np.e / p["tau_exc_ms"]
+    return np.array(out)
+
+
+def test_alpha_current_lif_matches_its_equations():
+    p = dict(c_m_pf=250.0, g_leak_ns=25.0, e_leak_mv=-70.0, tau_exc_ms=1.5, tau_inh_ms=2.0)
+    brain = nb.Brain(dt_ms=0.1, seed=1)
+    brain.add_population("src", 1, nb.SpikeSource(times_ms=[1.0], indices=[0]))
+    brain.add_population("n", 1, nb.CurrentAlphaLIF(v_thresh_mv=0.0, **p))
+    brain.connect("src", "n", nb.AllToAll(), weight_pa=300.0, delay_ms=1.0, receptor="exc")
+    brain.record_state("n", "v")
+    brain.record_state("n", "i_exc")
+    sim = brain.build()
+    sim.run(n_steps=300)
+    _t, v = sim.recorded_state("n", "v")
+    # the spike leaves at step 10 and arrives at step 20
+    want = _alpha_reference(p, 300.0, 20, 300, 0.1)
+    np.testing.assert_allclose(v[:, 0], want, atol=2e-4)
+    _t, i = sim.recorded_state("n", "i_exc")
+    peak = int(np.argmax(i[:, 0]))
+    assert peak == 21 + 15 and abs(i[peak, 0] - 300.0) < 0.01  # (w at tau after arrival)

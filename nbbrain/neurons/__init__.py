@@ -3,6 +3,7 @@
 from .adex import AdEx
 from .base import NeuronModel, Param, Receptor, State
 from .conductance_lif import ConductanceLIF
+from .current_alpha_lif import CurrentAlphaLIF
 from .current_lif import CurrentLIF
 from .delta_lif import DeltaLIF
 from .euler_if import EulerIF
@@ -11,6 +12,6 @@ from .euler_lif import EulerLIF
 from .izhikevich import Izhikevich
 from .sources import PoissonSource, Source, SpikeSource
 
-__all__ = ["AdEx", "ConductanceLIF", "CurrentLIF", "DeltaLIF", "EulerIF", "EulerLI", "EulerLIF",
-           "Izhikevich", "NeuronModel",
-           "Param", "PoissonSource", "Receptor", "SpikeSource", "Source", "State"]  # fmt: skip
+__all__ = ["AdEx", "ConductanceLIF", "CurrentAlphaLIF", "CurrentLIF", "DeltaLIF", "EulerIF",
+           "EulerLI", "EulerLIF", "Izhikevich", "NeuronModel", "Param", "PoissonSource",
+           "Receptor", "SpikeSource", "Source", "State"]  # fmt: skip
