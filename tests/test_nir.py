@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ENGINES
 
 import nbbrain as nb
 
@@ -132,6 +133,10 @@ def _run(brain, x, engine=None):
     return sim
 
 
+# (the plain CPU, a batch on threads, and CUDA: the generic loops of every model run on all
+# engines in the other tests; here the Euler models, at a compilation per engine)
+@pytest.mark.parametrize("engine", [e for e in ENGINES if str(e) in
+                                    ("cpu-b1-t1", "cpu-b3-t2", "cuda-b1-t1")], ids=str)  # fmt: skip
 def test_every_primitive_follows_the_equations_of_nir(graph, engine):
     steps = engine.steps(400)
     x = np.random.default_rng(4).random((steps, 3)) < 0.4

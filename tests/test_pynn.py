@@ -107,15 +107,19 @@ def test_changes_after_run_need_a_reset():
     sim.end()
 
 
-def test_vogels_abbott_example_runs_unchanged(tmp_path):
-    script = EXAMPLES / "VAbenchmarks.py"
-    assert script.is_file(), f"PyNN's examples are not in {EXAMPLES}: run make test"
-    command = [sys.executable, "-m", "nbbrain.pynn.script", str(script), "nbbrain", "COBA"]
+@pytest.mark.parametrize("script, args, low, high", [
+    ("VAbenchmarks.py", ["COBA"], 5.0, 40.0),  # (the benchmark's asynchronous ~15-20 Hz)
+    ("brunel.py", [], 20.0, 300.0),  # (PyNN's downscaled Brunel network: 5 mV synapses)
+])  # fmt: skip
+def test_pynn_examples_run_unchanged(script, args, low, high, tmp_path):
+    path = EXAMPLES / script
+    assert path.is_file(), f"PyNN's examples are not in {EXAMPLES}: run make test"
+    command = [sys.executable, "-m", "nbbrain.pynn.script", str(path), "nbbrain", *args]
     out = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     rates = [float(line.split(":")[1].split()[0]) for line in out.stdout.splitlines()
              if line.split(":")[0].strip() in ("Excitatory rate", "Inhibitory rate")]  # fmt: skip
-    assert len(rates) == 2 and all(5.0 < r < 40.0 for r in rates), out.stdout[-1500:]
+    assert len(rates) == 2 and all(low < r < high for r in rates), out.stdout[-1500:]
 
 
 def test_the_pynn_page_runs():

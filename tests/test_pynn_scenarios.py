@@ -17,8 +17,10 @@ SOURCE = Path(os.environ.get("NBBRAIN_PYNN_SOURCE", Path(__file__).resolve().par
                              / ".cache" / "pynn-0.13.0"))  # fmt: skip
 SCENARIOS = SOURCE / "test" / "system" / "scenarios"
 
-_NO_ALPHA = "alpha-function synapses (IF_cond_alpha, IF_curr_alpha): no nbbrain model"
-_NO_ELECTRODES = "current sources (DCSource, ACSource, StepCurrentSource) are not supported"
+_NO_ALPHA = "alpha-function conductances (IF_cond_alpha, EIF_cond_alpha_isfa_ista): no model"
+_NO_ELECTRODES = (
+    "current sources (DCSource, ACSource, StepCurrentSource, NoisyCurrentSource) are not supported"
+)
 #: scenario -> why it fails on nbbrain
 EXPECTED_FAILURES = {
     "test_cell_types.test_EIF_cond_alpha_isfa_ista": _NO_ALPHA,
@@ -36,9 +38,9 @@ EXPECTED_FAILURES = {
         "delays are whole steps: a delay of 0.11 ms at dt 0.1 ms reads back as 0.1",
     "test_electrodes.test_changing_electrode": _NO_ELECTRODES,
     "test_electrodes.test_issue165": _NO_ELECTRODES,
-    "test_electrodes.test_issue321": _NO_ALPHA,
-    "test_electrodes.test_issue437": _NO_ALPHA,
-    "test_electrodes.test_issue442": _NO_ALPHA,
+    "test_electrodes.test_issue321": _NO_ELECTRODES,
+    "test_electrodes.test_issue437": _NO_ELECTRODES,
+    "test_electrodes.test_issue442": _NO_ELECTRODES,
     "test_electrodes.test_issue445": _NO_ELECTRODES,
     "test_electrodes.test_issue451": _NO_ELECTRODES,
     "test_electrodes.test_issue483": _NO_ELECTRODES,
@@ -48,7 +50,7 @@ EXPECTED_FAILURES = {
     "test_electrodes.test_issue631": _NO_ELECTRODES,
     "test_electrodes.test_issue759": _NO_ELECTRODES,
     "test_electrodes.test_issue_465_474_630": _NO_ELECTRODES,
-    "test_electrodes.test_ticket226": _NO_ALPHA,
+    "test_electrodes.test_ticket226": _NO_ELECTRODES,
     "test_recording.test_issue259":
         "spike times off the time grid: nbbrain's spikes are on the grid",
     "test_recording.test_issue499": _NO_ELECTRODES,

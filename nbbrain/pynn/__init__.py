@@ -4,9 +4,11 @@ PyNN's scripts run unchanged: ``setup``, ``run``, ``reset``, ``end``; ``Populati
 ``PopulationView``, ``Assembly``; ``Projection`` with PyNN's connectors; recording to neo
 Blocks. The network PyNN describes is built into an nbbrain brain at the first ``run``
 (populations and projections made after it need a ``reset`` first). Cell types:
-``IF_curr_exp`` (``CurrentLIF``), ``IF_cond_exp`` (``ConductanceLIF``), ``IF_curr_delta``
-(``DeltaLIF``), ``EIF_cond_exp_isfa_ista`` (``AdEx``), ``SpikeSourcePoisson``,
-``SpikeSourceArray``; synapses: ``StaticSynapse``. ``setup(threads=...)`` sets nbbrain's CPU
+``IF_curr_exp`` (``CurrentLIF``), ``IF_curr_alpha`` (``CurrentAlphaLIF``), ``IF_cond_exp``
+(``ConductanceLIF``), ``IF_curr_delta`` (``DeltaLIF``), ``EIF_cond_exp_isfa_ista``
+(``AdEx``), ``SpikeSourcePoisson``, ``SpikeSourceArray``; synapses: ``StaticSynapse``,
+``TsodyksMarkramSynapse``, ``STDPMechanism`` (``SpikePairRule`` with additive or
+multiplicative weight dependence). ``setup(threads=...)`` sets nbbrain's CPU
 threads, ``setup(rng_seed=...)`` its seed.
 """
 

@@ -91,6 +91,10 @@ class State(common.control.BaseState):
                     sim.set_state(pop.nb_name, native, np.asarray(values, float) / factor)
 
 
+#: PyNN's default duration of a Poisson source (1e10 ms): for ever
+_FOREVER_MS = 1e9
+
+
 def _connect(brain, prj):
     """The nbbrain projections of a PyNN projection: one for each pair of populations it
     joins and each set of synaptic parameters (a rule's parameters are the projection's)."""
@@ -125,13 +129,15 @@ def _model(pop, dt):
         return SpikeSource(times_ms=np.concatenate(times or [[]]), indices=idx.astype(int))
     if kind == "SpikeSourcePoisson":
         rate, start, duration = p["rate_hz"], p["start_ms"], p["duration_ms"]
-        if np.all(start == 0) and np.all(duration >= 1e9):
+        end = start + duration
+        if np.all(start == 0) and np.all(end >= _FOREVER_MS):
             return PoissonSource(rate_hz=rate)
-        end = np.minimum(start + duration, 1e9)
-        n_times = int(np.ceil(max(np.max(np.where(end < 1e9, end, start)), dt) / dt)) + 1
-        t = np.arange(n_times)[:, None] * dt
-        on = (t >= start) & ((t < end) | (end >= 1e9))
-        return PoissonSource(rate_hz=TimedArray(np.where(on, rate, 0.0), dt_ms=dt))
+        # a table of rates, one row per stretch between the starts and ends (in whole steps)
+        bounds = np.round(np.concatenate([start, end[end < _FOREVER_MS]]) / dt).astype(np.int64)
+        unit = int(np.gcd.reduce(bounds[bounds > 0])) if np.any(bounds > 0) else 1
+        t = np.arange(int(bounds.max()) // unit + 1)[:, None] * unit * dt
+        on = (t >= start - dt / 2) & ((t < end - dt / 2) | (end >= _FOREVER_MS))
+        return PoissonSource(rate_hz=TimedArray(np.where(on, rate, 0.0), dt_ms=unit * dt))
     if "t_ref_ms" in p:  # (NEST rounds the refractory period to whole steps; so do we)
         p = dict(p, t_ref_ms=np.round(np.asarray(p["t_ref_ms"], float) / dt) * dt)
     return pop.celltype.nb_model(**p)

@@ -5,7 +5,7 @@ types to its receptors and ``weight`` gives the weight keyword and factor."""
 
 from pyNN.standardmodels import build_translations, cells, synapses
 
-from ..neurons import AdEx, ConductanceLIF, CurrentLIF, DeltaLIF
+from ..neurons import AdEx, ConductanceLIF, CurrentAlphaLIF, CurrentLIF, DeltaLIF
 from ..synapses import STDP, TsodyksMarkram
 
 _LIF = (
@@ -26,6 +26,16 @@ class IF_curr_exp(cells.IF_curr_exp):
     nb_model = CurrentLIF
     receptors = {"excitatory": "exc", "inhibitory": "inh"}
     weight = ("weight_pa", 1000.0)  # (nA)
+    variables = {"v": ("v", 1.0), "isyn_exc": ("i_exc", 1e-3), "isyn_inh": ("i_inh", 1e-3)}
+
+
+class IF_curr_alpha(cells.IF_curr_alpha):
+    __doc__ = cells.IF_curr_alpha.__doc__
+    translations = build_translations(*_LIF, ("tau_syn_E", "tau_exc_ms"),
+                                      ("tau_syn_I", "tau_inh_ms"))  # fmt: skip
+    nb_model = CurrentAlphaLIF
+    receptors = {"excitatory": "exc", "inhibitory": "inh"}
+    weight = ("weight_pa", 1000.0)  # (nA: the peak of the current)
     variables = {"v": ("v", 1.0), "isyn_exc": ("i_exc", 1e-3), "isyn_inh": ("i_inh", 1e-3)}
 
 
