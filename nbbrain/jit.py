@@ -36,12 +36,13 @@ OPTS = dict(error_model="numpy", fastmath={"contract"}, _nrt=False)
 inner = register_jitable(**OPTS)
 
 
-def always_inline(fn):
-    """``inner``, inlined at numba's level wherever it is called: for the functions on the
-    hot path of events that LLVM leaves as calls (every array's fields passed one by one:
-    tens of ns a call). A new decorator each time: numba's ``register_jitable`` pops
-    ``inline`` from its options, so a shared one inlines only the first function."""
-    return register_jitable(inline="always", **OPTS)(fn)
+#: ``inner`` with LLVM's ``alwaysinline``: for the functions on the hot path of the plastic
+#: events, which LLVM's own judgement left as calls there (every array's fields passed one
+#: by one: tens of ns a call). Not numba's ``inline="always"``: that types the function
+#: again at each call (seconds more to compile a plastic kernel), and a shared
+#: ``register_jitable(inline=...)`` decorator inlines only its first function (numba pops
+#: the option from the dict it keeps)
+forced_inline = register_jitable(forceinline=True, **OPTS)
 
 
 def bind(fn, glob):

@@ -12,7 +12,7 @@ closed form from event to event and through every change of ``n``, and clipped t
 
 import numpy as np
 
-from ..jit import always_inline, inner
+from ..jit import forced_inline, inner
 from ..neurons.base import Param
 from .base import PlasticityRule, positive, required
 from .traces import W, code, exp_steps, expm1_steps, pair_traces, store_traces
@@ -102,14 +102,14 @@ def _through_changes(p, tab, rate, T, rec, k, t0, ht, hn, hl, m):
     rec[k, W], rec[k, 3] = _piece(p, tab, rate, ww, c, t, n_t, n_val, T - t)
 
 
-@always_inline
+@forced_inline
 def advance(p, tab, rate, T, rec, k, ht, hn, hl, m):
     """Synapse ``k``'s weight and eligibility from its last event to step ``T``, through
     the changes of the concentration ``n`` in between (modulator ``m``'s history: steps
     ``ht[m, :hl[m]]``, each with the value just after, ``hn[m]``; entry 0 no later than any
     synapse's last event). The histories of all modulators come whole, with the row: a
     view per event would cost two atomic reference counts. The usual case, no change
-    since the last event, is one piece, inlined; the loop through changes is a call."""
+    since the last event, is one piece; the walk through changes is apart."""
     t0 = code(rec, k) >> 1
     if T <= t0:
         return
@@ -121,7 +121,7 @@ def advance(p, tab, rate, T, rec, k, ht, hn, hl, m):
         _through_changes(p, tab, rate, T, rec, k, t0, ht, hn, hl, m)
 
 
-@always_inline  # (LLVM left these as calls in the loops of events)
+@forced_inline  # (LLVM left these as calls in the loops of events)
 def on_pre(p, tab, rate, T, rec, k, scale, ht, hn, hl, m):
     advance(p, tab, rate, T, rec, k, ht, hn, hl, m)
     kp, km, pending = pair_traces(rec, k, T, tab, rate, 0, 1, False)
@@ -130,7 +130,7 @@ def on_pre(p, tab, rate, T, rec, k, scale, ht, hn, hl, m):
     return rec[k, W] * scale
 
 
-@always_inline
+@forced_inline
 def on_post(p, tab, rate, T, rec, k, ht, hn, hl, m):
     advance(p, tab, rate, T, rec, k, ht, hn, hl, m)
     kp, km, _pending = pair_traces(rec, k, T, tab, rate, 0, 1, False)

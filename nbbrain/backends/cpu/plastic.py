@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from ...cache import package_hash
-from ...jit import OPTS, always_inline, bind, cached_njit
+from ...jit import OPTS, bind, cached_njit, forced_inline
 from ...synapses import KINDS, dopamine, stdp, tsodyks, vogels_sprekeler
 from .prefetch import prefetch, prefetch_row
 
@@ -124,7 +124,7 @@ def weights_at(pn, step, dt_ms, rec, ht, hn, hl):
                               hl, m)  # fmt: skip
 
 
-@always_inline
+@forced_inline
 def _stdp_gain(tab, rate, T, ht, hn, hl, m):
     """STDP's gain by its modulator ``m`` (1 without one)."""
     if m < 0:
@@ -250,8 +250,8 @@ def make_events(kinds):
             inbox[t] += ring[slot, t]
             ring[slot, t] = 0.0
 
-    glob = dict(events.__globals__, _on_pre=always_inline(on_pre),
-                _on_post=always_inline(on_post))  # fmt: skip
+    glob = dict(events.__globals__, _on_pre=forced_inline(on_pre),
+                _on_post=forced_inline(on_post))  # fmt: skip
     _EVENTS[key] = cached_phase(bind(events, glob))
     return _EVENTS[key]
 
