@@ -118,34 +118,70 @@ class Projection(common.Projection):
 
     def groups(self):
         """The nbbrain projections of this one: (pre population, post population, the
-        synapses' parameters other than weight and delay) -> indices of its synapses."""
+        synapses' parameters other than weight and delay) -> (indices of its synapses,
+        their pre and post indices local to those populations); and the columns."""
         c = self._columns()
-        pre_ids = self.pre.all_cells[c["presynaptic_index"].astype(np.int64)]
-        post_ids = self.post.all_cells[c["postsynaptic_index"].astype(np.int64)]
+        pre_pop, pre = simulator.state.locate(self.pre.all_cells[
+            c["presynaptic_index"].astype(np.int64)].astype(np.int64))  # fmt: skip
+        post_pop, post = simulator.state.locate(self.post.all_cells[
+            c["postsynaptic_index"].astype(np.int64)].astype(np.int64))  # fmt: skip
         rest = [k for k in c if k not in _ADDRESS]
-        keys = [(a.parent, b.parent) + tuple(c[k][i] for k in rest)
-                for i, (a, b) in enumerate(zip(pre_ids, post_ids))]  # fmt: skip
+        keys = np.column_stack([pre_pop, post_pop] + [c[k] for k in rest])
+        if not keys.size:
+            return c, {}
+        rows, which = np.unique(keys, axis=0, return_inverse=True)
+        pops = simulator.state.populations
         out = {}
-        for i, key in enumerate(keys):
-            out.setdefault(key, []).append(i)
-        return rest, c, pre_ids, post_ids, {k: np.array(v) for k, v in out.items()}
+        for g, row in enumerate(rows):
+            idx = np.flatnonzero(which.ravel() == g)
+            key = (pops[int(row[0])], pops[int(row[1])]) + tuple(zip(rest, row[2:]))
+            out[key] = (idx, pre[idx], post[idx])
+        return c, out
 
     def _get_attributes_as_list(self, names):
         c = self._columns()
         return list(zip(*(c[n].tolist() for n in names)))
 
     def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
-        op = common.Projection.MULTI_SYNAPSE_OPERATIONS[multiple_synapses]
+        if multiple_synapses not in _REDUCE:
+            raise ValueError(f"multiple_synapses must be one of {sorted(_REDUCE)}, got "
+                             f"{multiple_synapses!r}")  # fmt: skip
         c = self._columns()
-        pre, post = c["presynaptic_index"].astype(int), c["postsynaptic_index"].astype(int)
+        shape = (self.pre.size, self.post.size)
+        flat = c["presynaptic_index"].astype(np.int64) * shape[1] + c["postsynaptic_index"]
+        flat = flat.astype(np.int64)
         out = []
         for name in names:
             values = c[name if name in c else name.rstrip("s")]
-            a = np.full((self.pre.size, self.post.size), np.nan)
-            for i, j, x in zip(pre, post, values):
-                a[i, j] = x if np.isnan(a[i, j]) else op(a[i, j], x)
-            out.append(a)
+            out.append(_REDUCE[multiple_synapses](flat, values, shape))
         return out
+
+
+def _reduce(ufunc, start):
+    def reduce(flat, values, shape):
+        a = np.full(shape[0] * shape[1], start)
+        ufunc.at(a, flat, values)
+        a[np.bincount(flat, minlength=a.size) == 0] = np.nan
+        return a.reshape(shape)
+
+    return reduce
+
+
+def _pick(last):
+    def pick(flat, values, shape):
+        a = np.full(shape[0] * shape[1], np.nan)
+        order = np.arange(flat.size)[::-1] if last else np.arange(flat.size)
+        cells, first = np.unique(flat[order], return_index=True)
+        a[cells] = values[order[first]]
+        return a.reshape(shape)
+
+    return pick
+
+
+#: PyNN's ways of combining several synapses between one pair of neurons
+_REDUCE = {"sum": _reduce(np.add, 0.0), "min": _reduce(np.minimum, np.inf),
+           "max": _reduce(np.maximum, -np.inf), "first": _pick(False),
+           "last": _pick(True)}  # fmt: skip
 
 
 _ADDRESS = ("presynaptic_index", "postsynaptic_index", "weight", "delay")

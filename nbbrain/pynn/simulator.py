@@ -46,6 +46,13 @@ class State(common.control.BaseState):
             self.sim.reset()
             self._initialize(self.sim)
 
+    def locate(self, ids):
+        """(index into ``populations``, index within it) of the cells ``ids`` (their ranges
+        of IDs follow one another in the order of creation)."""
+        first = np.array([p.first_id for p in self.populations], np.int64)
+        k = np.searchsorted(first, ids, side="right") - 1
+        return k, ids - first[k]
+
     def changed(self, what):
         """The network changed: rebuilt at the next run (refused in the middle of one)."""
         if self.sim is not None and self.t > 0:
@@ -98,14 +105,11 @@ _FOREVER_MS = 1e9
 def _connect(brain, prj):
     """The nbbrain projections of a PyNN projection: one for each pair of populations it
     joins and each set of synaptic parameters (a rule's parameters are the projection's)."""
-    rest, c, pre_ids, post_ids, groups = prj.groups()
+    c, groups = prj.groups()
     prj._built = []
-    for k, (key, idx) in enumerate(groups.items()):
-        a, b = key[:2]
-        p = dict(zip(rest, key[2:]))
+    for k, ((a, b, *params), (idx, pre, post)) in enumerate(groups.items()):
+        p = dict(params)
         unit, factor = b.celltype.weight
-        pre = np.array([int(i) - a.first_id for i in pre_ids[idx]], np.int64)
-        post = np.array([int(i) - b.first_id for i in post_ids[idx]], np.int64)
         order = np.lexsort((np.arange(idx.size), post, pre))  # (how nbbrain stores them)
         idx, pre, post = idx[order], pre[order], post[order]
         name = f"{prj.nb_name}_{k}"

@@ -19,24 +19,28 @@ _LIF = (
 )
 
 
-class IF_curr_exp(cells.IF_curr_exp):
+class _CurrentBased:
+    """Cell types on nbbrain's current-based models: receptors ``exc`` and ``inh``, weights
+    in nA (the peak of the synaptic current), currents recordable."""
+
+    receptors = {"excitatory": "exc", "inhibitory": "inh"}
+    weight = ("weight_pa", 1000.0)
+    variables = {"v": ("v", 1.0), "isyn_exc": ("i_exc", 1e-3), "isyn_inh": ("i_inh", 1e-3)}
+
+
+_CURRENT = (*_LIF, ("tau_syn_E", "tau_exc_ms"), ("tau_syn_I", "tau_inh_ms"))
+
+
+class IF_curr_exp(_CurrentBased, cells.IF_curr_exp):
     __doc__ = cells.IF_curr_exp.__doc__
-    translations = build_translations(*_LIF, ("tau_syn_E", "tau_exc_ms"),
-                                      ("tau_syn_I", "tau_inh_ms"))  # fmt: skip
+    translations = build_translations(*_CURRENT)
     nb_model = CurrentLIF
-    receptors = {"excitatory": "exc", "inhibitory": "inh"}
-    weight = ("weight_pa", 1000.0)  # (nA)
-    variables = {"v": ("v", 1.0), "isyn_exc": ("i_exc", 1e-3), "isyn_inh": ("i_inh", 1e-3)}
 
 
-class IF_curr_alpha(cells.IF_curr_alpha):
+class IF_curr_alpha(_CurrentBased, cells.IF_curr_alpha):
     __doc__ = cells.IF_curr_alpha.__doc__
-    translations = build_translations(*_LIF, ("tau_syn_E", "tau_exc_ms"),
-                                      ("tau_syn_I", "tau_inh_ms"))  # fmt: skip
+    translations = build_translations(*_CURRENT)
     nb_model = CurrentAlphaLIF
-    receptors = {"excitatory": "exc", "inhibitory": "inh"}
-    weight = ("weight_pa", 1000.0)  # (nA: the peak of the current)
-    variables = {"v": ("v", 1.0), "isyn_exc": ("i_exc", 1e-3), "isyn_inh": ("i_inh", 1e-3)}
 
 
 class IF_cond_exp(cells.IF_cond_exp):
