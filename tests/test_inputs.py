@@ -102,6 +102,51 @@ def test_spike_source_times_are_stored_compactly_and_exact():
     assert sim.memory()["state_bytes"] < 1000  # nothing dense per step
 
 
+def test_spike_times_given_again_between_runs(engine, tmp_path):
+    """``set_spike_times``: the new schedule's times from now on are sent, those already past
+    are not; a source built without times takes them too; ``reset`` sends the new schedule
+    from 0; ``save`` and ``load`` keep it."""
+    brain = nb.Brain(dt_ms=DT, seed=0)
+    brain.add_population("src", 2, nb.SpikeSource(times_ms=[1.0, 2.0, 15.0], indices=[0, 1, 0]))
+    brain.add_population("later", 2, nb.SpikeSource())
+    brain.record_spikes("src")
+    brain.record_spikes("later")
+    sim = engine.build(brain)
+    sim.run(duration_ms=10.0)
+    sim.set_spike_times("src", [3.0, 12.0, 13.5, 18.0], [0, 1, 1, 0])
+    sim.set_spike_times("later", [5.0, 11.0], [1, 0])
+    sim.run(duration_ms=10.0)
+    t, i = sim.spikes("src")
+    np.testing.assert_allclose(t, [1.0, 2.0, 12.0, 13.5, 18.0], atol=1e-9)
+    np.testing.assert_array_equal(i, [0, 1, 1, 1, 0])
+    np.testing.assert_allclose(sim.spikes("later")[0], [11.0], atol=1e-9)
+    sim.save(tmp_path / "sim.npz")
+    again = nb.load(tmp_path / "sim.npz")
+    again.reset()
+    again.run(duration_ms=20.0)
+    np.testing.assert_allclose(again.spikes("src")[0], [3.0, 12.0, 13.5, 18.0], atol=1e-9)
+    np.testing.assert_allclose(again.spikes("later")[0], [5.0, 11.0], atol=1e-9)
+
+
+@pytest.mark.parametrize("args, match", [
+    (("n", [1.0], [0]), r"'n' is a CurrentLIF, not a SpikeSource"),
+    (("src", [1.0], [2]), r"indices must be < 2"),
+    (("src", [0.05], [0]), r"times_ms=0.05 must be a whole number .* of steps"),
+    (("src", [1.0, 1.0], [1, 1]), r"neuron 1 spikes twice at 1 ms"),
+    (("src", [1.0, 2.0], [1]), r"times_ms and indices must be 1-D and of one length"),
+])  # fmt: skip
+def test_bad_spike_times_given_again_are_refused(args, match):
+    brain = nb.Brain(dt_ms=DT)
+    brain.add_population("src", 2, nb.SpikeSource(times_ms=[1.0], indices=[0]))
+    brain.add_population("n", 1, nb.CurrentLIF())
+    brain.record_spikes("src")
+    sim = brain.build()
+    with pytest.raises(ValueError, match=match):
+        sim.set_spike_times(*args)
+    sim.run(duration_ms=2.0)
+    np.testing.assert_allclose(sim.spikes("src")[0], [1.0])  # (nothing changed)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(times_ms=[0.05], indices=[0]), r"times_ms=0.05 must be a whole number .* of steps"),
     (dict(times_ms=[1.0, 1.0], indices=[1, 1]), r"neuron 1 spikes twice at 1 ms"),

@@ -183,28 +183,46 @@ class SpikeTrains:
 
 
 def spike_trains(pops, lo, dt_ms) -> SpikeTrains:
-    steps, idx, ptr = [], [], [0]
+    steps, idx = [], []
     for k, p in enumerate(pops):
         if isinstance(p.model, SpikeSource) and p.model.timed:
-            s = np.round(p.model.times_ms / dt_ms).astype(np.int64)
-            i = p.model.indices
-            order = np.lexsort((i, s))
-            s, i = s[order], i[order]
-            dup = (np.diff(s) == 0) & (np.diff(i) == 0)
-            if np.any(dup):
-                j = int(np.flatnonzero(dup)[0])
-                raise ValueError(
-                    f"population {p.name!r}: SpikeSource neuron {i[j]} spikes twice at "
-                    f"{s[j] * dt_ms:g} ms (at most once per step)"
-                )
-            steps.append(s)
-            idx.append(lo[k] + i)
-            ptr.append(ptr[-1] + s.size)
+            s, i = train_steps(p.name, p.model.times_ms, p.model.indices, dt_ms)
         else:
-            ptr.append(ptr[-1])
+            s = i = np.zeros(0, np.int64)
+        steps.append(s)
+        idx.append(lo[k] + i)
+    return _joined(steps, idx)
+
+
+def train_steps(name, times_ms, indices, dt_ms):
+    """(steps, indices) of a SpikeSource's spikes, sorted by step, then neuron; checked: at
+    most one spike per neuron and step."""
+    s = np.round(np.asarray(times_ms, np.float64) / dt_ms).astype(np.int64)
+    i = np.asarray(indices, np.int64)
+    order = np.lexsort((i, s))
+    s, i = s[order], i[order]
+    dup = (np.diff(s) == 0) & (np.diff(i) == 0)
+    if np.any(dup):
+        j = int(np.flatnonzero(dup)[0])
+        raise ValueError(f"population {name!r}: SpikeSource neuron {i[j]} spikes twice at "
+                         f"{s[j] * dt_ms:g} ms (at most once per step)")  # fmt: skip
+    return s, i
+
+
+def replaced_train(trains, p, steps, idx) -> SpikeTrains:
+    """``trains`` with population p's spikes replaced by these (global neuron indices)."""
+    ptr = trains.ptr
+    parts = [(trains.step[ptr[q] : ptr[q + 1]], trains.idx[ptr[q] : ptr[q + 1]])
+             for q in range(ptr.size - 1)]  # fmt: skip
+    parts[p] = (steps, idx)
+    return _joined(*zip(*parts))
+
+
+def _joined(steps, idx) -> SpikeTrains:
+    ptr = np.concatenate([[0], np.cumsum([s.size for s in steps])]).astype(np.int64)
     cat = (lambda a: np.concatenate(a).astype(np.int64)) if steps else (
         lambda a: np.zeros(0, np.int64))  # fmt: skip
-    return SpikeTrains(cat(steps), cat(idx), np.array(ptr, np.int64))
+    return SpikeTrains(cat(steps), cat(idx), ptr)
 
 
 @dataclass

@@ -147,6 +147,13 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def relayout(self): ...
 
+    def replace_trains(self, trains) -> None:
+        """Take a new table of given spike times (``Simulation.set_spike_times``): the
+        kernels' features and the layouts follow it."""
+        self.net.trains = trains
+        self.__dict__.pop("_features", None)
+        self.relayout()
+
     @abc.abstractmethod
     def memory(self) -> dict: ...
 

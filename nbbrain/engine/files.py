@@ -17,6 +17,7 @@ whose members each carry a CRC-32 that is checked as they are read. It holds
   without them, the build regenerates the connectivity from the description, exactly;
 - ``weights``: the static weights, where ``set_weights`` changed them after the build, in
   an order of any thread count (for a load that regenerates);
+- ``spike_times/...``: the spike times that ``set_spike_times`` gave SpikeSources;
 - ``checkpoint/...``: everything ``checkpoint`` holds (every state variable, the spikes in
   flight, plastic weights and traces, modulators, the step and the noise seed);
 - ``monitors/...``: the recorded spikes and samples, if asked for.
@@ -98,6 +99,9 @@ def save(sim, path, monitors=True, connectivity=True):
     if sim._static_weights_changed:  # (per projection, in the order of ``connections``)
         for k, pos in _static_positions(sim):
             arrays[f"weights/{k}"] = sim.backend_object.read_weights(pos)
+    for name, (times, indices) in sim._spike_times.items():  # (given by set_spike_times)
+        k = sim.net.index(name)
+        arrays[f"spike_times/{k}/times_ms"], arrays[f"spike_times/{k}/indices"] = times, indices
     if connectivity:
         _connectivity(sim.net, arrays)
     _flatten(sim.checkpoint(), "checkpoint", arrays)
@@ -203,6 +207,11 @@ def load(path, backend=None, threads=None, monitors=True):
             if w.shape != pos.shape:
                 raise FileFormatError(f"load: {path}: its static weights do not fit the brain")
             sim.backend_object.write_weights(pos, w)
+    for name in arrays:
+        if name.startswith("spike_times/") and name.endswith("/times_ms"):
+            k = int(name.split("/")[1])
+            sim.set_spike_times(sim.net.names[k], arrays[name],
+                                arrays[f"spike_times/{k}/indices"])  # fmt: skip
     sim.restore(_unflatten(arrays, "checkpoint"))
     sim._rewards = dict(_unflatten(arrays, "pending")["rewards"])
     if monitors and manifest["monitors"]:

@@ -15,6 +15,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import config
+from ..assemble.inputs import replaced_train, train_steps
 from ..assemble.network import NOISE_CODE, activate, build_network, check_modulated_rates
 from ..assemble.plastic import locate_plastic
 from ..assemble.synapses import locate
@@ -26,7 +27,7 @@ from ..model.fingerprint import fingerprint
 from ..model.values import _finite, check_int, whole_steps
 from ..monitors.recorders import RateRecorder, SpikeRecorder, StateRecorder
 from ..neurons.base import float32_problem
-from ..neurons.sources import PoissonSource, Source
+from ..neurons.sources import PoissonSource, Source, SpikeSource
 from ..rhythms import oscillator_cycles
 from .inputs import check_inputs, pack_inputs
 from .result import RunResult
@@ -80,6 +81,7 @@ class Simulation:
         t0 = time.perf_counter()
         self.fingerprint = fingerprint(brain)  # (checkpoints carry it: see ``restore``)
         self._brain, self._static_weights_changed = brain, False  # (what ``save`` writes)
+        self._spike_times = {}  # SpikeSource -> (times, indices) given by set_spike_times
         self.backend, self.dt_ms = backend, brain.dt_ms
         # (``synapses``: a file's connectivity, for these parts: see ``nbbrain.load``)
         self.net = build_network(brain, cls.parts(threads, self.batch), self.batch, synapses)
@@ -480,6 +482,34 @@ class Simulation:
         spec = pop.model.state.get(var)
         if spec is not None and spec.low is not None and np.any(x < spec.low):
             raise ValueError(f"{what}: {var} must be >= {spec.low:g}, got {x[x < spec.low][0]:g}")
+
+    def set_spike_times(self, name, times_ms, indices=None) -> None:
+        """Give SpikeSource population ``name`` new spike times (neuron ``indices[k]`` at
+        ``times_ms[k]``; ``indices`` may be left out for a one-neuron source), in place of
+        those it was built with or given last; no rebuild. The times are the source's
+        schedule from t = 0: those at or after the current time are sent (each, as at the
+        build, in the step its time rounds to), those before it are not (as NEST's
+        ``spike_generator`` skips times already past), and a ``reset`` or an earlier
+        checkpoint sends them from there. ``save`` writes them. Checked first."""
+        pop = self._pop(name)
+        what = f"set_spike_times({name!r})"
+        if not isinstance(pop.model, SpikeSource):
+            raise ValueError(f"{what}: population {pop.name!r} is a "
+                             f"{type(pop.model).__name__}, not a SpikeSource")  # fmt: skip
+        try:
+            given = SpikeSource(times_ms=times_ms, indices=indices)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{what}: {e}") from None
+        if given.indices.size and given.indices.max() >= pop.n:
+            raise ValueError(f"{what}: indices must be < {pop.n} (the population's size), got "
+                             f"{given.indices.max()}")  # fmt: skip
+        for t in np.unique(given.times_ms):
+            whole_steps(t, self.dt_ms, f"{what}: times_ms", minimum=0)
+        k = self.net.index(pop.name)
+        steps, idx = train_steps(pop.name, given.times_ms, given.indices, self.dt_ms)
+        trains = replaced_train(self.net.trains, k, steps, int(self.net.lo[k]) + idx)
+        self.backend_object.replace_trains(trains)
+        self._spike_times[pop.name] = (given.times_ms, given.indices)
 
     def parameters(self, name) -> dict:
         """The parameters of a neuron population as its neurons have them (distributions

@@ -5,8 +5,9 @@
   counter-based generator. ``rate_hz`` is a scalar, one value per neuron, a distribution or
   a ``TimedArray`` (rates that change with time, for all neurons or per neuron).
 - ``SpikeSource(times_ms=None, indices=None)``: spikes at given times (neuron
-  ``indices[k]`` at ``times_ms[k]``, stored compactly), and/or spikes given to each run
-  (``sim.run(inputs={name: spikes})``, booleans ``[n_steps, n]`` or ``[n]``).
+  ``indices[k]`` at ``times_ms[k]``, stored compactly; ``sim.set_spike_times`` gives new
+  ones between runs), and/or spikes given to each run (``sim.run(inputs={name: spikes})``,
+  booleans ``[n_steps, n]`` or ``[n]``).
 
 For Poisson input into neurons without any synapses, see ``Brain.add_poisson_input``.
 """

@@ -232,6 +232,11 @@ class CudaBackend(Backend):
             tm_rows=a(tm.rows), tm_width=a(tm.width), tm_div=a(tm.div), tm_values=a(tm.values),
         )  # fmt: skip
 
+    def replace_trains(self, trains) -> None:
+        self.net.trains = trains
+        self._net_static()
+        super().replace_trains(trains)
+
     def relayout(self):
         """(Re)generate the loops for the network's variants and upload the group tables."""
         net, to = self.net, self.cuda.to_device
