@@ -144,12 +144,17 @@ class _Pop:
             for r in ("exc", "inh"):
                 s[f"i_{r}"] = s[f"i_{r}"] * np.exp(-dt / p[f"tau_{r}_ms"]) + x[f"i_{r}"]
             fired = s["v"] >= p["v_peak_mv"] + dv_th
+        elif m == "DeltaIzhikevich":  # (NEST's izhikevich: the spikes added after the step)
+            v, u = s["v"], s["u"]
+            s["v"] = v + dt * (0.04 * v * v + 5.0 * v + 140.0 - u + i_in) + x["v"]
+            s["u"] = u + dt * p["a"] * (p["b"] * v - u)
+            fired = s["v"] >= p["v_peak_mv"] + dv_th
         else:
             raise NotImplementedError(m)
         if "t_ref_ms" in p:
             self.ref = np.maximum(self.ref - 1, 0)
         idx = np.flatnonzero(fired)
-        if m == "Izhikevich":
+        if m in ("Izhikevich", "DeltaIzhikevich"):
             s["v"][idx] = p["c_mv"][idx]
             s["u"][idx] += p["d"][idx]
         else:

@@ -85,14 +85,15 @@ def test_adex_refractory_period_holds_v_at_reset():
 
 # ---- Izhikevich: NEST's izhikevich ------------------------------------------------------------
 @pytest.mark.parametrize("kind", sorted(NEST["izhikevich"]))
-def test_izhikevich_matches_nest(kind):
+@pytest.mark.parametrize("cls", [nb.Izhikevich, nb.DeltaIzhikevich])
+def test_izhikevich_matches_nest(kind, cls):
     """NEST's forward Euler step, reset and threshold: the first ten spikes at NEST's steps,
     the membrane on NEST's for the first 20 ms; over 500 ms float32 state lets a threshold
     crossing slip by a step now and then (the count within one, the times within 1.5 ms)."""
     case = NEST["izhikevich"][kind]
     p = case["params"]
-    model = nb.Izhikevich(a=p["a"], b=p["b"], c_mv=p["c"], d=p["d"], v_peak_mv=p["V_th"],
-                          i_bias_pa=p["I_e"])  # fmt: skip
+    model = cls(a=p["a"], b=p["b"], c_mv=p["c"], d=p["d"], v_peak_mv=p["V_th"],
+                i_bias_pa=p["I_e"])  # fmt: skip
     sim = one_neuron(model, case["t_sim_ms"], record_every_ms=1.0)
     got, want = nest_stamps(sim, case["t_sim_ms"]), np.array(case["spikes_ms"])
     np.testing.assert_allclose(got[:10], want[:10], atol=1e-9)

@@ -55,6 +55,36 @@ def test_pynn_units_become_nbbrain_units():
     assert spikes.size >= 2
 
 
+def test_pynn_izhikevich_is_nests_with_delta_synapses():
+    """PyNN's Izhikevich (NEST's izhikevich: weights in mV, i_offset in nA, v and u from
+    PyNN's initial values) against the same cell built in nbbrain."""
+    sim.setup(timestep=0.1)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=TIMES))
+    cell = sim.Population(1, sim.Izhikevich(a=0.02, b=0.2, c=-65.0, d=6.0, i_offset=0.008))
+    sim.Projection(src, cell, sim.AllToAllConnector(), sim.StaticSynapse(weight=4.0, delay=1.0))
+    cell.record(["v", "u", "spikes"])
+    sim.run(40.0)
+    seg = cell.get_data().segments[0]
+    v, u = (np.asarray(seg.filter(name=x)[0]).ravel() for x in ("v", "u"))
+    spikes = np.asarray(seg.spiketrains[0])
+    sim.end()
+    brain = nb.Brain(dt_ms=0.1, seed=1)
+    brain.add_population("src", 1, nb.SpikeSource(times_ms=TIMES, indices=[0] * len(TIMES)))
+    brain.add_population("cell", 1, nb.DeltaIzhikevich(d=6.0, i_bias_pa=8.0))
+    brain.connect("src", "cell", nb.AllToAll(), weight_mv=4.0, delay_ms=1.0, receptor="exc")
+    for x in ("v", "u"):
+        brain.record_state("cell", x)
+    brain.record_spikes("cell")
+    s = brain.build()
+    s.set_state("cell", "v", -70.0)
+    s.set_state("cell", "u", -14.0)
+    s.run(duration_ms=40.0)
+    np.testing.assert_allclose(v[:400], s.recorded_state("cell", "v")[1][:, 0], rtol=1e-6)
+    np.testing.assert_allclose(u[:400], s.recorded_state("cell", "u")[1][:, 0], rtol=1e-6)
+    np.testing.assert_allclose(spikes, s.spikes("cell")[0])
+    assert spikes.size >= 2 and v[0] == -70.0
+
+
 def test_parameters_read_back_in_pynn_units():
     sim.setup(timestep=0.1)
     p = sim.Population(3, sim.IF_cond_exp(cm=0.5, tau_m=12.0, i_offset=0.2))
@@ -104,6 +134,32 @@ def test_changes_after_run_need_a_reset():
     sim.reset()
     with pytest.raises(NotImplementedError, match="Stochastic is not supported"):
         sim.Projection(p, p, sim.AllToAllConnector(), Stochastic(p=0.5))
+    sim.end()
+
+
+def test_a_running_network_takes_static_weights_and_spike_times_but_not_delays():
+    sim.setup(timestep=0.1)
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[1.0]))
+    cells = sim.Population(2, sim.IF_curr_exp())
+    prj = sim.Projection(src, cells, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.5))
+    late = sim.Projection(src, cells, sim.OneToOneConnector(),
+                          sim.StaticSynapse(weight=0.0, delay=0.11))  # fmt: skip
+    assert late.get("delay", format="list", with_address=False) == [0.1, 0.1]  # (as it runs)
+    cells.record("v")
+    sim.run(5.0)
+    connection = prj.connections[0]
+    with pytest.raises(RuntimeError, match=r"Connection.delay\(delay\) after run\(\)"):
+        connection.delay = 2.0
+    assert prj.get("delay", format="list", with_address=False) == [0.1, 0.1]  # (unchanged)
+    connection.weight = 0.0  # (written into the running simulation)
+    src.set(spike_times=[1.0, 6.0])
+    sim.run(5.0)
+    v = cells.get_data().segments[0].analogsignals[0].magnitude
+    assert v[30, 0] > -64.9  # (the first spike, weight 0.5)
+    np.testing.assert_array_equal(v[:62, 0], v[:62, 1])
+    assert v[-1, 1] > v[-1, 0] + 0.3  # (the second spike at 6 ms: weight 0 onto the first)
+    with pytest.raises(ValueError, match="spike_precision must be 'on_grid' or 'off_grid'"):
+        sim.setup(spike_precision="precise")
     sim.end()
 
 

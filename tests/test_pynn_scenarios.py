@@ -30,12 +30,6 @@ EXPECTED_FAILURES = {
         "SpikeSourcePoissonRefractory: no nbbrain source",
     "test_cell_types.test_composed_neuron_model_homogeneous_receptors":
         "composed neuron models (PointNeuron) are not supported",
-    "test_cell_types.test_update_SpikeSourceArray":
-        "changing parameters between runs without reset() is not supported",
-    "test_ticket166.test_ticket166":
-        "changing parameters between runs without reset() is not supported",
-    "test_connection_handling.test_connection_access_weight_and_delay":
-        "delays are whole steps: a delay of 0.11 ms at dt 0.1 ms reads back as 0.1",
     "test_electrodes.test_changing_electrode": _NO_ELECTRODES,
     "test_electrodes.test_issue165": _NO_ELECTRODES,
     "test_electrodes.test_issue321": _NO_ELECTRODES,
@@ -51,8 +45,6 @@ EXPECTED_FAILURES = {
     "test_electrodes.test_issue759": _NO_ELECTRODES,
     "test_electrodes.test_issue_465_474_630": _NO_ELECTRODES,
     "test_electrodes.test_ticket226": _NO_ELECTRODES,
-    "test_recording.test_issue259":
-        "spike times off the time grid: nbbrain's spikes are on the grid",
     "test_recording.test_issue499": _NO_ELECTRODES,
     "test_recording.test_record_with_filename": _NO_ELECTRODES,
     "test_scenario1.test_scenario1a": _NO_ALPHA,

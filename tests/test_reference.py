@@ -60,7 +60,8 @@ def cur_brain(seed):
 
 
 def models_brain(seed):
-    """DeltaLIF and Izhikevich cells driven by a Poisson source and each other."""
+    """DeltaLIF, Izhikevich and DeltaIzhikevich cells driven by a Poisson source and each
+    other."""
     brain = nb.Brain(dt_ms=0.1, seed=seed)
     brain.add_population("drive", 30, nb.PoissonSource(400.0))
     brain.add_population("delta", 40, nb.DeltaLIF(i_bias_pa=300.0, t_ref_ms=1.0))
@@ -73,7 +74,11 @@ def models_brain(seed):
                   delay_ms=1.0)  # fmt: skip
     brain.connect("delta", "izh", nb.FixedProbability(0.2), weight_pa=3.0, receptor="exc",
                   delay_ms=0.5)  # fmt: skip
-    brain.record_spikes(["drive", "delta", "izh"])
+    brain.add_population("dizh", 20, nb.DeltaIzhikevich(i_bias_pa=nb.Uniform(2.0, 8.0)))
+    brain.connect("drive", "dizh", nb.FixedIndegree(5), weight_mv=3.0, receptor="exc")
+    brain.connect("izh", "dizh", nb.FixedProbability(0.3), weight_mv=-1.0, receptor="inh",
+                  delay_ms=0.3)  # fmt: skip
+    brain.record_spikes(["drive", "delta", "izh", "dizh"])
     return brain
 
 

@@ -9,9 +9,9 @@ from .delta_lif import DeltaLIF
 from .euler_if import EulerIF
 from .euler_li import EulerLI
 from .euler_lif import EulerLIF
-from .izhikevich import Izhikevich
+from .izhikevich import DeltaIzhikevich, Izhikevich
 from .sources import PoissonSource, Source, SpikeSource
 
-__all__ = ["AdEx", "ConductanceLIF", "CurrentAlphaLIF", "CurrentLIF", "DeltaLIF", "EulerIF",
-           "EulerLI", "EulerLIF", "Izhikevich", "NeuronModel", "Param", "PoissonSource",
-           "Receptor", "SpikeSource", "Source", "State"]  # fmt: skip
+__all__ = ["AdEx", "ConductanceLIF", "CurrentAlphaLIF", "CurrentLIF", "DeltaIzhikevich",
+           "DeltaLIF", "EulerIF", "EulerLI", "EulerLIF", "Izhikevich", "NeuronModel", "Param",
+           "PoissonSource", "Receptor", "SpikeSource", "Source", "State"]  # fmt: skip

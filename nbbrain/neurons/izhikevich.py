@@ -9,9 +9,15 @@ resistance); ``i_exc`` and ``i_inh`` jump by ``weight_pa`` when a spike arrives 
 
 One step is NEST's forward Euler step from the start-of-step values of ``v`` and ``u`` (in
 float64): ``v' = v + dt (0.04 v^2 + 5 v + 140 - u + I)``, ``u' = u + dt a (b v - u)``.
+
+``DeltaIzhikevich``: NEST's ``izhikevich`` as NEST has it (and PyNN's ``Izhikevich``), with
+delta synapses: an arriving spike adds its signed ``weight_mv`` to ``v`` in the step it
+arrives, after the Euler step (NEST's ``v' = v + dt f(v, u) + spikes``), and can make the
+neuron spike in it. ``I = i_bias + injected current``.
 """
 
 import numpy as np
+from numba.extending import register_jitable
 
 from .base import NeuronModel, Param, Receptor, State, exp_decay
 from .numerics import decay
@@ -52,11 +58,9 @@ class Izhikevich(NeuronModel):
 
     @staticmethod
     def integrate(s, c, i_in, refractory):
-        v, u, h = np.float64(s.v), np.float64(s.u), np.float64(c.dt_ms)
         i = np.float64(i_in) + np.float64(s.i_exc) + np.float64(s.i_inh)
-        v_new = v + h * (_C1 * v * v + _C2 * v + _C3 - u + i)
-        u_new = u + h * np.float64(c.a) * (np.float64(c.b) * v - u)
-        return (v_new, u_new, decay(s.i_exc, c.dec_exc), decay(s.i_inh, c.dec_inh))
+        v, u = euler_step(s.v, s.u, i, c.a, c.b, c.dt_ms)
+        return (v, u, decay(s.i_exc, c.dec_exc), decay(s.i_inh, c.dec_inh))
 
     @staticmethod
     def threshold(s, c):
@@ -65,3 +69,41 @@ class Izhikevich(NeuronModel):
     @staticmethod
     def reset(s, c):
         return (c.c_mv, s.u + c.d, s.i_exc, s.i_inh)
+
+
+class DeltaIzhikevich(NeuronModel):
+    __doc__ = __doc__
+    parameters = {k: p for k, p in Izhikevich.parameters.items() if not k.startswith("tau_")}
+    state = {"v": Izhikevich.state["v"], "u": Izhikevich.state["u"]}
+    receptors = {
+        "exc": Receptor("v", {"weight_mv": 1.0}, sign=1),
+        "inh": Receptor("v", {"weight_mv": 1.0}, sign=-1),
+    }
+    threshold_parameter = "v_peak_mv"
+    bias_parameter = "i_bias_pa"
+
+    @classmethod
+    def derive(cls, p, dt_ms):
+        return {"dt_ms": dt_ms}
+
+    @staticmethod
+    def integrate(s, c, i_in, refractory):
+        return euler_step(s.v, s.u, np.float64(i_in), c.a, c.b, c.dt_ms)
+
+    @staticmethod
+    def receive(s, c, x, refractory):
+        return (s.v + x[0], s.u)
+
+    threshold = Izhikevich.threshold
+
+    @staticmethod
+    def reset(s, c):
+        return (c.c_mv, s.u + c.d)
+
+
+@register_jitable
+def euler_step(v, u, i, a, b, h):
+    """(v, u) after NEST's forward Euler step of length ``h`` (in float64)."""
+    v, u, h = np.float64(v), np.float64(u), np.float64(h)
+    v_new = v + h * (_C1 * v * v + _C2 * v + _C3 - u + i)
+    return v_new, u + h * np.float64(a) * (np.float64(b) * v - u)

@@ -6,7 +6,8 @@ Blocks. The network PyNN describes is built into an nbbrain brain at the first `
 (populations and projections made after it need a ``reset`` first). Cell types:
 ``IF_curr_exp`` (``CurrentLIF``), ``IF_curr_alpha`` (``CurrentAlphaLIF``), ``IF_cond_exp``
 (``ConductanceLIF``), ``IF_curr_delta`` (``DeltaLIF``), ``EIF_cond_exp_isfa_ista``
-(``AdEx``), ``SpikeSourcePoisson``, ``SpikeSourceArray``; synapses: ``StaticSynapse``,
+(``AdEx``), ``Izhikevich`` (``DeltaIzhikevich``), ``SpikeSourcePoisson``,
+``SpikeSourceArray``; synapses: ``StaticSynapse``,
 ``TsodyksMarkramSynapse``, ``STDPMechanism`` (``SpikePairRule`` with additive or
 multiplicative weight dependence). ``setup(threads=...)`` sets nbbrain's CPU
 threads, ``setup(rng_seed=...)`` its seed.

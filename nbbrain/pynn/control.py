@@ -9,8 +9,14 @@ from . import simulator
 
 def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params):
     """Start a PyNN session on nbbrain (``threads``: CPU threads; ``rng_seed``: the seed of
-    the brain's connectivity and noise)."""
+    the brain's connectivity and noise; ``spike_precision``: ``"on_grid"`` (default) or
+    ``"off_grid"``, with which a SpikeSourceArray's recorded spikes are its given times, as
+    NEST records them; they reach their targets on the grid either way)."""
     max_delay = extra_params.get("max_delay", 10.0)
+    precision = extra_params.get("spike_precision", "on_grid")
+    if precision not in ("on_grid", "off_grid"):
+        raise ValueError(f"nbbrain.pynn: spike_precision must be 'on_grid' or 'off_grid', got "
+                         f"{precision!r}")  # fmt: skip
     common.setup(timestep, min_delay, **extra_params)
     state = simulator.state
     state.clear()
@@ -19,6 +25,7 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     state.max_delay = max_delay
     state.threads = int(extra_params.get("threads", 1))
     state.seed = int(extra_params.get("rng_seed", 1))
+    state.off_grid = precision == "off_grid"
     return rank()
 
 

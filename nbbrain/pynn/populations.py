@@ -25,10 +25,7 @@ class PopulationView(common.PopulationView):
                               shape=(self.size,))  # fmt: skip
 
     def _set_parameters(self, parameter_space):
-        simulator.state.changed(f"set() on {self.label!r}")
-        parameter_space.evaluate(simplify=False)
-        for key, value in parameter_space.items():
-            self.parent.native[key][self.mask] = value
+        _set(self.parent, parameter_space, self.mask, self.label)
 
     def _set_initial_value_array(self, variable, initial_values):
         values = np.broadcast_to(initial_values.evaluate(simplify=False), (self.size,))
@@ -65,7 +62,7 @@ class Population(common.Population):
         space.shape = (self.size,)
         space.evaluate(simplify=False)
         self.native = {k: np.array(v) for k, v in space.items()}
-        _check_spike_times(self)
+        _check_spike_times(self.label, self.native)
         self.initial = {}
         state.populations.append(self)
 
@@ -85,19 +82,34 @@ class Population(common.Population):
         return ParameterSpace({k: simplify(self.native[k]) for k in names}, shape=(self.size,))
 
     def _set_parameters(self, parameter_space):
-        simulator.state.changed(f"set() on {self.label!r}")
-        parameter_space.evaluate(simplify=False)
-        for key, value in parameter_space.items():
-            self.native[key] = np.array(value)
+        _set(self, parameter_space, slice(None), self.label)
 
 
-def _check_spike_times(pop):
+def _set(pop, parameter_space, mask, label):
+    """``set()`` on the neurons ``mask`` of ``pop``: before the first run (or after a reset),
+    any parameter; after a run, a SpikeSourceArray's spike times (sent from now on)."""
+    state = simulator.state
+    times_only = list(parameter_space.keys()) == ["times_ms"]
+    if not (times_only and state.sim is not None):
+        state.changed(f"set() on {label!r}")
+    parameter_space.evaluate(simplify=False)
+    native = {k: v.copy() for k, v in pop.native.items()}
+    for key, value in parameter_space.items():
+        native[key][mask] = value
+    _check_spike_times(pop.label, native)
+    pop.native = native
+    if times_only and state.sim is not None:
+        state.sim.set_spike_times(pop.nb_name, *simulator.spike_table(native["times_ms"],
+                                                                      state.dt))  # fmt: skip
+
+
+def _check_spike_times(label, native):
     """A SpikeSourceArray's times must not decrease (PyNN's rule)."""
-    for k, seq in enumerate(pop.native.get("times_ms", [])):
+    for k, seq in enumerate(native.get("times_ms", [])):
         t = np.asarray(seq.value, float)
         if np.any(np.diff(t) < 0):
             raise errors.InvalidParameterValueError(
-                f"nbbrain.pynn: population {pop.label!r}: spike_times of neuron {k} are not "
+                f"nbbrain.pynn: population {label!r}: spike_times of neuron {k} are not "
                 f"in order: {t.tolist()}"
             )
 

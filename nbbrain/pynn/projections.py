@@ -12,11 +12,25 @@ from .standardmodels import StaticSynapse, STDPMechanism
 
 class Connection(common.Connection):
     """One synapse of a projection (indices into its pre and post populations), as PyNN's
-    ``Projection.connections`` lists them."""
+    ``Projection.connections`` lists them: its weight and delay as they were when the list
+    was made; setting either writes it into the projection (as ``Projection.set`` would)."""
 
-    def __init__(self, pre, post, weight, delay):
+    def __init__(self, projection, index, pre, post, weight, delay):
+        self.projection, self.index = projection, index
         self.presynaptic_index, self.postsynaptic_index = pre, post
-        self.weight, self.delay = weight, delay
+        self._values = {"weight": weight, "delay": delay}
+
+    def _attribute(name):
+        def get(self):
+            return self._values[name]
+
+        def set(self, value):
+            self.projection._set_one(self.index, name, float(value))
+            self._values[name] = float(value)
+
+        return property(get, set)
+
+    weight, delay = _attribute("weight"), _attribute("delay")
 
     def as_tuple(self, *names):
         return tuple(getattr(self, name) for name in names)
@@ -51,7 +65,8 @@ class Projection(common.Projection):
     @property
     def connections(self):
         """The synapses as Connection objects (in the order they were made)."""
-        return [Connection(*c) for c in zip(*(a.tolist() for a in self._arrays()))]
+        return [Connection(self, k, *c)
+                for k, c in enumerate(zip(*(a.tolist() for a in self._arrays())))]  # fmt: skip
 
     def _set_attributes(self, parameter_space):
         """``Projection.set``: before the first run (or after a reset) any parameter; during
@@ -59,16 +74,25 @@ class Projection(common.Projection):
         parameter_space.evaluate(simplify=False)
         c = self._columns(learned=False)
         pre, post = c["presynaptic_index"].astype(int), c["postsynaptic_index"].astype(int)
-        names = list(parameter_space.keys())
-        state = simulator.state
-        live = state.sim is not None and state.t > 0
-        if live and (names != ["weight"] or isinstance(self.synapse_type, STDPMechanism)):
-            state.changed(f"Projection.set({', '.join(names)})")
         shape = (self.pre.size, self.post.size)
         for name, value in parameter_space.items():
             c[name] = np.broadcast_to(np.asarray(value, float), shape)[pre, post].copy()
-        rest = {k: v for k, v in c.items() if k not in ("presynaptic_index", "postsynaptic_index")}
-        self._parts = [(pre, post, rest)]
+        self._store(c, list(parameter_space.keys()), "Projection.set")
+
+    def _set_one(self, index, name, value):
+        """``Connection.weight`` or ``.delay`` set: synapse ``index`` only."""
+        c = self._columns(learned=False)
+        c[name] = c[name].copy()
+        c[name][index] = value
+        self._store(c, [name], f"Connection.{name}")
+
+    def _store(self, c, names, what):
+        """Keep the columns ``c`` (``names`` changed); in a simulation that has run, only
+        static weights may change, written into it (anything else asks for a reset)."""
+        state = simulator.state
+        live = state.sim is not None and state.t > 0
+        if live and (names != ["weight"] or isinstance(self.synapse_type, STDPMechanism)):
+            state.changed(f"{what}({', '.join(names)})")
         if live:
             for name, idx, factor in self._built:
                 stored = state.sim.connections(name)
@@ -76,7 +100,10 @@ class Projection(common.Projection):
                 w[_order(stored.pre, stored.post)] = c["weight"][idx] * factor
                 state.sim.set_weights(name, w)
         else:
-            state.changed("Projection.set")
+            state.changed(what)
+        pre, post = c["presynaptic_index"].astype(int), c["postsynaptic_index"].astype(int)
+        rest = {k: v for k, v in c.items() if k not in ("presynaptic_index", "postsynaptic_index")}
+        self._parts = [(pre, post, rest)]
 
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index,
                             location_selector=None, **connection_parameters):  # fmt: skip
@@ -103,6 +130,7 @@ class Projection(common.Projection):
         }
         for key in self._parts[0][2]:
             out[key] = np.concatenate([p[2][key] for p in self._parts])
+        out["delay"] = _on_grid(out["delay"], simulator.state.dt)
         sim = simulator.state.sim
         if learned and sim is not None and isinstance(self.synapse_type, STDPMechanism):
             out["weight"] = out["weight"].copy()
@@ -185,6 +213,13 @@ _REDUCE = {"sum": _reduce(np.add, 0.0), "min": _reduce(np.minimum, np.inf),
 
 
 _ADDRESS = ("presynaptic_index", "postsynaptic_index", "weight", "delay")
+
+
+def _on_grid(delay, dt):
+    """Delays as they run: whole steps (rounded, as NEST rounds them); those on the grid
+    as given."""
+    steps = np.round(delay / dt)
+    return np.where(np.abs(delay / dt - steps) > 1e-9, steps * dt, delay)
 
 
 def _order(pre, post):

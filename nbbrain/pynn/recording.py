@@ -44,6 +44,9 @@ class Recorder(recording.Recorder):
         if sim is None or not ids.size:
             return ids[:0], np.zeros(0)
         t, i = sim.spikes(pop.nb_name, since_ms=self._since_ms)
+        if simulator.state.off_grid and "times_ms" in pop.native:  # (a SpikeSourceArray)
+            steps = np.round(t / simulator.state.dt).astype(np.int64)
+            t = simulator.given_times(pop.native["times_ms"], simulator.state.dt, steps, i)
         keep = np.isin(i + pop.first_id, ids)
         if clear:
             self._since_ms = simulator.state.t

@@ -24,7 +24,7 @@ class State(common.control.BaseState):
         common.control.BaseState.__init__(self)
         self.mpi_rank, self.num_processes = 0, 1
         self.dt, self.min_delay, self.max_delay = 0.1, 0.1, 10.0
-        self.threads, self.seed = 1, 1
+        self.threads, self.seed, self.off_grid = 1, 1, False
         self.clear()
 
     def clear(self):
@@ -123,14 +123,40 @@ def _connect(brain, prj):
         prj._built.append((name, idx, factor))
 
 
+def spike_table(sequences, dt):
+    """(times in ms, neuron indices) of a SpikeSourceArray's spikes (one PyNN Sequence a
+    neuron), each time off the grid moved to the end of its step, as NEST does."""
+    times = [np.ceil(np.asarray(s.value, float) / dt - 1e-9) * dt for s in sequences]
+    idx = np.concatenate([np.full(len(t), i) for i, t in enumerate(times)] or [[]])
+    return np.concatenate(times or [[]]), idx.astype(np.int64)
+
+
+def given_times(sequences, dt, steps, idx):
+    """The given times (``sequences``, as in ``spike_table``) of the spikes that a
+    SpikeSourceArray sent at ``steps`` from neurons ``idx`` (the step's time for a spike of
+    times given before the last ``set``)."""
+    out = steps * dt
+    t = [np.asarray(s.value, float) for s in sequences]
+    own = np.concatenate(t) if t else np.zeros(0)
+    if not own.size or not steps.size:
+        return out
+    cells = np.concatenate([np.full(len(x), i) for i, x in enumerate(t)]).astype(np.int64)
+    span = int(max(steps.max(), np.ceil(own.max() / dt)) + 2)
+    keys = cells * span + np.ceil(own / dt - 1e-9).astype(np.int64)
+    order = np.argsort(keys, kind="stable")
+    want = idx.astype(np.int64) * span + steps
+    at = np.minimum(np.searchsorted(keys[order], want), keys.size - 1)
+    found = keys[order[at]] == want
+    out[found] = own[order[at[found]]]
+    return out
+
+
 def _model(pop, dt):
     """The nbbrain model of a PyNN population (its native parameters, one value a neuron)."""
     p = pop.native
     kind = type(pop.celltype).__name__
-    if kind == "SpikeSourceArray":  # (off the grid: the end of the step, as NEST does)
-        times = [np.ceil(np.asarray(s.value, float) / dt - 1e-9) * dt for s in p["times_ms"]]
-        idx = np.concatenate([np.full(len(t), i) for i, t in enumerate(times)] or [[]])
-        return SpikeSource(times_ms=np.concatenate(times or [[]]), indices=idx.astype(int))
+    if kind == "SpikeSourceArray":
+        return SpikeSource(*spike_table(p["times_ms"], dt))
     if kind == "SpikeSourcePoisson":
         rate, start, duration = p["rate_hz"], p["start_ms"], p["duration_ms"]
         end = start + duration

@@ -5,7 +5,7 @@ types to its receptors and ``weight`` gives the weight keyword and factor."""
 
 from pyNN.standardmodels import build_translations, cells, synapses
 
-from ..neurons import AdEx, ConductanceLIF, CurrentAlphaLIF, CurrentLIF, DeltaLIF
+from ..neurons import AdEx, ConductanceLIF, CurrentAlphaLIF, CurrentLIF, DeltaIzhikevich, DeltaLIF
 from ..synapses import STDP, TsodyksMarkram
 
 _LIF = (
@@ -88,6 +88,16 @@ class EIF_cond_exp_isfa_ista(cells.EIF_cond_exp_isfa_ista):
     weight = ("weight_ns", 1000.0)
     variables = {"v": ("v", 1.0), "w": ("w", 1e-3), "gsyn_exc": ("g_ampa", 1e-3),
                  "gsyn_inh": ("g_gaba_a", 1e-3)}  # fmt: skip
+
+
+class Izhikevich(cells.Izhikevich):
+    __doc__ = cells.Izhikevich.__doc__
+    translations = build_translations(("a", "a"), ("b", "b"), ("c", "c_mv"), ("d", "d"),
+                                      ("i_offset", "i_bias_pa", 1000.0))  # fmt: skip
+    nb_model = DeltaIzhikevich  # (NEST's izhikevich, as PyNN's NEST backend runs it)
+    receptors = {"excitatory": "exc", "inhibitory": "inh"}
+    weight = ("weight_mv", 1.0)  # (mV: the jump of v, as in NEST)
+    variables = {"v": ("v", 1.0), "u": ("u", 1.0)}
 
 
 class SpikeSourcePoisson(cells.SpikeSourcePoisson):
