@@ -72,6 +72,13 @@ class Network:
     osc_phase: np.ndarray = field(default_factory=lambda: np.zeros(0))
     pop_rhythm: list = field(default_factory=list)  # (osc or -1, depth, threshold_mv)
     desc: nrn.Populations | None = None  # what the groups were made from (``activate``)
+    # a batch whose copies have parameters of their own (``Simulation.set_parameter``):
+    # per copy, the constants of each population, and the tables [B, ...] made from them;
+    # the static weights [B, S] where a projection's differ between copies
+    copy_constants: list | None = None
+    copy_cpar: np.ndarray | None = None
+    copy_pn: np.ndarray | None = None
+    copy_weight: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -304,10 +311,19 @@ def activate(net, k, var) -> bool:
         return False
     net.desc.active[k] = tuple(v for v in model.state if v in active or v == var)
     net.desc.active = nrn.share_optional(net.models, net.desc.active)
+    regroup(net)
+    return True
+
+
+def regroup(net) -> None:
+    """The groups, variants and constant tables again from ``net.desc`` (and, in a batch
+    whose copies have parameters of their own, the copies' tables)."""
     net.groups = nrn.make_groups(net.desc, net.dt_ms)
+    if net.copy_constants is not None:
+        net.copy_cpar, net.copy_pn = nrn.copy_tables(net.desc, net.copy_constants, net.groups,
+                                                     net.dt_ms)  # fmt: skip
     net.variants = nrn.variants_of(net.groups)
     net.tables = nrn.constant_tables(net.groups, net.dt_ms)
-    return True
 
 
 def check_modulated_rates(net, st):

@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -237,19 +237,47 @@ def make_groups(pops: Populations, dt_ms: float) -> list:
     groups = []
     for ks in runs:
         model = pops.models[ks[0]]
-        names = constant_names(type(model), dt_ms)
-        variant = _variant(pops, ks, names)
-        consts = {}
-        for name in names:
-            if name in variant.per_neuron:
-                consts[name] = np.concatenate(
-                    [np.broadcast_to(pops.constants[k][name], (pops.size(k),)) for k in ks]
-                )
-            elif name not in variant.zero:
-                consts[name] = float(pops.constants[ks[0]][name])
+        variant = _variant(pops, ks, constant_names(type(model), dt_ms))
+        consts = group_constants(pops, ks, variant, dt_ms)
         groups.append(Group(int(pops.lo[ks[0]]), int(pops.hi[ks[-1]]), ks, variant,
                             pops.rhythm[ks[0]], consts))  # fmt: skip
     return groups
+
+
+def group_constants(pops: Populations, ks: list, variant: Variant, dt_ms: float) -> dict:
+    """The constants of the group of populations ``ks``: per neuron those the variant
+    stores so, else one value."""
+    consts = {}
+    for name in constant_names(variant.model, dt_ms):
+        if name in variant.per_neuron:
+            consts[name] = np.concatenate(
+                [np.broadcast_to(pops.constants[k][name], (pops.size(k),)) for k in ks]
+            )
+        elif name not in variant.zero:
+            consts[name] = float(pops.constants[ks[0]][name])
+    return consts
+
+
+def copy_tables(pops: Populations, copies: list, groups: list, dt_ms: float):
+    """The constant tables of each copy of a batch whose copies have parameters of their
+    own: ``copies[c]`` holds copy c's constants per population (as ``pops.constants``).
+    The groups keep their populations; a constant is per neuron in a group's variant where
+    it varies in any copy (one compiled loop serves all copies). Returns (cpar [B, G, W],
+    pn [B, P]) and sets the groups' variants (and slots)."""
+    for g in groups:
+        names = constant_names(g.variant.model, dt_ms)
+        per = set(g.variant.per_neuron)
+        for consts in copies:
+            per |= set(_variant(replace(pops, constants=consts), g.pops, names).per_neuron)
+        g.variant = replace(g.variant, per_neuron=tuple(n for n in names if n in per))
+        g.constants = group_constants(pops, g.pops, g.variant, dt_ms)
+    tables = []
+    for consts in copies:
+        of_copy = replace(pops, constants=consts)
+        gs = [replace(g, constants=group_constants(of_copy, g.pops, g.variant, dt_ms))
+              for g in groups]  # fmt: skip
+        tables.append(constant_tables(gs, dt_ms))
+    return np.stack([t.cpar for t in tables]), np.stack([t.pn for t in tables])
 
 
 def variants_of(groups) -> list:

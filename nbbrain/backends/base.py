@@ -43,7 +43,8 @@ def state_row(row, st, ref, noise, n):
 
 #: the kernels' features (flags): a brain compiles (and caches) only the code it uses
 FEATURES = ("neurons", "poisson", "given", "trains", "timed_rates", "poisson_inputs",
-            "timed_inputs", "noise", "monitors", "oscillators", "plastic")  # fmt: skip
+            "timed_inputs", "noise", "monitors", "oscillators", "plastic", "copy_params",
+            "copy_weights")  # fmt: skip
 
 
 class Backend(abc.ABC):
@@ -117,6 +118,7 @@ class Backend(abc.ABC):
             noise=net.noise_inputs.mean.size > 0, monitors=monitors,
             oscillators=any(r[0] >= 0 for r in net.pop_rhythm),
             plastic=net.plastic.n_synapses > 0 or bool(net.plastic.modulators.names),
+            copy_params=net.copy_cpar is not None, copy_weights=net.copy_weight is not None,
         )  # fmt: skip
         return tuple(flags[f] for f in FEATURES)
 
@@ -139,13 +141,25 @@ class Backend(abc.ABC):
     def write_ring(self, ring, step): ...
 
     @abc.abstractmethod
-    def read_weights(self, pos): ...
+    def read_weights(self, pos, copy=0): ...
 
     @abc.abstractmethod
-    def write_weights(self, pos, values): ...
+    def write_weights(self, pos, values, copy=None): ...
+
+    @abc.abstractmethod
+    def read_poisson_tables(self): ...
+
+    @abc.abstractmethod
+    def write_poisson_tables(self, thr, guide): ...
 
     @abc.abstractmethod
     def relayout(self): ...
+
+    def refresh(self) -> None:
+        """Take the network's tables again after they changed (its features may have, too:
+        ``Simulation.set_parameter``)."""
+        self.__dict__.pop("_features", None)
+        self.relayout()
 
     def replace_trains(self, trains) -> None:
         """Take a new table of given spike times (``Simulation.set_spike_times``): the

@@ -18,6 +18,8 @@ whose members each carry a CRC-32 that is checked as they are read. It holds
 - ``weights``: the static weights, where ``set_weights`` changed them after the build, in
   an order of any thread count (for a load that regenerates);
 - ``spike_times/...``: the spike times that ``set_spike_times`` gave SpikeSources;
+- ``parameters/...`` and ``copy_weights/...``: what ``set_parameter`` gave a batch's copies
+  (neuron parameters and input rates, listed in the manifest; the copies' static weights);
 - ``checkpoint/...``: everything ``checkpoint`` holds (every state variable, the spikes in
   flight, plastic weights and traces, modulators, the step and the noise seed);
 - ``monitors/...``: the recorded spikes and samples, if asked for.
@@ -99,6 +101,13 @@ def save(sim, path, monitors=True, connectivity=True):
     if sim._static_weights_changed:  # (per projection, in the order of ``connections``)
         for k, pos in _static_positions(sim):
             arrays[f"weights/{k}"] = sim.backend_object.read_weights(pos)
+    if sim.net.copy_weight is not None:  # (copies with static weights of their own)
+        for k, pos in _static_positions(sim):
+            arrays[f"copy_weights/{k}"] = np.stack(
+                [sim.backend_object.read_weights(pos, c) for c in range(sim.batch)])  # fmt: skip
+    set_parameters = [key for key in sim._set_parameters if key[0] != "projection"]
+    for i, key in enumerate(set_parameters):  # (the weights: above)
+        arrays[f"parameters/{i}"] = sim._set_parameters[key]
     for name, (times, indices) in sim._spike_times.items():  # (given by set_spike_times)
         k = sim.net.index(name)
         arrays[f"spike_times/{k}/times_ms"], arrays[f"spike_times/{k}/indices"] = times, indices
@@ -113,7 +122,7 @@ def save(sim, path, monitors=True, connectivity=True):
         "batch": sim.batch, "backend": sim.backend, "threads": sim.threads,
         "fingerprint": sim.fingerprint, "monitors": bool(monitors),
         "parts": sim.net.n_parts, "connectivity": bool(connectivity),
-        "members": sorted(arrays),
+        "parameters": [list(key) for key in set_parameters], "members": sorted(arrays),
     }  # fmt: skip
     arrays["manifest"] = np.array(json.dumps(manifest))
     tmp = path + ".part"  # (a crash while writing leaves the old file, if any, whole)
@@ -207,6 +216,7 @@ def load(path, backend=None, threads=None, monitors=True):
             if w.shape != pos.shape:
                 raise FileFormatError(f"load: {path}: its static weights do not fit the brain")
             sim.backend_object.write_weights(pos, w)
+    _restore_parameters(sim, arrays, manifest, path)
     for name in arrays:
         if name.startswith("spike_times/") and name.endswith("/times_ms"):
             k = int(name.split("/")[1])
@@ -225,6 +235,28 @@ def _parts(backend, threads, batch):
     if backend not in BACKENDS:
         raise ValueError(f"load: unknown backend {backend!r}; available: {list(BACKENDS)}")
     return backend_class(backend, threads).parts(threads, batch)
+
+
+def _restore_parameters(sim, arrays, manifest, path):
+    """What ``set_parameter`` gave the copies: neuron parameters and input rates again, the
+    copies' own static weights as saved."""
+    for i, (_kind, target, name) in enumerate(manifest.get("parameters", [])):
+        sim.set_parameter(target, name, arrays[f"parameters/{i}"])
+    own = {int(k.split("/")[1]): arrays[k] for k in arrays if k.startswith("copy_weights/")}
+    if not own:
+        return
+    net = sim.net
+    if net.copy_weight is None:
+        net.copy_weight = np.repeat(net.weight[None], sim.batch, axis=0)
+        sim.backend_object.refresh()
+    for k, pos in _static_positions(sim):
+        w = own.get(k)
+        if w is None or w.shape != (sim.batch, pos.size):
+            raise FileFormatError(f"load: {path}: its copies' static weights do not fit the "
+                                  "brain")  # fmt: skip
+        for c in range(sim.batch):
+            sim.backend_object.write_weights(pos, w[c], copy=c)
+    sim._static_weights_changed = True
 
 
 def _read_all(npz, path):

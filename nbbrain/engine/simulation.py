@@ -82,6 +82,8 @@ class Simulation:
         self.fingerprint = fingerprint(brain)  # (checkpoints carry it: see ``restore``)
         self._brain, self._static_weights_changed = brain, False  # (what ``save`` writes)
         self._spike_times = {}  # SpikeSource -> (times, indices) given by set_spike_times
+        self._set_parameters = {}  # (kind, target, name) -> values given to set_parameter
+        self._copy_raw = None  # per copy, the raw parameters, once set_parameter set one
         self.backend, self.dt_ms = backend, brain.dt_ms
         # (``synapses``: a file's connectivity, for these parts: see ``nbbrain.load``)
         self.net = build_network(brain, cls.parts(threads, self.batch), self.batch, synapses)
@@ -511,11 +513,58 @@ class Simulation:
         self.backend_object.replace_trains(trains)
         self._spike_times[pop.name] = (given.times_ms, given.indices)
 
-    def parameters(self, name) -> dict:
-        """The parameters of a neuron population as its neurons have them (distributions
-        drawn): name -> float64 array [n]."""
+    def set_parameter(self, target, name: str, values) -> None:
+        """Give each copy of a batch its own value of a parameter, without a rebuild (a
+        sweep of B parameter sets in one batched run on shared connectivity); checked
+        first, nothing changed on a refusal. ``values``: a scalar (every copy), ``B`` values
+        (one per copy) or, per copy, one value per neuron ``[B, n]`` or per synapse
+        ``[B, n_synapses]``. ``target`` and ``name``:
+
+        - a neuron population and one of its model's parameters (its constants are derived
+          again per copy; the state stays as it is);
+        - a static projection (the Projection ``connect`` returned, or its name) and its
+          weight keyword (``weight_ns``, ``weight_pa`` or ``weight_mv``);
+        - a Poisson input (``Brain.add_poisson_input``, by its name) and ``rate_hz``;
+        - a ``PoissonSource`` population and ``rate_hz`` (its state: as ``set_state``).
+
+        The values stay through ``reset``, ``checkpoint`` and ``restore`` (they are the
+        copies' parameters, not their state); ``save`` writes them."""
+        from . import parameters as par
+
+        key, done = None, None
+        inputs = self.net.poisson.names
+        if isinstance(target, Projection) or (
+            isinstance(target, str) and target in {q.name for q in self._projections}
+        ):
+            info = self._projection(target)
+            key, done = ("projection", info.index, name), par.projection_weight(
+                self, info, name, values)  # fmt: skip
+        elif isinstance(target, str) and target in inputs:
+            q = inputs.index(target)
+            key, done = ("input", target, name), par.input_rate(self, q, name, values)
+        else:
+            pop = self._pop(target)
+            if isinstance(pop.model, PoissonSource) and name == "rate_hz":
+                n = pop.n
+                x = par.per_copy(values, self.batch, n, f"set_parameter({pop.name!r}, "
+                                 f"'rate_hz')")  # fmt: skip
+                self.set_state(pop.name, "rate_hz", np.broadcast_to(
+                    x.reshape(self.batch, -1), (self.batch, n)))  # fmt: skip
+                return
+            if isinstance(pop.model, Source):
+                raise ValueError(f"set_parameter({pop.name!r}, {name!r}): a "
+                                 f"{type(pop.model).__name__} has no such parameter")  # fmt: skip
+            key, done = ("population", pop.name, name), par.neuron_parameter(
+                self, pop, name, values)  # fmt: skip
+        self._set_parameters[key] = done["values"]
+
+    def parameters(self, name, copy=0) -> dict:
+        """The parameters of a neuron population as the neurons of batch copy ``copy`` have
+        them (distributions drawn; see ``set_parameter``): name -> float64 array [n]."""
         pop = self._pop(name)
-        raw = self.net.raw[self.net.index(pop.name)]
+        copy = self._check_copy(copy, "parameters")
+        raws = self._copy_raw or [self.net.raw]
+        raw = raws[copy][self.net.index(pop.name)]
         if raw is None:
             raise ValueError(f"population {name!r} ({type(pop.model).__name__}) has no "
                              "neuron parameters")  # fmt: skip
@@ -542,8 +591,8 @@ class Simulation:
         ``pre`` and ``post`` (indices into the concatenations of its pre and post
         populations, as ``FromArrays`` takes them), ``weight`` in the projection's unit,
         ``delay_ms``; in storage order (by pre neuron). ``set_weights`` takes weights in
-        this order. A plastic projection's weights are those learned so far, of batch copy
-        ``copy``."""
+        this order. The weights are those of batch copy ``copy``: a plastic projection's
+        as learned so far, a static one's as ``set_parameter`` gave that copy."""
         info = self._projection(proj)
         if info.group >= 0:
             pos, pre, post, delay = locate_plastic(self.net, info)
@@ -551,7 +600,8 @@ class Simulation:
             w = self.backend_object.read_plastic(pos, self.step)[copy]
             return Connections(pre, post, w.astype(np.float64), delay * self.dt_ms)
         pos, pre, post, delay = locate(self.net, info)
-        w = self.backend_object.read_weights(pos).astype(np.float64) / info.factor[post]
+        copy = self._check_copy(copy, "connections")
+        w = self.backend_object.read_weights(pos, copy).astype(np.float64) / info.factor[post]
         return Connections(pre, post, w, delay * self.dt_ms)
 
     def set_weights(self, proj, weight) -> None:

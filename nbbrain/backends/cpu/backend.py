@@ -136,6 +136,8 @@ class CpuBackend(Backend):
         self._pnet = _plastic_net(net) if self._plastic else None
         self._rules = rule_flags(net) if self._plastic else NO_RULES
         self._blocks = {}
+        # (a batch's copies' own tables and weights, where they have them: ``_state``)
+        self.cpar, self.pn, self.weight = net.copy_cpar, net.copy_pn, net.copy_weight
 
     def blocks(self, cur_off=None, spk_off=None):
         """The block layout for a run with inputs at these columns (default: none)."""
@@ -300,7 +302,8 @@ class CpuBackend(Backend):
             ring += self.pending
         ring[:, step % net.n_slots] = self.inbox
         for c in range(self.batch):
-            in_flight_ring(net.n_slots, self.act[c], self.ctr[c, CTR_ACT], net.syn, net.weight,
+            weight = net.weight if net.copy_weight is None else net.copy_weight[c]
+            in_flight_ring(net.n_slots, self.act[c], self.ctr[c, CTR_ACT], net.syn, weight,
                            *net.syn_codes(), ring[c])  # fmt: skip
         return ring
 
@@ -331,7 +334,7 @@ class CpuBackend(Backend):
     # ---- running ------------------------------------------------------------------------
     def _state(self, c=None):
         """The State bundle of copy ``c`` (or, for ``None``, of all copies)."""
-        sel = (lambda a: a) if c is None else (lambda a: a[c])
+        sel = (lambda a: a) if c is None else (lambda a: None if a is None else a[c])
         names = set(State._fields) - {"blk_n"}
         fields = {name: sel(getattr(self, name)) for name in names}
         return bundle(State, STATE_OPTIONAL, dict(zip(FEATURES, self.features(True))),
@@ -446,17 +449,30 @@ class CpuBackend(Backend):
     def state_is_finite(self):
         return bool(np.isfinite(self.st).all())
 
-    def read_weights(self, pos):
-        return self.net.weight[pos]
+    def read_poisson_tables(self):
+        """The Poisson inputs' inversion tables, per copy: (thr [B, Q, T], guide [B, Q, G])."""
+        return self.pin_thr.copy(), self.pin_guide.copy()
 
-    def write_weights(self, pos, values):
-        self.net.weight[pos] = values
+    def write_poisson_tables(self, thr, guide):
+        self.pin_thr[...], self.pin_guide[...] = thr, guide  # (in place: bundles hold them)
+
+    def read_weights(self, pos, copy=0):
+        w = self.net.copy_weight
+        return self.net.weight[pos] if w is None else w[copy, pos]
+
+    def write_weights(self, pos, values, copy=None):
+        """Static weights at ``pos``: of every copy, or (``copy``) of one only."""
+        net = self.net
+        if copy is None or copy == 0:
+            net.weight[pos] = values
+        if net.copy_weight is not None:
+            net.copy_weight[slice(None) if copy is None else copy, pos] = values
 
     def memory(self) -> dict:
         net, pl = self.net, self.net.plastic
         return {
             "connectivity_bytes": net.syn.nbytes + net.weight.nbytes + net.indptr.nbytes
-            + net.tag.nbytes + (sum(a.nbytes for a in (
+            + net.tag.nbytes + _nbytes(net.copy_weight) + (sum(a.nbytes for a in (
                 pl.syn, pl.dd, pl.grp, pl.fac, pl.indptr, pl.csc_ptr, pl.csc_syn, pl.csc_dd,
                 pl.perm)) if pl.n_synapses else 0),
             "state_bytes": self.st.nbytes + self.ref.nbytes + self.noise.nbytes
@@ -464,6 +480,10 @@ class CpuBackend(Backend):
             "ring_bytes": self.inbox.nbytes + self.act.nbytes + self.pending.nbytes
             + sum(a.nbytes for a in (self.pl_ring, self.pact, self.pscale, self.ppost)),
         }  # fmt: skip
+
+
+def _nbytes(a):
+    return 0 if a is None else a.nbytes
 
 
 _WARNED_THREADING = []

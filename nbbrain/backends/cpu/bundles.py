@@ -47,6 +47,8 @@ STATE_OPTIONAL = {
     "poisson_inputs": ("pin_key", "pin_thr", "pin_guide", "pin_row", "pin_buf"),
     "noise": ("nz_key",),
     "trains": ("tr_cur",),
+    "copy_params": ("cpar", "pn"),  # (a batch's copies' own constant tables)
+    "copy_weights": ("weight",),  # (a batch's copies' own static weights)
 }
 State = namedtuple("State", [
     "st", "ref", "noise", "inbox", "act", "pending", "spikes", "blk_n", "pop_key", "ctr",

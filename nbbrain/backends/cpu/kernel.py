@@ -270,11 +270,11 @@ def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES):
     (``plastic.rule_flags``): only the rules a brain uses are compiled."""
     key = (gen.key, tuple(bool(f) for f in features), bool(parallel), gen.cache,
            tuple(bool(r) for r in rules))  # fmt: skip
-    assert len(features) == 11  # the order of backends.base.FEATURES
+    assert len(features) == 13  # the order of backends.base.FEATURES
     if key in _CHUNKS:
         return _CHUNKS[key]
     (neurons, poisson, given, trains, timed_rates, poisson_inputs, timed_inputs, noise,
-     monitors, oscillators, plastic) = key[1]  # fmt: skip
+     monitors, oscillators, plastic, copy_params, copy_weights) = key[1]  # fmt: skip
     modulated, homeostasis = plastic and key[4][-2], plastic and key[4][-1]
 
     def run_chunk(step0, n_steps, net, blk, s, ch, pn, ps):
@@ -311,7 +311,10 @@ def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES):
         p_scale = np.float32(net.dt_ms) * _MS_TO_S
         cap = ch.rec_step.shape[0]
         act, spikes, blk_n, inbox, indptr = s.act, s.spikes, s.blk_n, s.inbox, net.indptr
-        shift, mask, syn, weight = net.shift, net.mask, net.syn, net.weight
+        shift, mask, syn = net.shift, net.mask, net.syn
+        weight = s.weight if copy_weights else net.weight
+        cpar = s.cpar if copy_params else net.cpar
+        pn_c = s.pn if copy_params else net.pn
         n_act, n_rec, pend_until = s.ctr[CTR_ACT], s.ctr[CTR_REC], s.ctr[CTR_PEND]
         n_new = n_act  # spikes in flight from n_new on: new this step (``_join``)
         # the lists of plastic events (``plastic.py``), from n_pnew on new this step
@@ -376,12 +379,12 @@ def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES):
                         i_ext = ch.cur_in[t * ch.cur_vary, col : col + hi - lo] if ext else s.noise
                         g, slot = blk.unit[b], blk.slot[b]
                         glo = net.grp_lo[g]
-                        above = update_group(slot, lo, hi, g, drive, dv_th, n, net.cpar,  # noqa: F821
-                                             net.pn, net.pn_off, glo, s.st, inbox, s.ref,
+                        above = update_group(slot, lo, hi, g, drive, dv_th, n, cpar,  # noqa: F821
+                                             pn_c, net.pn_off, glo, s.st, inbox, s.ref,
                                              s.noise, i_ext, _F1 if ext else _F0,
                                              _F1 if has_noise else _F0)  # fmt: skip
                         if above:
-                            m = fire_group(slot, lo, hi, g, dv_th, n, net.cpar, net.pn,  # noqa: F821
+                            m = fire_group(slot, lo, hi, g, dv_th, n, cpar, pn_c,  # noqa: F821
                                            net.pn_off, glo, s.st, s.ref, spikes, lo)  # fmt: skip
                     elif poisson and kind == U_POISSON:
                         p = blk.unit[b]
@@ -485,7 +488,7 @@ def make_run_batch(gen, features, rules=pl.NO_RULES):
     if key in _BATCHES:
         return _BATCHES[key]
     (_neurons, _poisson, _given, trains, _timed_rates, poisson_inputs, _timed_inputs, noise,
-     monitors, _oscillators, plastic) = key[1]  # fmt: skip
+     monitors, _oscillators, plastic, copy_params, copy_weights) = key[1]  # fmt: skip
 
     def run_batch(step0, n_steps, done, net, blk, sb, cb, pn, psb):
         """``sb``, ``cb``, ``psb``: a State, a Chunk and a PlasticState whose arrays have a
@@ -503,9 +506,12 @@ def make_run_batch(gen, features, rules=pl.NO_RULES):
             pin_buf = sb.pin_buf[c] if poisson_inputs else None
             nz_key = sb.nz_key[c] if noise else None
             tr_cur = sb.tr_cur[c] if trains else None
+            cpar = sb.cpar[c] if copy_params else None
+            pn_c = sb.pn[c] if copy_params else None
+            weight = sb.weight[c] if copy_weights else None
             s = State(sb.st[c], sb.ref[c], sb.noise[c], sb.inbox[c], sb.act[c], sb.pending[c],
                       sb.spikes[c], sb.blk_n[c], sb.pop_key[c], sb.ctr[c], pin_key, pin_thr,
-                      pin_guide, pin_row, pin_buf, nz_key, tr_cur)  # fmt: skip
+                      pin_guide, pin_row, pin_buf, nz_key, tr_cur, cpar, pn_c, weight)  # fmt: skip
             ps = None
             if plastic:
                 ps = PlasticState(psb.pl_rec[c], psb.pl_ring[c], psb.pact[c], psb.pscale[c],

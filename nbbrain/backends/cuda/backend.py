@@ -51,7 +51,7 @@ _INSTEAD = (
 DNet = namedtuple("DNet", [
     "dt_ms", "n", "n_slots", "rec_max", "pop_lo", "pop_rec", "pop_of",
     "u_kind", "u_ref", "u_lo", "u_hi", "u_osc", "u_depth", "u_thr",
-    "grp_slot", "cpar", "pn", "pn_off", "indptr", "syn", "weight", "shift", "mask",
+    "grp_slot", "pn_off", "indptr", "syn", "weight", "shift", "mask",
     "osc_freq", "osc_phase",
     "pin_q", "pin_lo", "pin_hi", "pin_off", "pin_chan", "pin_w", "pin_woff", "pin_wpn", "pin_m",
     "pin_lam", "pin_roff", "pin_rlen", "pin_rdiv", "pin_delay",
@@ -61,8 +61,9 @@ DNet = namedtuple("DNet", [
 #: one copy's state per row of the leading axis
 DState = namedtuple("DState", [
     "st", "ref", "noise", "ring", "spikes", "fired", "ctr", "pop_key", "pin_key", "nz_key",
-    "pin_thr", "pin_guide", "pin_row", "tr_cur",
+    "pin_thr", "pin_guide", "pin_row", "tr_cur", "cpar", "pn", "weight",
 ])  # fmt: skip
+#: (each copy's constant tables, and its static weights where copies have their own)
 #: a chunk's inputs and outputs
 DChunk = namedtuple("DChunk", [
     "cur_in", "cur_vary", "ext_col", "spk_in", "spk_vary", "spk_off", "step_counts",
@@ -193,6 +194,7 @@ class CudaBackend(Backend):
             to(np.repeat(_at_least_one(net.poisson.thr)[None], B, axis=0)),
             to(np.repeat(_at_least_one(net.poisson.guide)[None], B, axis=0)),
             to(np.full((B, q), -1, np.int64)), to(np.zeros((B, len(net.names)), np.int64)),
+            None, None, None,
         )  # fmt: skip
         self._net_static()
         self.relayout()
@@ -248,10 +250,16 @@ class CudaBackend(Backend):
             u_kind=to(u_kind), u_ref=to(u_ref), u_lo=to(u_lo), u_hi=to(u_hi), u_osc=to(u_osc),
             u_depth=to(u_depth), u_thr=to(u_thr),
             grp_slot=to(_at_least_one(np.array([g.slot for g in net.groups], np.int64))),
-            cpar=to(_at_least_one(net.tables.cpar)), pn=to(net.tables.pn),
             pn_off=to(_at_least_one(net.tables.pn_off)), shift=shift, mask=mask,
             **self._static,
         )  # fmt: skip
+        B = self.batch
+        cpar = net.copy_cpar if net.copy_cpar is not None else np.repeat(
+            _at_least_one(net.tables.cpar)[None], B, axis=0)  # fmt: skip
+        pn = net.copy_pn if net.copy_pn is not None else np.repeat(net.tables.pn[None], B, axis=0)
+        weight = net.copy_weight if net.copy_weight is not None else np.zeros((B, 1), np.float32)
+        self.d = self.d._replace(cpar=to(_at_least_one(cpar)), pn=to(pn),
+                                 weight=to(_at_least_one(weight)))  # fmt: skip
         self._kernels = {}
 
     # ---- state between the host and the device ------------------------------------------
@@ -304,12 +312,26 @@ class CudaBackend(Backend):
         ring = np.ascontiguousarray(ring, np.float32).reshape(self.batch, -1)
         self.d.ring.copy_to_device(ring)
 
-    def read_weights(self, pos):
-        return self.net.weight[pos]
+    def read_poisson_tables(self):
+        return self.d.pin_thr.copy_to_host(), self.d.pin_guide.copy_to_host()
 
-    def write_weights(self, pos, values):
-        self.net.weight[pos] = values
-        self._static["weight"].copy_to_device(_at_least_one(self.net.weight))
+    def write_poisson_tables(self, thr, guide):
+        self.d.pin_thr.copy_to_device(np.ascontiguousarray(thr))
+        self.d.pin_guide.copy_to_device(np.ascontiguousarray(guide))
+
+    def read_weights(self, pos, copy=0):
+        w = self.net.copy_weight
+        return self.net.weight[pos] if w is None else w[copy, pos]
+
+    def write_weights(self, pos, values, copy=None):
+        """As the CPU backend's (the host's copy written, then uploaded)."""
+        net = self.net
+        if copy is None or copy == 0:
+            net.weight[pos] = values
+            self._static["weight"].copy_to_device(_at_least_one(net.weight))
+        if net.copy_weight is not None:
+            net.copy_weight[slice(None) if copy is None else copy, pos] = values
+            self.d.weight.copy_to_device(net.copy_weight)
 
     def memory(self) -> dict:
         net = self.net

@@ -184,9 +184,10 @@ def make_run_chunk(gen, features, grid_sync=False):
     key = (gen.key, tuple(bool(f) for f in features), bool(grid_sync))
     if key in _KERNELS:
         return _KERNELS[key]
-    # (the last flag, plastic synapses, is never set here: the backend refuses them)
+    # (plastic synapses are never set here: the backend refuses them; ``copy_params`` is
+    # not read: the state holds each copy's constant tables, whether they differ or not)
     (neurons, poisson, given, trains, timed_rates, poisson_inputs, timed_inputs, noise,
-     monitors, oscillators) = key[1][:10]  # fmt: skip
+     monitors, oscillators, _plastic, _copy_params, copy_weights) = key[1]  # fmt: skip
 
     def run_chunk(step0, n_chunk, done, net, sb, cb):
         """Advance copy ``c`` (the block on the block path; 0 on the grid path) by
@@ -217,6 +218,8 @@ def make_run_chunk(gen, features, grid_sync=False):
         pin_thr, pin_guide, pin_row, tr_cur = sb.pin_thr[c], sb.pin_guide[c], sb.pin_row[c], \
             sb.tr_cur[c]  # fmt: skip
         cur_in, spk_in = cb.cur_in[c], cb.spk_in[c]
+        cpar, pn = sb.cpar[c], sb.pn[c]
+        weight = sb.weight[c] if copy_weights else net.weight
         step_counts, rec_step, rec_idx = cb.step_counts[c], cb.rec_step[c], cb.rec_idx[c]
         mon_out = cb.mon_out[c]
         n = net.n
@@ -283,7 +286,7 @@ def make_run_chunk(gen, features, grid_sync=False):
                 first = _first(lo, tid, nth)
                 if neurons and kind == U_NEURONS:
                     group_group(net.grp_slot[ref_u], ref_u, first, hi, nth, drive, dv_th, n,  # noqa: F821
-                                net.cpar, net.pn, net.pn_off, lo, st, ref, ring, base,
+                                cpar, pn, net.pn_off, lo, st, ref, ring, base,
                                 cur_row, cb.ext_col, nz, fired)  # fmt: skip
                     for i in range(first, hi, nth):
                         if fired[i]:
@@ -325,7 +328,7 @@ def make_run_chunk(gen, features, grid_sync=False):
             else:
                 cuda.syncthreads()
             # ---- phase B: propagation, monitors ---------------------------------------
-            _deliver(tid, nth, spikes, ctr[par], net.indptr, net.syn, net.weight, net.shift,
+            _deliver(tid, nth, spikes, ctr[par], net.indptr, net.syn, weight, net.shift,
                      net.mask, ring, slot, net.n_slots, stride)  # fmt: skip
             if monitors and s + 1 < n_steps:
                 _sample(step + 1, tid, nth, n, st, nz, cb.mon_var, cb.mon_every, cb.mon_ptr,
