@@ -6,15 +6,22 @@ each brain once with its ``trials`` as the copies of one batch (they share the
 connectivity; each copy draws its own noise), runs it and returns a table, one row per
 (point, seed, trial): the point's values, ``seed``, ``trial``, each population's mean rate
 (``rate_hz:<population>``), the mean ISI CV of each recorded population
-(``cv_isi:<population>``) and what ``measure(sim, result, trial)`` returns.
+(``cv_isi:<population>``) and what ``measure(sim, result, copy)`` returns.
 
-Each (point, seed) is one task of ``client`` (a ``distributed.Client``; by default a
-``LocalCluster`` of one single-threaded worker process per core, closed at the end). A
-task whose worker dies is run again on another (the scheduler's rule), and the rows do not
-depend on where or in what order tasks ran: a cluster gives the numbers of a serial run
-(``client="serial"``, in this process). Each worker keeps its own numba cache (folder
-``cache_dir/<worker>``), so that it compiles the kernels once and processes never write
-one cache at once.
+``per_copy`` packs points that share their connectivity into batched builds: a grid name
+listed there is not passed to ``make_brain``; instead every value of it becomes a copy of
+one batch, given with ``Simulation.set_parameter(target, parameter, values)``
+(``per_copy={name: (target, parameter)}``, or ``(target, parameter, transform)`` to set
+``transform(value)``). The points that differ only in those names are then one build.
+
+Each (point, seed), or the points one batched build packs with a seed, is one task of
+``client`` (a ``distributed.Client``; by default a ``LocalCluster`` of one single-threaded
+worker process per core, closed at the end). A task whose worker dies is run again on
+another (the scheduler's rule), and the rows do not depend on where or in what order tasks
+ran: a cluster gives the numbers of a serial run (``client="serial"``, in this process).
+Each worker keeps its own numba cache (folder ``cache_dir/<worker>``), so that it compiles
+the kernels once and processes never write one cache at once. A progress bar counts the
+points done.
 """
 
 from __future__ import annotations
@@ -70,35 +77,62 @@ def points(grid) -> list:
 
 
 def sweep(make_brain, grid, seeds=(0,), duration_ms: float = 1000.0, *, trials: int = 1,
-          warmup_ms: float = 0.0, measure=None, client=None, progress: bool = True,
-          cache_dir: str | None = None) -> SweepResult:  # fmt: skip
+          warmup_ms: float = 0.0, measure=None, per_copy=None, client=None,
+          progress: bool = True, cache_dir: str | None = None) -> SweepResult:  # fmt: skip
     """Run ``make_brain(**point, seed=seed)`` for every point of ``grid`` (name -> values)
     and every seed, ``trials`` copies each, for ``duration_ms`` after ``warmup_ms``; see
-    the module docstring. ``measure(sim, result, trial) -> dict``: readouts of your own.
+    the module docstring. ``measure(sim, result, copy) -> dict``: readouts of your own
+    (``copy``: the row's copy of the batch; its trial where nothing is packed).
+    ``per_copy``: grid names set per copy of one build (see the module docstring).
     ``client``: a ``distributed.Client``, ``None`` for a new ``LocalCluster``, or
     ``"serial"`` to run here, one task after another."""
-    grid, seeds = _check(make_brain, grid, seeds, measure)
+    per_copy = _check_per_copy(per_copy, grid)
+    grid, seeds = _check(make_brain, grid, seeds, measure, set(per_copy))
     trials = check_int(trials, "sweep: trials", 1)
     for value, what in ((duration_ms, "duration_ms"), (warmup_ms, "warmup_ms")):
         number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
         if not number or not np.isfinite(value) or value < 0:
             raise ValueError(f"sweep: {what} must be a finite number >= 0, got {value!r}")
-    # (key: the point's place in the grid, then the seed's in ``seeds``: the rows' order)
-    tasks = [((k, j), point, seed) for k, point in enumerate(points(grid))
+    # (a task: the points it packs, as (place in the grid, point), and a seed; each row
+    # comes back with its order: the point's place, the seed's, the trial)
+    packs: dict = {}
+    for k, point in enumerate(points(grid)):
+        shared = tuple((n, v) for n, v in point.items() if n not in per_copy)
+        packs.setdefault(shared, []).append((k, point))
+    tasks = [((i, j), pack, j, seed) for i, pack in enumerate(packs.values())
              for j, seed in enumerate(seeds)]  # fmt: skip
-    args = (make_brain, duration_ms, warmup_ms, trials, measure)
+    args = (make_brain, duration_ms, warmup_ms, trials, measure, per_copy)
     if client == "serial":
         done = _serial(tasks, args, progress)
     else:
         done = _distributed(tasks, args, client, progress, cache_dir or DEFAULT_CACHE_DIR)
-    rows = [row for key in sorted(done) for row in done[key]]
+    rows = [row for _order, row in sorted(r for key in done for r in done[key])]
     columns = list(grid) + ["seed", "trial"]
     for row in rows:
         columns += [c for c in row if c not in columns]
     return SweepResult(rows, columns)
 
 
-def _check(make_brain, grid, seeds, measure):
+def _check_per_copy(per_copy, grid) -> dict:
+    """name -> (target, parameter, transform) of the grid names set per copy."""
+    if per_copy is None:
+        return {}
+    if not isinstance(per_copy, dict):
+        raise TypeError(f"sweep: per_copy must be a dict of grid name -> (target, parameter"
+                        f"[, transform]), got {per_copy!r}")  # fmt: skip
+    out = {}
+    for name, how in per_copy.items():
+        if not isinstance(grid, dict) or name not in grid:
+            raise ValueError(f"sweep: per_copy: {name!r} is not a name of the grid")
+        ok = isinstance(how, tuple) and len(how) in (2, 3) and isinstance(how[1], str)
+        if not ok or (len(how) == 3 and not callable(how[2])):
+            raise TypeError(f"sweep: per_copy[{name!r}] must be (target, parameter) or "
+                            f"(target, parameter, transform), got {how!r}")  # fmt: skip
+        out[name] = (how[0], how[1], how[2] if len(how) == 3 else None)
+    return out
+
+
+def _check(make_brain, grid, seeds, measure, per_copy=frozenset()):
     if not callable(make_brain):
         raise TypeError(f"sweep: make_brain must be callable, got {make_brain!r}")
     if measure is not None and not callable(measure):
@@ -113,7 +147,7 @@ def _check(make_brain, grid, seeds, measure):
         raise ValueError(f"sweep: make_brain must take a seed= keyword; it takes {known}")
     out = {}
     for name, values in grid.items():
-        if name == "seed" or (name not in known and not open_ended):
+        if name == "seed" or (name not in known and not open_ended and name not in per_copy):
             raise ValueError(
                 f"sweep: grid: {name!r} is not a parameter of make_brain "
                 f"({[k for k in known if k != 'seed']}; seeds go in seeds=)"
@@ -129,24 +163,35 @@ def _check(make_brain, grid, seeds, measure):
     return out, seeds
 
 
-def run_point(point, seed, make_brain, duration_ms, warmup_ms, trials, measure):
-    """One (point, seed): build with ``trials`` copies, run, read the rows out."""
+def run_point(pack, j, seed, make_brain, duration_ms, warmup_ms, trials, measure, per_copy):
+    """One task: the points of ``pack`` ((place in the grid, point); one unless
+    ``per_copy`` packs them) with seed ``seed`` (the ``j``-th), built once with ``trials``
+    copies of each, run; returns ((place, j, trial), row) for each copy."""
+    shared = {n: v for n, v in pack[0][1].items() if n not in per_copy}
     try:
-        brain = make_brain(**point, seed=seed)
-        sim = brain.build(batch=trials)
+        brain = make_brain(**shared, seed=seed)
+        sim = brain.build(batch=trials * len(pack))
+        copies = [point for _k, point in pack for _trial in range(trials)]
+        for name, (target, parameter, transform) in per_copy.items():
+            values = [p[name] if transform is None else transform(p[name]) for p in copies]
+            sim.set_parameter(target, parameter, values)
         if warmup_ms:
             sim.run(duration_ms=warmup_ms)
         result = sim.run(duration_ms=duration_ms)
-        return [_row(point, seed, c, sim, result, measure) for c in range(trials)]
+        return [((pack[c // trials][0], j, c % trials),
+                 _row(copies[c], seed, c, c % trials, sim, result, measure))
+                for c in range(len(copies))]  # fmt: skip
     except Exception as e:
-        raise SweepError(f"sweep point {point}, seed {seed}: {type(e).__name__}: {e}") from e
+        points_ = [p for _k, p in pack]
+        what = f"point {points_[0]}" if len(points_) == 1 else f"points {points_}"
+        raise SweepError(f"sweep {what}, seed {seed}: {type(e).__name__}: {e}") from e
 
 
-def _row(point, seed, c, sim, result, measure):
+def _row(point, seed, c, trial, sim, result, measure):
     from .monitors.statistics import cv_isi
 
     mine = result.copy(c)
-    row = dict(point, seed=seed, trial=c)
+    row = dict(point, seed=seed, trial=trial)
     for name in sim.net.names:
         row[f"rate_hz:{name}"] = float(mine.rate_hz(name))
     for name in sim.net.names:
@@ -163,11 +208,11 @@ def _row(point, seed, c, sim, result, measure):
 
 
 def _serial(tasks, args, progress):
-    bar = _bar(len(tasks), progress)
+    bar = _bar(sum(len(t[1]) for t in tasks), progress)
     done = {}
-    for key, point, seed in tasks:
-        done[key] = run_point(point, seed, *args)
-        bar.update(1)
+    for key, pack, j, seed in tasks:
+        done[key] = run_point(pack, j, seed, *args)
+        bar.update(len(pack))
     bar.close()
     return done
 
@@ -191,13 +236,13 @@ def _distributed(tasks, args, client, progress, cache_dir):
                         f"{client!r}")  # fmt: skip
     try:
         _prepare_workers(client, cache_dir)
-        futures = {client.submit(run_point, point, seed, *args, pure=False): key
-                   for key, point, seed in tasks}  # fmt: skip
-        bar = _bar(len(tasks), progress)
+        futures = {client.submit(run_point, pack, j, seed, *args, pure=False): key
+                   for key, pack, j, seed in tasks}  # fmt: skip
+        bar = _bar(sum(len(t[1]) for t in tasks), progress)
         done = {}
         for future in as_completed(futures):
-            done[futures[future]] = future.result()
-            bar.update(1)
+            done[futures[future]] = rows = future.result()
+            bar.update(len(rows) // args[3])  # (the points of the task: rows / trials)
         bar.close()
         return done
     finally:

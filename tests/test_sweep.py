@@ -17,7 +17,7 @@ def small_brain(rate_hz=300.0, weight_pa=40.0, seed=0):
     brain.add_population("drive", 20, nb.PoissonSource(rate_hz))
     brain.add_population("cells", 30, nb.CurrentLIF())
     brain.connect("drive", "cells", nb.FixedProbability(0.3), weight_pa=weight_pa,
-                  receptor="exc")  # fmt: skip
+                  receptor="exc", name="input")  # fmt: skip
     brain.connect("cells", "cells", nb.FixedProbability(0.1), weight_pa=-20.0, receptor="inh")
     brain.record_spikes("cells")
     return brain
@@ -51,6 +51,24 @@ def test_a_serial_sweep_has_a_row_per_point_seed_and_trial(serial):
     rates = serial.column("rate_hz:cells").reshape(2, 2, 2, 2)  # rate, weight, seed, trial
     assert np.all(rates[1] > rates[0]) and np.all(rates[:, 1] > rates[:, 0])
     assert rates[0, 0, 0, 0] != rates[0, 0, 0, 1]  # (trials: the same network, other noise)
+
+
+def test_points_packed_into_one_batched_build(serial):
+    """``per_copy``: the weights of a rate are the copies of one build (2 weights x 2
+    trials); each row is the copy of such a batch built with the row's point."""
+    packed = sweep(small_brain, GRID, seeds=[1, 2], duration_ms=40.0, trials=2,
+                   measure=first_spike, client="serial", progress=False,
+                   per_copy={"weight_pa": ("input", "weight_pa")})  # fmt: skip
+    assert packed.columns == serial.columns and len(packed) == len(serial)
+    assert [r["weight_pa"] for r in packed.rows] == [r["weight_pa"] for r in serial.rows]
+    row = packed.rows[7]  # point 1 (200 Hz, 60 pA), seed 2, trial 1: copy 3 of 4
+    assert (row["rate_hz"], row["weight_pa"], row["seed"], row["trial"]) == (200.0, 60.0, 2, 1)
+    sim = small_brain(200.0, 60.0, seed=2).build(batch=4)
+    result = sim.run(duration_ms=40.0)
+    assert row["rate_hz:cells"] == float(result.rate_hz("cells")[3])
+    assert row["first_spike_ms"] == first_spike(sim, result, 3)["first_spike_ms"]
+    rates = packed.column("rate_hz:cells").reshape(2, 2, 2, 2)  # rate, weight, seed, trial
+    assert np.all(rates[1] > rates[0]) and np.all(rates[:, 1] > rates[:, 0])
 
 
 def test_a_local_cluster_gives_the_serial_numbers_even_when_a_worker_dies(serial, tmp_path):
@@ -104,6 +122,10 @@ def test_a_cluster_whose_workers_cannot_import_nbbrain_is_refused_before_any_wor
     ({"warmup_ms": None}, ValueError, "warmup_ms must be a finite number >= 0, got None"),
     ({"client": "elsewhere"}, TypeError, "client must be a distributed.Client"),
     ({"measure": 3}, TypeError, "measure must be callable"),
+    ({"per_copy": {"tau_ms": ("input", "weight_pa")}}, ValueError, "'tau_ms' is not a name "
+                                                                  "of the grid"),
+    ({"per_copy": {"weight_pa": "input"}}, TypeError, r"must be \(target, parameter\)"),
+    ({"per_copy": ["weight_pa"]}, TypeError, "per_copy must be a dict"),
 ])  # fmt: skip
 def test_bad_sweeps_are_refused_before_any_work(kwargs, error, match):
     args = {"grid": GRID, "seeds": [1], "duration_ms": 5.0, "progress": False}

@@ -45,8 +45,8 @@ def per_copy(values, batch: int, n: int | None, what: str, each="neuron") -> np.
 
 
 def neuron_parameter(sim, pop, name: str, values) -> dict:
-    """Set neuron parameter ``name`` of population ``pop`` per copy; returns what ``save``
-    records."""
+    """Set neuron parameter ``name`` of population ``pop`` per copy; returns the values
+    per copy (what ``save`` writes)."""
     net, B, model = sim.net, sim.batch, pop.model
     what = f"set_parameter({pop.name!r}, {name!r})"
     if name not in model.parameters:
@@ -72,7 +72,7 @@ def neuron_parameter(sim, pop, name: str, values) -> dict:
         net.copy_constants = copies
     regroup(net)
     sim.backend_object.refresh()
-    return {"values": x}
+    return x
 
 
 def projection_weight(sim, info, name: str, values) -> dict:
@@ -105,7 +105,7 @@ def projection_weight(sim, info, name: str, values) -> dict:
     for c in range(B):
         sim.backend_object.write_weights(pos, internal[c], copy=c)
     sim._static_weights_changed = True
-    return {"values": x}
+    return x
 
 
 def input_rate(sim, q: int, name: str, values) -> dict:
@@ -130,4 +130,4 @@ def input_rate(sim, q: int, name: str, values) -> dict:
     for c in range(B):
         poisson_table(float(lam[c]), thr[c, q], guide[c, q])
     sim.backend_object.write_poisson_tables(thr, guide)
-    return {"values": x}
+    return x

@@ -531,32 +531,29 @@ class Simulation:
         copies' parameters, not their state); ``save`` writes them."""
         from . import parameters as par
 
-        key, done = None, None
         inputs = self.net.poisson.names
-        if isinstance(target, Projection) or (
-            isinstance(target, str) and target in {q.name for q in self._projections}
-        ):
+        named = target if isinstance(target, str) else None
+        if isinstance(target, Projection) or named in {q.name for q in self._projections}:
             info = self._projection(target)
-            key, done = ("projection", info.index, name), par.projection_weight(
-                self, info, name, values)  # fmt: skip
-        elif isinstance(target, str) and target in inputs:
-            q = inputs.index(target)
-            key, done = ("input", target, name), par.input_rate(self, q, name, values)
+            key = ("projection", info.index, name)
+            given = par.projection_weight(self, info, name, values)
+        elif named in inputs:
+            key = ("input", target, name)
+            given = par.input_rate(self, inputs.index(target), name, values)
         else:
             pop = self._pop(target)
+            what = f"set_parameter({pop.name!r}, {name!r})"
             if isinstance(pop.model, PoissonSource) and name == "rate_hz":
-                n = pop.n
-                x = par.per_copy(values, self.batch, n, f"set_parameter({pop.name!r}, "
-                                 f"'rate_hz')")  # fmt: skip
+                x = par.per_copy(values, self.batch, pop.n, what)
                 self.set_state(pop.name, "rate_hz", np.broadcast_to(
-                    x.reshape(self.batch, -1), (self.batch, n)))  # fmt: skip
+                    x.reshape(self.batch, -1), (self.batch, pop.n)))  # fmt: skip
                 return
             if isinstance(pop.model, Source):
-                raise ValueError(f"set_parameter({pop.name!r}, {name!r}): a "
-                                 f"{type(pop.model).__name__} has no such parameter")  # fmt: skip
-            key, done = ("population", pop.name, name), par.neuron_parameter(
-                self, pop, name, values)  # fmt: skip
-        self._set_parameters[key] = done["values"]
+                raise ValueError(f"{what}: a {type(pop.model).__name__}'s only parameter is "
+                                 "its state rate_hz (PoissonSource)")  # fmt: skip
+            key = ("population", pop.name, name)
+            given = par.neuron_parameter(self, pop, name, values)
+        self._set_parameters[key] = given
 
     def parameters(self, name, copy=0) -> dict:
         """The parameters of a neuron population as the neurons of batch copy ``copy`` have
@@ -605,8 +602,9 @@ class Simulation:
         return Connections(pre, post, w, delay * self.dt_ms)
 
     def set_weights(self, proj, weight) -> None:
-        """Write the weights of a projection's synapses: a scalar or one value per synapse
-        in the order of ``connections``, in the projection's unit; checked first."""
+        """Write the weights of a projection's synapses (in every copy of a batch): a scalar
+        or one value per synapse in the order of ``connections``, in the projection's unit;
+        checked first. (``set_parameter`` gives each copy its own.)"""
         info = self._projection(proj)
         if info.group >= 0:
             pos, _pre, post, _delay = locate_plastic(self.net, info)
