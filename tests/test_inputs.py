@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import ENGINES
 
 import nbbrain as nb
 
@@ -102,6 +103,9 @@ def test_spike_source_times_are_stored_compactly_and_exact():
     assert sim.memory()["state_bytes"] < 1000  # nothing dense per step
 
 
+# (three engines: batch and threads together, and CUDA; a compilation per engine)
+@pytest.mark.parametrize("engine", [e for e in ENGINES if str(e) in
+                                    ("cpu-b1-t1", "cpu-b3-t2", "cuda-b1-t1")], ids=str)  # fmt: skip
 def test_spike_times_given_again_between_runs(engine, tmp_path):
     """``set_spike_times``: the new schedule's times from now on are sent, those already past
     are not; a source built without times takes them too; ``reset`` sends the new schedule

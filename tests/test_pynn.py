@@ -115,6 +115,25 @@ def test_stdp_weights_read_back_as_learned():
     sim.end()
 
 
+def test_each_run_after_a_reset_draws_new_noise():
+    def segments():
+        sim.setup(timestep=0.1, rng_seed=4)
+        src = sim.Population(20, sim.SpikeSourcePoisson(rate=200.0))
+        src.record("spikes")
+        for _ in range(2):
+            sim.run(20.0)
+            sim.reset()
+        data = src.get_data().segments
+        sim.end()
+        return [np.concatenate([np.asarray(t) for t in seg.spiketrains]) for seg in data]
+
+    first, second = segments()
+    assert first.size > 20 and not np.array_equal(first, second)
+    again = segments()  # (a new session with the same seed: the same two segments)
+    np.testing.assert_array_equal(again[0], first)
+    np.testing.assert_array_equal(again[1], second)
+
+
 def test_changes_after_run_need_a_reset():
     sim.setup(timestep=0.1)
     p = sim.Population(2, sim.IF_curr_exp())

@@ -140,11 +140,19 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def write_ring(self, ring, step): ...
 
-    @abc.abstractmethod
-    def read_weights(self, pos, copy=0): ...
+    def read_weights(self, pos, copy=0):
+        """The static weights at ``pos`` (internal units) of copy ``copy``."""
+        w = self.net.copy_weight
+        return self.net.weight[pos] if w is None else w[copy, pos]
 
-    @abc.abstractmethod
-    def write_weights(self, pos, values, copy=None): ...
+    def write_weights(self, pos, values, copy=None):
+        """Static weights at ``pos``: of every copy, or (``copy``) of one only (copy 0's are
+        the network's own, ``net.weight``)."""
+        net = self.net
+        if copy is None or copy == 0:
+            net.weight[pos] = values
+        if net.copy_weight is not None:
+            net.copy_weight[slice(None) if copy is None else copy, pos] = values
 
     @abc.abstractmethod
     def read_poisson_tables(self): ...

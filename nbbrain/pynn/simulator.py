@@ -91,6 +91,8 @@ class State(common.control.BaseState):
         return sim
 
     def _initialize(self, sim):
+        if self.segment_counter > 0:  # (each run after a reset draws new noise, as in NEST)
+            sim.reseed((self.seed * 1_000_003 + self.segment_counter) % 2**63)
         for pop in self.populations:
             for var, values in pop.initial.items():
                 if var in pop.celltype.variables:

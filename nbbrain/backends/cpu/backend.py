@@ -456,18 +456,6 @@ class CpuBackend(Backend):
     def write_poisson_tables(self, thr, guide):
         self.pin_thr[...], self.pin_guide[...] = thr, guide  # (in place: bundles hold them)
 
-    def read_weights(self, pos, copy=0):
-        w = self.net.copy_weight
-        return self.net.weight[pos] if w is None else w[copy, pos]
-
-    def write_weights(self, pos, values, copy=None):
-        """Static weights at ``pos``: of every copy, or (``copy``) of one only."""
-        net = self.net
-        if copy is None or copy == 0:
-            net.weight[pos] = values
-        if net.copy_weight is not None:
-            net.copy_weight[slice(None) if copy is None else copy, pos] = values
-
     def memory(self) -> dict:
         net, pl = self.net, self.net.plastic
         return {

@@ -319,18 +319,13 @@ class CudaBackend(Backend):
         self.d.pin_thr.copy_to_device(np.ascontiguousarray(thr))
         self.d.pin_guide.copy_to_device(np.ascontiguousarray(guide))
 
-    def read_weights(self, pos, copy=0):
-        w = self.net.copy_weight
-        return self.net.weight[pos] if w is None else w[copy, pos]
-
     def write_weights(self, pos, values, copy=None):
-        """As the CPU backend's (the host's copy written, then uploaded)."""
+        """The host's weights written (``Backend.write_weights``), then uploaded."""
+        super().write_weights(pos, values, copy)
         net = self.net
         if copy is None or copy == 0:
-            net.weight[pos] = values
             self._static["weight"].copy_to_device(_at_least_one(net.weight))
         if net.copy_weight is not None:
-            net.copy_weight[slice(None) if copy is None else copy, pos] = values
             self.d.weight.copy_to_device(net.copy_weight)
 
     def memory(self) -> dict:
