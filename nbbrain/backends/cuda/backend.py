@@ -331,7 +331,10 @@ class CudaBackend(Backend):
     def memory(self) -> dict:
         net = self.net
         return {
-            "connectivity_bytes": net.syn.nbytes + net.weight.nbytes + net.row_ptr.nbytes,
+            "connectivity_bytes": net.syn.nbytes
+            + net.weight.nbytes
+            + net.row_ptr.nbytes
+            + (0 if net.copy_weight is None else net.copy_weight.nbytes),
             "state_bytes": self.h_st.nbytes + self.h_ref.nbytes + self.h_noise.nbytes,
             "ring_bytes": self.ring_bytes,
         }
