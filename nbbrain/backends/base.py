@@ -173,8 +173,7 @@ class Backend(abc.ABC):
         """Take a new table of given spike times (``Simulation.set_spike_times``): the
         kernels' features and the layouts follow it."""
         self.net.trains = trains
-        self.__dict__.pop("_features", None)
-        self.relayout()
+        self.refresh()
 
     @abc.abstractmethod
     def memory(self) -> dict: ...

@@ -44,7 +44,7 @@ def per_copy(values, batch: int, n: int | None, what: str, each="neuron") -> np.
     return x
 
 
-def neuron_parameter(sim, pop, name: str, values) -> dict:
+def neuron_parameter(sim, pop, name: str, values) -> np.ndarray:
     """Set neuron parameter ``name`` of population ``pop`` per copy; returns the values
     per copy (what ``save`` writes)."""
     net, B, model = sim.net, sim.batch, pop.model
@@ -75,7 +75,7 @@ def neuron_parameter(sim, pop, name: str, values) -> dict:
     return x
 
 
-def projection_weight(sim, info, name: str, values) -> dict:
+def projection_weight(sim, info, name: str, values) -> np.ndarray:
     """Set the weight (``name``: the projection's weight keyword) of a static projection's
     synapses per copy: one value per copy for all of them, or one per synapse (in the
     order of ``connections``)."""
@@ -108,7 +108,7 @@ def projection_weight(sim, info, name: str, values) -> dict:
     return x
 
 
-def input_rate(sim, q: int, name: str, values) -> dict:
+def input_rate(sim, q: int, name: str, values) -> np.ndarray:
     """Set the rate of Poisson input ``q`` (``Brain.add_poisson_input``) per copy."""
     net, B = sim.net, sim.batch
     pin = net.poisson

@@ -31,6 +31,7 @@ class Connection(common.Connection):
         return property(get, set)
 
     weight, delay = _attribute("weight"), _attribute("delay")
+    del _attribute
 
     def as_tuple(self, *names):
         return tuple(getattr(self, name) for name in names)
