@@ -28,7 +28,7 @@ $(PYNN_SRC): $(STAMP)
 test: $(STAMP) $(PYNN_SRC)
 	$(VENV)/bin/ruff check nbbrain tests asv_benchmarks docs
 	$(VENV)/bin/ruff format --check nbbrain tests asv_benchmarks docs
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 fuzz: $(STAMP)
 	NBBRAIN_FUZZ_EXAMPLES=10000 $(PY) -m pytest -q tests/test_fuzz.py

@@ -31,6 +31,21 @@ def pytest_configure(config):
                             "error::numba.core.errors.NumbaParallelSafetyWarning")  # fmt: skip
 
 
+#: the files that take longest (``--durations``, mostly compilation), longest first: the
+#: Makefile's ``--dist loadfile --no-loadscope-reorder`` hands files to the two workers in
+#: this order, so that the last ones are short and both workers finish together
+SLOWEST_FIRST = ["test_docs.py", "test_plasticity_runs.py", "test_reference.py",
+                 "test_cuda.py", "test_copy_parameters.py", "test_sweep.py", "test_cli.py",
+                 "test_errors.py", "test_pynn.py", "test_inputs.py",
+                 "test_reproducibility.py", "test_monitors.py", "test_plasticity.py",
+                 "test_fuzz.py", "test_parameters.py", "test_pynn_scenarios.py"]  # fmt: skip
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: k for k, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # (stable: in order)
+
+
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True)
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
