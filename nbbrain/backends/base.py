@@ -13,8 +13,13 @@ calls only these methods:
   (torch interop);
 - ``read_ring(step)`` / ``write_ring(ring, step)``: the spikes in flight, as a ring
   ``[B, D, C * N]`` (slot ``t % D``: what arrives at step t), the same on every backend;
-- ``read_weights(pos)`` / ``write_weights(pos, values)``: synaptic weights;
+- ``read_weights(pos, copy)`` / ``write_weights(pos, values)``: static weights (every
+  copy's, or a row per copy where the copies have their own);
+- ``read_poisson_tables()`` / ``write_poisson_tables(thr, guide)``: each copy's Poisson
+  input tables;
 - ``relayout()``: the network's groups changed (an optional state variable came into use);
+  ``refresh()``: its tables or features did (``set_parameter``); ``replace_trains``: new
+  given spike times;
 - ``memory()``: bytes held.
 """
 
@@ -145,14 +150,14 @@ class Backend(abc.ABC):
         w = self.net.copy_weight
         return self.net.weight[pos] if w is None else w[copy, pos]
 
-    def write_weights(self, pos, values, copy=None):
-        """Static weights at ``pos``: of every copy, or (``copy``) of one only (copy 0's are
-        the network's own, ``net.weight``)."""
+    def write_weights(self, pos, values):
+        """Static weights at ``pos``: ``[n]`` for every copy, or ``[B, n]``, a row per copy
+        (where the copies have weights of their own, ``net.copy_weight``); copy 0's are the
+        network's own, ``net.weight``."""
         net = self.net
-        if copy is None or copy == 0:
-            net.weight[pos] = values
+        net.weight[pos] = values if values.ndim == 1 else values[0]
         if net.copy_weight is not None:
-            net.copy_weight[slice(None) if copy is None else copy, pos] = values
+            net.copy_weight[:, pos] = values
 
     @abc.abstractmethod
     def read_poisson_tables(self): ...

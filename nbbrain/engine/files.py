@@ -105,8 +105,8 @@ def save(sim, path, monitors=True, connectivity=True):
         for k, pos in _static_positions(sim):
             arrays[f"copy_weights/{k}"] = np.stack(
                 [sim.backend_object.read_weights(pos, c) for c in range(sim.batch)])  # fmt: skip
-    set_parameters = [key for key in sim._set_parameters if key[0] != "projection"]
-    for i, key in enumerate(set_parameters):  # (the weights: above)
+    set_parameters = list(sim._set_parameters)  # (neuron parameters and input rates)
+    for i, key in enumerate(set_parameters):
         arrays[f"parameters/{i}"] = sim._set_parameters[key]
     for name, (times, indices) in sim._spike_times.items():  # (given by set_spike_times)
         k = sim.net.index(name)
@@ -254,8 +254,7 @@ def _restore_parameters(sim, arrays, manifest, path):
         if w is None or w.shape != (sim.batch, pos.size):
             raise FileFormatError(f"load: {path}: its copies' static weights do not fit the "
                                   "brain")  # fmt: skip
-        for c in range(sim.batch):
-            sim.backend_object.write_weights(pos, w[c], copy=c)
+        sim.backend_object.write_weights(pos, w)
     sim._static_weights_changed = True
 
 

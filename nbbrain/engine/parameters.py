@@ -44,6 +44,25 @@ def per_copy(values, batch: int, n: int | None, what: str, each="neuron") -> np.
     return x
 
 
+def check_weight_sign(info, w, what) -> None:
+    """Weights ``w`` (the projection's unit) of the sign its receptor takes."""
+    if info.sign and np.any(w * info.sign < 0):
+        want = ">= 0" if info.sign > 0 else "<= 0"
+        bad = np.atleast_1d(w)[np.atleast_1d(w * info.sign < 0)][0]
+        raise ValueError(f"{what}: {info.unit} for receptor {info.receptor!r} must be {want}, "
+                         f"got {bad:g}")  # fmt: skip
+
+
+def internal_weights(info, post, w, what) -> np.ndarray:
+    """Static weights ``w`` (the projection's unit; ``[..., n]`` for synapses onto
+    ``post``) in the targets' internal unit, float32, checked to fit."""
+    internal = w * info.factor[post]
+    bad = float32_problem(internal)
+    if bad is not None:
+        raise ValueError(f"{what}: weights overflow float32 (internally {bad:g})")
+    return internal.astype(np.float32)
+
+
 def neuron_parameter(sim, pop, name: str, values) -> np.ndarray:
     """Set neuron parameter ``name`` of population ``pop`` per copy; returns the values
     per copy (what ``save`` writes)."""
@@ -89,21 +108,12 @@ def projection_weight(sim, info, name: str, values) -> np.ndarray:
     pos, _pre, post, _delay = locate(net, info)
     x = per_copy(values, B, pos.size, what, "synapse")
     w = np.broadcast_to(x.reshape(B, -1), (B, pos.size))
-    if info.sign and np.any(w * info.sign < 0):
-        want = ">= 0" if info.sign > 0 else "<= 0"
-        bad = w[w * info.sign < 0][0]
-        raise ValueError(f"{what}: {info.unit} for receptor {info.receptor!r} must be {want}, "
-                         f"got {bad:g}")  # fmt: skip
-    internal = w * info.factor[post][None]
-    bad = float32_problem(internal)
-    if bad is not None:
-        raise ValueError(f"{what}: weights overflow float32 (internally {bad:g})")
-    internal = internal.astype(np.float32)
+    check_weight_sign(info, w, what)
+    internal = internal_weights(info, post, w, what)
     if B > 1 and net.copy_weight is None:
         net.copy_weight = np.repeat(net.weight[None], B, axis=0)
         sim.backend_object.refresh()
-    for c in range(B):
-        sim.backend_object.write_weights(pos, internal[c], copy=c)
+    sim.backend_object.write_weights(pos, internal)
     sim._static_weights_changed = True
     return x
 

@@ -30,6 +30,7 @@ from ..neurons.base import float32_problem
 from ..neurons.sources import PoissonSource, Source, SpikeSource
 from ..rhythms import oscillator_cycles
 from .inputs import check_inputs, pack_inputs
+from .parameters import check_weight_sign, internal_weights
 from .result import RunResult
 
 #: What ``Simulation.connections`` returns: population-local indices (into the
@@ -82,7 +83,7 @@ class Simulation:
         self.fingerprint = fingerprint(brain)  # (checkpoints carry it: see ``restore``)
         self._brain, self._static_weights_changed = brain, False  # (what ``save`` writes)
         self._spike_times = {}  # SpikeSource -> (times, indices) given by set_spike_times
-        self._set_parameters = {}  # (kind, target, name) -> values given to set_parameter
+        self._set_parameters = {}  # (kind, target, name) -> values: what save replays
         self._copy_raw = None  # per copy, the raw parameters, once set_parameter set one
         self.backend, self.dt_ms = backend, brain.dt_ms
         # (``synapses``: a file's connectivity, for these parts: see ``nbbrain.load``)
@@ -534,10 +535,10 @@ class Simulation:
         inputs = self.net.poisson.names
         named = target if isinstance(target, str) else None
         if isinstance(target, Projection) or named in {q.name for q in self._projections}:
-            info = self._projection(target)
-            key = ("projection", info.index, name)
-            given = par.projection_weight(self, info, name, values)
-        elif named in inputs:
+            # (``save`` writes the copies' weights themselves: nothing to record)
+            par.projection_weight(self, self._projection(target), name, values)
+            return
+        if named in inputs:
             key = ("input", target, name)
             given = par.input_rate(self, inputs.index(target), name, values)
         else:
@@ -622,11 +623,7 @@ class Simulation:
             )
         if not np.all(np.isfinite(w)):
             raise ValueError(f"{what}: weights must be finite")
-        if info.sign and np.any(w * info.sign < 0):
-            want = ">= 0" if info.sign > 0 else "<= 0"
-            bad = np.atleast_1d(w)[np.atleast_1d(w * info.sign < 0)][0]
-            raise ValueError(f"{what}: {info.unit} for receptor {info.receptor!r} must be "
-                             f"{want}, got {bad:g}")  # fmt: skip
+        check_weight_sign(info, w, what)
         if info.group >= 0:
             rule = self.net.plastic.rules[info.group]
             low, high = rule.weight_range()
@@ -638,11 +635,8 @@ class Simulation:
                 )
             self.backend_object.write_plastic(pos, np.broadcast_to(w, pos.shape), self.step)
             return
-        internal = np.broadcast_to(w, pos.shape) * info.factor[post]
-        bad = float32_problem(internal)
-        if bad is not None:
-            raise ValueError(f"{what}: weights overflow float32 (internally {bad:g})")
-        self.backend_object.write_weights(pos, internal.astype(np.float32))
+        internal = internal_weights(info, post, np.broadcast_to(w, pos.shape), what)
+        self.backend_object.write_weights(pos, internal)
         self._static_weights_changed = True
 
     # ---- checkpoints ----------------------------------------------------------------------

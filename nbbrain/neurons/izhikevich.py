@@ -20,6 +20,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 from .base import NeuronModel, Param, Receptor, State, exp_decay
+from .delta_lif import DeltaLIF
 from .numerics import decay
 
 _POS = dict(low=0.0, strict=True)
@@ -75,10 +76,7 @@ class DeltaIzhikevich(NeuronModel):
     __doc__ = __doc__
     parameters = {k: p for k, p in Izhikevich.parameters.items() if not k.startswith("tau_")}
     state = {"v": Izhikevich.state["v"], "u": Izhikevich.state["u"]}
-    receptors = {
-        "exc": Receptor("v", {"weight_mv": 1.0}, sign=1),
-        "inh": Receptor("v", {"weight_mv": 1.0}, sign=-1),
-    }
+    receptors = DeltaLIF.receptors  # (delta synapses onto v)
     threshold_parameter = "v_peak_mv"
     bias_parameter = "i_bias_pa"
 

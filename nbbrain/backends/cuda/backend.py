@@ -61,9 +61,9 @@ DNet = namedtuple("DNet", [
 #: one copy's state per row of the leading axis
 DState = namedtuple("DState", [
     "st", "ref", "noise", "ring", "spikes", "fired", "ctr", "pop_key", "pin_key", "nz_key",
-    "pin_thr", "pin_guide", "pin_row", "tr_cur", "cpar", "pn", "weight",
+    "pin_thr", "pin_guide", "pin_row", "tr_cur",
+    "cpar", "pn", "weight",  # (each copy's constant tables; its own static weights, if any)
 ])  # fmt: skip
-#: (each copy's constant tables, and its static weights where copies have their own)
 #: a chunk's inputs and outputs
 DChunk = namedtuple("DChunk", [
     "cur_in", "cur_vary", "ext_col", "spk_in", "spk_vary", "spk_off", "step_counts",
@@ -319,14 +319,12 @@ class CudaBackend(Backend):
         self.d.pin_thr.copy_to_device(np.ascontiguousarray(thr))
         self.d.pin_guide.copy_to_device(np.ascontiguousarray(guide))
 
-    def write_weights(self, pos, values, copy=None):
+    def write_weights(self, pos, values):
         """The host's weights written (``Backend.write_weights``), then uploaded."""
-        super().write_weights(pos, values, copy)
-        net = self.net
-        if copy is None or copy == 0:
-            self._static["weight"].copy_to_device(_at_least_one(net.weight))
-        if net.copy_weight is not None:
-            self.d.weight.copy_to_device(net.copy_weight)
+        super().write_weights(pos, values)
+        self._static["weight"].copy_to_device(_at_least_one(self.net.weight))
+        if self.net.copy_weight is not None:
+            self.d.weight.copy_to_device(self.net.copy_weight)
 
     def memory(self) -> dict:
         net = self.net
