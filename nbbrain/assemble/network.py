@@ -79,6 +79,8 @@ class Network:
     copy_cpar: np.ndarray | None = None
     copy_pn: np.ndarray | None = None
     copy_weight: np.ndarray | None = None
+    rank: int | None = None  # MPI: the part this process owns (its neurons, their synapses)
+    exchange_every: int = 1  # MPI: the steps between exchanges of spikes (``engine/ranks.py``)
 
     @property
     def n(self) -> int:
@@ -200,10 +202,11 @@ def describe_populations(brain, pops, lo, hi, osc_names) -> nrn.Populations:
                            nrn.share_optional(models, active), rhythm)  # fmt: skip
 
 
-def build_network(brain, parts: int = 1, batch: int = 1, synapses=None) -> Network:
-    """Resolve, generate and pack the brain into a Network; ``parts``: one per thread;
-    ``batch``: the copies the memory check counts; ``synapses``: the connectivity already
-    generated for ``parts`` (a file's), used instead of generating it."""
+def build_network(brain, parts: int = 1, batch: int = 1, synapses=None, rank=None) -> Network:
+    """Resolve, generate and pack the brain into a Network; ``parts``: one per thread (or per
+    MPI rank); ``batch``: the copies the memory check counts; ``synapses``: the
+    connectivity already generated for ``parts`` (a file's), used instead of generating it;
+    ``rank``: the part whose neurons this process owns (MPI: only their synapses are kept)."""
     if not brain.populations:
         raise ValueError("the brain has no populations: add some with brain.add_population")
     check_memory(brain, batch, generate=synapses is None)
@@ -223,7 +226,7 @@ def build_network(brain, parts: int = 1, batch: int = 1, synapses=None) -> Netwo
     part_of = nrn.neuron_parts(unit_lo, unit_hi, parts)
     raw_of = {p.name: r for p, r in zip(pops, desc.raw)}
     if synapses is None:
-        synapses = build_synapses(brain, names, lo, part_of, parts, raw_of)
+        synapses = build_synapses(brain, names, lo, part_of, parts, raw_of, rank)
     syn = synapses
 
     rows = nrn.state_rows(desc.models)
@@ -244,7 +247,7 @@ def build_network(brain, parts: int = 1, batch: int = 1, synapses=None) -> Netwo
         seed=brain.seed, noise_seed=brain.noise_seed, osc_names=osc_names,
         osc_freq=np.array([brain.oscillators[o].freq_hz for o in osc_names]),
         osc_phase=np.array([brain.oscillators[o].phase_rad for o in osc_names]),
-        pop_rhythm=desc.rhythm, desc=desc,
+        pop_rhythm=desc.rhythm, desc=desc, rank=rank,
     )  # fmt: skip
     st, ref, noise = initial_state(net, pops)
     net.st[...], net.ref[...], net.noise[...] = st, ref, noise

@@ -268,6 +268,38 @@ class _Rows:
         cursor[self.pre_global] += self.counts
 
 
+class _Kept:
+    """The synapses of a plan (``_Pairs`` or ``_Rows``) onto the neurons of one part (an MPI
+    rank's), in the plan's order; fills as ``_Pairs`` does. A ``_Rows`` plan is drawn into
+    arrays of its own first (the same draws as in a whole build), so a rank holds its own
+    synapses plus, while it builds, one projection's."""
+
+    def __init__(self, plan, part_of, part, n, shift):
+        if isinstance(plan, _Pairs):
+            pre, target, weight, delay = plan.pre, plan.target, plan.weight, plan.delay
+        else:
+            total = int(plan.counts.sum())
+            syn = np.empty(total, np.uint64)
+            weight = np.empty(total, np.float32)
+            cursor = np.zeros(n, np.int64)
+            cursor[plan.pre_global] = np.cumsum(plan.counts) - plan.counts
+            plan.fill(cursor, np.uint64(shift), syn, weight, np.zeros(0, np.uint16), 0)
+            pre = np.repeat(plan.pre_global, plan.counts)
+            target = (syn & np.uint64((1 << shift) - 1)).astype(np.int64)
+            delay = (syn >> np.uint64(shift)).astype(np.int64)
+            del syn
+        keep = part_of[target % n] == part
+        self.pre, self.target = pre[keep], target[keep]
+        self.weight, self.delay = weight[keep], delay[keep]
+        self.counts = np.bincount(self.pre, minlength=n)
+        self.first = np.zeros(n, np.int64)
+        starts = np.flatnonzero(np.r_[True, self.pre[1:] != self.pre[:-1]]) if self.pre.size else []
+        self.first[self.pre[starts]] = starts
+        self.max_delay = plan.max_delay
+
+    fill = _Pairs.fill
+
+
 @dataclass
 class Synapses:
     indptr: np.ndarray  # [N * n_parts + 1]
@@ -314,9 +346,11 @@ def _delays_ascend(indptr, syn, shift, chunk=1 << 22) -> bool:
     return True
 
 
-def build_synapses(brain, names, lo, part_of_neuron, parts, raw_of) -> Synapses:
+def build_synapses(brain, names, lo, part_of_neuron, parts, raw_of, rank=None) -> Synapses:
     """Generate every projection and pack them into the CSR (see the module docstring).
-    ``part_of_neuron`` (uint8 [N]): the thread part that owns each neuron."""
+    ``part_of_neuron`` (uint8 [N]): the thread part that owns each neuron. ``rank``: keep
+    only the synapses onto the neurons of that part (an MPI rank's; the other parts of each
+    row are empty)."""
     n = int(len(part_of_neuron))
     start_of = {name: int(s) for name, s in zip(names, lo)}
     index_of = {name: k for k, name in enumerate(names)}
@@ -349,6 +383,8 @@ def build_synapses(brain, names, lo, part_of_neuron, parts, raw_of) -> Synapses:
     max_delay = max((q.max_delay for q in plans), default=1)
     shift = max(1, (n_channels * n - 1).bit_length())
     syn_dtype = np.uint32 if shift + max_delay.bit_length() <= 32 else np.uint64
+    if rank is not None:
+        plans = [_Kept(q, part_of_neuron, rank, n, shift) for q in plans]
     per_row = np.zeros(n, np.int64)
     for q in plans:
         per_row[q.pre_global if isinstance(q, _Rows) else slice(None)] += q.counts

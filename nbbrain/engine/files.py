@@ -24,6 +24,10 @@ whose members each carry a CRC-32 that is checked as they are read. It holds
   flight, plastic weights and traces, modulators, the step and the noise seed);
 - ``monitors/...``: the recorded spikes and samples, if asked for.
 
+A simulation over MPI ranks writes one file per rank (``run.npz`` becomes ``run.rank0.npz``,
+``run.rank1.npz``, ...: each with that rank's synapses and state), which ``load(...,
+comm=...)`` reads back over as many ranks.
+
 Loading unpickles the description: load only files you trust (as with ``pickle`` and
 ``torch.load``). A model class defined in a script (``__main__``) must be defined in the
 loading process too.
@@ -38,6 +42,8 @@ import pickle
 import zipfile
 
 import numpy as np
+
+from . import ranks
 
 FORMAT = "nbbrain-simulation"
 VERSION = 1
@@ -87,6 +93,8 @@ def save(sim, path, monitors=True, connectivity=True):
                          "longer makes this simulation); save before changing it, or build "
                          "it again")  # fmt: skip
     path = os.fspath(path)
+    if sim.comm is not None:  # (one file per rank)
+        path = ranks.rank_path(path, sim.comm.Get_rank())
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise ValueError(f"save: the folder {folder} does not exist")
@@ -124,6 +132,8 @@ def save(sim, path, monitors=True, connectivity=True):
         "parts": sim.net.n_parts, "connectivity": bool(connectivity),
         "parameters": [list(key) for key in set_parameters], "members": sorted(arrays),
     }  # fmt: skip
+    if sim.comm is not None:
+        manifest["ranks"], manifest["rank"] = sim.comm.Get_size(), sim.comm.Get_rank()
     arrays["manifest"] = np.array(json.dumps(manifest))
     tmp = path + ".part"  # (a crash while writing leaves the old file, if any, whole)
     with open(tmp, "wb") as fh:
@@ -176,33 +186,40 @@ def _monitors(sim):
 
 
 # ---- load ----------------------------------------------------------------------------------
-def load(path, backend=None, threads=None, monitors=True):
+def load(path, backend=None, threads=None, monitors=True, comm=None):
     """A simulation saved with ``Simulation.save``, built again (from the saved description,
     on ``backend`` and ``threads``: by default those it was saved from) and set to the saved
     state: it continues bit for bit. ``monitors``: restore the recorded spikes and samples
-    (if the file has them)."""
+    (if the file has them). ``comm``: a simulation saved over MPI ranks, loaded over as
+    many (each rank reads its own file, ``path`` with ``.rank<r>`` before the suffix); a
+    missing or unfit file on any rank is an error on every rank."""
     path = os.fspath(path)
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise FileFormatError(f"load: {path} is not an nbbrain simulation file (not a "
-                              f"readable .npz archive: {e})") from None  # fmt: skip
-    with npz:
-        arrays = _read_all(npz, path)
-    manifest = _manifest(arrays, path)
-    brain = _brain(arrays, path)
+    if comm is None:
+        arrays, manifest, brain = _open(path)
+    else:
+        path = ranks.rank_path(path, comm.Get_rank())
+        try:
+            arrays, manifest, brain = _open(path)
+            saved = manifest.get("ranks")
+            if saved != comm.Get_size():
+                where = f"over {saved} MPI ranks" if saved else "in one process"
+                raise FileFormatError(f"load: {path} was saved {where}, not over "
+                                      f"{comm.Get_size()}: load it over as many")  # fmt: skip
+        except (OSError, ValueError) as e:
+            ranks.raise_on_all(comm, e)
+        ranks.raise_on_all(comm, None)
     backend = backend or manifest["backend"]
     if threads is None:  # (the saved threads, where it was saved from the CPU backend too)
         threads = manifest["threads"] if backend == manifest["backend"] == "cpu" else 1
     batch = manifest["batch"]
     synapses = None
-    if manifest.get("connectivity") and manifest["parts"] == _parts(backend, threads, batch):
+    if manifest.get("connectivity") and manifest["parts"] == _parts(backend, threads, batch,
+                                                                     comm):  # fmt: skip
         synapses = _synapses(arrays, path)  # (for these parts: used as it is)
     from .simulation import Simulation
 
-    sim = Simulation(brain, backend=backend, threads=threads, batch=batch, synapses=synapses)
+    sim = Simulation(brain, backend=backend, threads=threads, batch=batch, synapses=synapses,
+                     comm=comm)  # fmt: skip
     if sim.fingerprint != manifest["fingerprint"]:
         raise FileFormatError(f"load: {path}: its brain rebuilt here is not the one saved "
                               "(the fingerprints differ: another nbbrain version, or a model "
@@ -229,11 +246,27 @@ def load(path, backend=None, threads=None, monitors=True):
     return sim
 
 
-def _parts(backend, threads, batch):
+def _open(path):
+    """The arrays, manifest and description of the file at ``path``, checked."""
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise FileFormatError(f"load: {path} is not an nbbrain simulation file (not a "
+                              f"readable .npz archive: {e})") from None  # fmt: skip
+    with npz:
+        arrays = _read_all(npz, path)
+    return arrays, _manifest(arrays, path), _brain(arrays, path)
+
+
+def _parts(backend, threads, batch, comm=None):
     from ..backends import BACKENDS, backend_class
 
     if backend not in BACKENDS:
         raise ValueError(f"load: unknown backend {backend!r}; available: {list(BACKENDS)}")
+    if comm is not None:  # (a part per MPI rank)
+        return comm.Get_size()
     return backend_class(backend, threads).parts(threads, batch)
 
 

@@ -29,6 +29,7 @@ from ..monitors.recorders import RateRecorder, SpikeRecorder, StateRecorder
 from ..neurons.base import float32_problem
 from ..neurons.sources import PoissonSource, Source, SpikeSource
 from ..rhythms import oscillator_cycles
+from . import ranks
 from .inputs import check_inputs, pack_inputs
 from .parameters import check_weight_sign, internal_weights
 from .result import RunResult
@@ -68,7 +69,7 @@ class Simulation:
     copy 0's.
     """
 
-    def __init__(self, brain, backend="cpu", threads=1, batch=1, synapses=None):
+    def __init__(self, brain, backend="cpu", threads=1, batch=1, synapses=None, comm=None):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; available: {list(BACKENDS)}")
         threads = _check_threads(threads)
@@ -81,14 +82,20 @@ class Simulation:
             )
         t0 = time.perf_counter()
         self.fingerprint = fingerprint(brain)  # (checkpoints carry it: see ``restore``)
+        self.comm, rank, parts = comm, None, cls.parts(threads, self.batch)
+        if comm is not None:  # one brain over MPI ranks: a part of the neurons per rank
+            rank, parts = ranks.check_comm(comm, brain, backend, threads, self.batch,
+                                           self.fingerprint)  # fmt: skip
         self._brain, self._static_weights_changed = brain, False  # (what ``save`` writes)
         self._spike_times = {}  # SpikeSource -> (times, indices) given by set_spike_times
         self._set_parameters = {}  # (kind, target, name) -> values: what save replays
         self._copy_raw = None  # per copy, the raw parameters, once set_parameter set one
         self.backend, self.dt_ms = backend, brain.dt_ms
         # (``synapses``: a file's connectivity, for these parts: see ``nbbrain.load``)
-        self.net = build_network(brain, cls.parts(threads, self.batch), self.batch, synapses)
+        self.net = build_network(brain, parts, self.batch, synapses, rank)
         net = self.net
+        if comm is not None:
+            net.exchange_every = ranks.exchange_interval(comm, net)
         self._populations = {p.name: p for p in brain.populations.values()}
         self._regions = {r: [p.name for p in reg.populations] for r, reg in brain.regions.items()}
         self._projections = list(brain.projections)
@@ -368,6 +375,10 @@ class Simulation:
                 raise ValueError(f"spikes of {p.name!r} are not recorded: call "
                                  f"brain.record_spikes({p.name!r}) before build")  # fmt: skip
             s, i = self._spike_recs[copy].get(p.name, since_step)
+            if self.comm is not None:  # (every rank records every spike: keep its own)
+                k = self.net.index(p.name)
+                mine = ranks.own(self.net, self.net.lo[k], self.net.hi[k])[i]
+                s, i = s[mine], i[mine]
             steps.append(s)
             idx.append(i + start)
             start += p.n
@@ -377,13 +388,25 @@ class Simulation:
         order = np.lexsort((i, s))
         return s[order] * self.dt_ms, i[order]
 
+    def gather_spikes(self, name, copy=0, since_ms=0.0):
+        """Over MPI ranks (``build(comm=...)``): the spikes of every rank's neurons of
+        ``name``, as ``spikes`` gives them in one process, on rank 0 (``None`` on the
+        others). A collective call: every rank makes it."""
+        if self.comm is None:
+            raise ValueError("gather_spikes: this simulation runs in one process (built "
+                             "without comm); spikes() has every spike")  # fmt: skip
+        return ranks.gather_spikes(self.comm, *self.spikes(name, copy, since_ms))
+
     def recorded_state(self, name, var, copy=0):
         """Samples of ``var`` of ``name``: (times in ms [n_samples], values [n_samples, k]);
         of copy ``copy`` of a batch."""
         copy = self._check_copy(copy, f"recorded_state({name!r}, {var!r})")
         for rec in self._state_recs[copy]:
             if rec.spec.population == name and rec.spec.var == var:
-                return rec.get(self.dt_ms)
+                t, v = rec.get(self.dt_ms)
+                if self.comm is not None:  # (other ranks' neurons: not advanced here)
+                    v = ranks.foreign_nan(v, self.net.part_of[rec.global_idx] != self.net.rank)
+                return t, v
         self.resolve(name)
         raise ValueError(f"state {var!r} of {name!r} is not recorded: call "
                          f"brain.record_state({name!r}, {var!r}) before build")  # fmt: skip
@@ -425,7 +448,11 @@ class Simulation:
         parts = []
         for p in self.resolve(name):
             row, k = self._row(p, var), self.net.index(p.name)
-            parts.append(self.backend_object.read_state(row)[:, self.net.lo[k] : self.net.hi[k]])
+            lo, hi = self.net.lo[k], self.net.hi[k]
+            values = self.backend_object.read_state(row)[:, lo:hi]
+            if self.comm is not None:  # (other ranks' neurons: not advanced here)
+                values = ranks.foreign_nan(values, ~ranks.own(self.net, lo, hi))
+            parts.append(values)
         return self._one(np.concatenate(parts, axis=1).copy())
 
     def live_state(self, name, var, copy=0):
@@ -678,7 +705,8 @@ class Simulation:
         connectivity, every state variable, the spikes in flight, plastic weights and
         traces, modulators, the step, the seeds and, with ``monitors``, what the monitors
         recorded. ``connectivity=False`` leaves the synapses out (a small file; ``load``
-        then regenerates them from the description). See ``nbbrain/engine/files.py``."""
+        then regenerates them from the description). Over MPI ranks, each rank writes its
+        own file (``run.npz`` becomes ``run.rank0.npz``, ...). See ``engine/files.py``."""
         from .files import save
 
         save(self, path, monitors, connectivity)

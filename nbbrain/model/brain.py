@@ -781,15 +781,18 @@ class Brain:
         return whole_steps(ms, self.dt_ms, f"{what}: every_ms")
 
     # ---- build --------------------------------------------------------------------------
-    def build(self, backend: str = "cpu", threads: int = 1, batch: int = 1):
+    def build(self, backend: str = "cpu", threads: int = 1, batch: int = 1, comm=None):
         """Check the description, generate connectivity and compile: returns a Simulation.
         ``backend`` is ``"cpu"`` or ``"cuda"`` (an NVIDIA GPU). ``threads`` > 1 updates the
         neurons on that many CPU threads (same results). ``batch`` > 1 builds that many
         independent copies of the brain (the connectivity shared; own state, noise and
-        inputs; copy 0 equals the unbatched build), advanced together."""
+        inputs; copy 0 equals the unbatched build), advanced together. ``comm``
+        (``mpi4py.MPI.COMM_WORLD``, under ``mpiexec -n R``): one brain over R processes,
+        each owning a part of the neurons and the synapses onto them, the spikes bit for
+        bit those of one process (``nbbrain/engine/ranks.py``)."""
         from ..engine.simulation import Simulation
 
-        return Simulation(self, backend=backend, threads=threads, batch=batch)
+        return Simulation(self, backend=backend, threads=threads, batch=batch, comm=comm)
 
     def __repr__(self):
         return (f"Brain(dt_ms={self.dt_ms}, seed={self.seed}, populations="

@@ -26,6 +26,7 @@ from .bundles import (
     NET_OPTIONAL,
     STATE_OPTIONAL,
     Chunk,
+    Exchange,
     Net,
     PlasticNet,
     PlasticState,
@@ -105,7 +106,9 @@ class CpuBackend(Backend):
         st, self.ref, self.noise = self.initial_states()
         self.st = st.reshape(B, -1)
         self.pop_key, self.pin_key, self.nz_key = self.keys()
-        self.act_max_new = int(np.count_nonzero(np.diff(net.row_ptr)))
+        # the most spikes one kernel step adds to the list in flight (MPI: an interval's)
+        every = net.exchange_every if net.rank is not None else 1
+        self.act_max_new = every * int(np.count_nonzero(np.diff(net.row_ptr)))
         q = net.poisson.chan.size
         self.pin_thr = np.repeat(net.poisson.thr[None], B, axis=0)
         self.pin_guide = np.repeat(net.poisson.guide[None], B, axis=0)
@@ -117,7 +120,8 @@ class CpuBackend(Backend):
         self.inbox = np.zeros((B, cn), np.float32)
         self._init_plastic()
         self._empty_flight()
-        self.rec_max = rec_max
+        self.rec_max = every * rec_max
+        self._ex = None  # an MPI rank's Exchange bundle (sized for a block layout)
         self.relayout()
 
     @staticmethod
@@ -153,7 +157,22 @@ class CpuBackend(Backend):
         width = int((blk.hi - blk.lo).max(initial=0))
         if self.pin_buf.shape[2] < width:
             self.pin_buf = np.zeros(self.pin_buf.shape[:2] + (width,), np.uint32)
+        if self.net.rank is not None:
+            self._size_exchange(blk)
         return blk, np.zeros((self.batch, blk.lo.size), np.int64)
+
+    def _size_exchange(self, blk):
+        """An MPI rank's Exchange bundle, with room for the longest message of any rank in
+        this block layout: an interval of steps, each with its blocks' counts and a spike
+        of each of its neurons."""
+        net = self.net
+        parts, every = net.n_parts, net.exchange_every
+        neurons = np.bincount(net.part_of, minlength=parts)
+        width = every * int((np.diff(blk.part_ptr) + neurons).max(initial=1))
+        if self._ex is None or self._ex.buf.size < width:
+            self._ex = Exchange(np.int64(net.rank), np.int64(every), np.zeros(width, np.int64),
+                                np.zeros(parts * width, np.int64), np.zeros(parts, np.int64),
+                                np.zeros(1, np.int64), np.zeros(parts, np.int64))  # fmt: skip
 
     # ---- plastic synapses and modulators -----------------------------------------------
     def _init_plastic(self):
@@ -378,7 +397,9 @@ class CpuBackend(Backend):
                      mon_pos, spike_recs, features):  # fmt: skip
         cur, cur_vary, spk, spk_vary, mod, mod_vary = ins
         plastic = features[FEATURES.index("plastic")]
-        run_chunk = make_run_chunk(self._gen, features, self.net.n_parts > 1, self._rules)
+        ranks = self.net.rank is not None  # (one part per rank, on one thread each)
+        run_chunk = make_run_chunk(self._gen, features, self.net.n_parts > 1 and not ranks,
+                                   self._rules, ranks)  # fmt: skip
         if self.threads > 1:
             numba.set_num_threads(self.threads)
         rec, done = spike_recs[0], 0
@@ -391,7 +412,7 @@ class CpuBackend(Backend):
                         rec_step=rec_step, rec_idx=rec_idx, mod_in=mod[0, done * mod_vary :],
                         mod_vary=mod_vary)  # fmt: skip
             done += call(run_chunk, step0 + done, n_steps - done, self._netb, blk, self._state(0),
-                         ch, self._pnet, self._plastic_state(0))  # fmt: skip
+                         ch, self._pnet, self._plastic_state(0), self._ex)  # fmt: skip
             n_rec = self.ctr[0, CTR_REC]
             rec.collect(rec_step[:n_rec], rec_idx[:n_rec])
             if done >= n_steps:

@@ -67,6 +67,11 @@ Chunk = namedtuple("Chunk", [
 ])  # fmt: skip
 
 
+#: an MPI rank's (``exchange.py``): its part, the steps between exchanges, its message
+#: (per step: its blocks' spike counts, then their spikes), every rank's messages
+#: (``[R * width]``), their lengths [R], a word to send, and each rank's read position
+Exchange = namedtuple("Exchange", ["rank", "every", "buf", "out", "lens", "one", "pos"])
+
 #: the plastic synapses and the modulators (``plastic.py``): two bundles of their own,
 #: passed to the kernel beside the others (``None`` in a brain without them), so that the
 #: functions of the plastic phase take these and not every array of the brain

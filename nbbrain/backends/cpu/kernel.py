@@ -261,15 +261,18 @@ _CHUNKS: dict = {}
 _BATCHES: dict = {}
 
 
-def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES):
+def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES, ranks=False):
     """The kernel for the generated loops ``gen`` and the brain's ``features`` (flags, in the
     order of ``FEATURES``; each a constant of the compiled function, so numba prunes the
     branches of absent features before typing). ``parallel`` compiles the kernel over
     threads (``prange`` over the parts of the neurons: a thread updates its part's neurons
     and adds the synaptic input into them). ``rules``: the plastic phase's flags
-    (``plastic.rule_flags``): only the rules a brain uses are compiled."""
+    (``plastic.rule_flags``): only the rules a brain uses are compiled. ``ranks``: one brain
+    over MPI ranks (``exchange.py``): the kernel updates the blocks of its rank's part,
+    exchanges the step's spikes with the other ranks and delivers into its part (compiled
+    without the disk cache)."""
     key = (gen.key, tuple(bool(f) for f in features), bool(parallel), gen.cache,
-           tuple(bool(r) for r in rules))  # fmt: skip
+           tuple(bool(r) for r in rules), bool(ranks))  # fmt: skip
     assert len(features) == 13  # the order of backends.base.FEATURES
     if key in _CHUNKS:
         return _CHUNKS[key]
@@ -277,7 +280,7 @@ def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES):
      monitors, oscillators, plastic, copy_params, copy_weights) = key[1]  # fmt: skip
     modulated, homeostasis = plastic and key[4][-2], plastic and key[4][-1]
 
-    def run_chunk(step0, n_steps, net, blk, s, ch, pn, ps):
+    def run_chunk(step0, n_steps, net, blk, s, ch, pn, ps, ex):
         """Advance ``n_steps`` steps from ``step0``; returns the steps done.
 
         Stops early, at a step boundary, when the spike record buffers or the list of
@@ -303,7 +306,8 @@ def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES):
         block b lists its spikes in ``spikes[blk.lo[b]:]`` and their number in
         ``blk_n[b]``, and the propagation then walks the blocks in neuron order: the same
         order, so the same sums, whatever the threads. A block is searched for spikes only
-        when its update counted a neuron above threshold.
+        when its update counted a neuron above threshold. ``ex``: the rank's Exchange
+        bundle (``None`` in one process).
         """
         assert key == key  # the cache key: a closure variable (see ``jit.bind``)
         n = net.n
@@ -321,15 +325,25 @@ def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES):
         n_pact, n_post = s.ctr[CTR_PACT], s.ctr[CTR_POST]  # (pn, ps: None without them)
         n_pnew = n_pact
         done = n_steps
+        p0, p1 = (ex.rank, ex.rank + 1) if ranks else (0, parts)  # the parts updated here
+        t_first, n_buf = 0, 0  # (MPI: the interval's first step, the words of its message)
         for t in range(n_steps):
-            if n_rec + net.rec_max > cap or n_act + net.act_max_new > act.shape[1]:
-                done = t
-                break
-            if plastic and (n_pact + pn.pl_max_new > ps.pact.shape[1]
-                            or n_post + pn.post_max_new > ps.ppost.shape[1]):  # fmt: skip
-                done = t
-                break
             step = step0 + t
+            # room for the next step's spikes (MPI: checked, on every rank together, at the
+            # start of each interval, with room for a whole interval's)
+            check = True
+            if ranks:
+                check = t == 0 or step % ex.every == 0
+            if check:
+                full = n_rec + net.rec_max > cap or n_act + net.act_max_new > act.shape[1]
+                if plastic and (n_pact + pn.pl_max_new > ps.pact.shape[1]
+                                or n_post + pn.post_max_new > ps.ppost.shape[1]):  # fmt: skip
+                    full = True
+                if ranks:
+                    full = any_rank(full, ex)  # noqa: F821
+                if full:
+                    done = t
+                    break
             if monitors:
                 _sample(step, n, s.st, s.noise, ch.mon_var, ch.mon_every, ch.mon_ptr,
                         ch.mon_idx, ch.mon_out, ch.mon_pos)  # fmt: skip
@@ -338,7 +352,7 @@ def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES):
                                         net.pin_roff, net.pin_lam, s.pin_thr, s.pin_guide,
                                         s.pin_row)  # fmt: skip
             # 1. the blocks, a thread per part of the neurons
-            for part in prange(parts):
+            for part in prange(p0, p1):
                 for kb in range(blk.part_ptr[part], blk.part_ptr[part + 1]):
                     b = blk.part_blocks[kb]
                     lo, hi, kind = blk.lo[b], blk.hi[b], blk.kind[b]
@@ -407,36 +421,48 @@ def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES):
                         elif given and col >= 0:
                             m = _given(lo, row, spikes, lo)
                     blk_n[b] = m - lo
-            # 2. counts, records, the new spikes in flight, block by block in order
-            for b in range(blk.lo.shape[0]):
-                lo, m, p = blk.lo[b], blk_n[b], blk.pop[b]
-                if m == 0:
-                    continue
-                if p >= 0:
-                    ch.counts[p] += m
-                    ch.step_counts[t, p] += m
-                    if net.pop_rec[p]:
+            # 2. counts, records, the new spikes in flight, block by block in order; over
+            # MPI ranks, every rank's, for the steps of an exchange interval at its end
+            t_lo = t
+            if ranks:
+                n_buf = pack(blk, blk_n, spikes, ex, n_buf)  # noqa: F821
+                t_lo = t + 1  # (nothing to list before the interval's end)
+                if (step + 1) % ex.every == 0 or t == n_steps - 1:
+                    exchange(ex, n_buf)  # noqa: F821
+                    t_lo, t_first, n_buf = t_first, t + 1, 0
+            for tt in range(t_lo, t + 1):
+                fired = step0 + tt
+                if ranks:
+                    unpack(blk, blk_n, spikes, ex)  # noqa: F821
+                for b in range(blk.lo.shape[0]):
+                    lo, m, p = blk.lo[b], blk_n[b], blk.pop[b]
+                    if m == 0:
+                        continue
+                    if p >= 0:
+                        ch.counts[p] += m
+                        ch.step_counts[tt, p] += m
+                        if net.pop_rec[p]:
+                            for k in range(lo, lo + m):
+                                ch.rec_step[n_rec] = fired
+                                ch.rec_idx[n_rec] = spikes[k]
+                                n_rec += 1
+                    else:  # a block of several populations
                         for k in range(lo, lo + m):
-                            ch.rec_step[n_rec] = step
-                            ch.rec_idx[n_rec] = spikes[k]
-                            n_rec += 1
-                else:  # a block of several populations
+                            q = net.pop_of[spikes[k]]
+                            ch.counts[q] += 1
+                            ch.step_counts[tt, q] += 1
+                            if net.pop_rec[q]:
+                                ch.rec_step[n_rec] = fired
+                                ch.rec_idx[n_rec] = spikes[k]
+                                n_rec += 1
                     for k in range(lo, lo + m):
-                        q = net.pop_of[spikes[k]]
-                        ch.counts[q] += 1
-                        ch.step_counts[t, q] += 1
-                        if net.pop_rec[q]:
-                            ch.rec_step[n_rec] = step
-                            ch.rec_idx[n_rec] = spikes[k]
-                            n_rec += 1
-                for k in range(lo, lo + m):
-                    r = spikes[k]
-                    if indptr[r * parts] < indptr[(r + 1) * parts]:  # a row to deliver
-                        act[0, n_act], act[1, n_act] = r, step
-                        n_act += 1
-                    if plastic:
-                        n_pact, n_post = pl.join_spike(r, step, parts, net.dt_ms, pn, ps, n_pact,
-                                                       n_post)  # fmt: skip
+                        r = spikes[k]
+                        if indptr[r * parts] < indptr[(r + 1) * parts]:  # a row to deliver
+                            act[0, n_act], act[1, n_act] = r, fired
+                            n_act += 1
+                        if plastic:
+                            n_pact, n_post = pl.join_spike(r, fired, parts, net.dt_ms, pn, ps,
+                                                           n_pact, n_post)  # fmt: skip
             if modulated and pl.modulators(pn, ps, ch.mod_in[t * ch.mod_vary],
                                            ch.step_counts[t]):  # fmt: skip
                 for part in prange(parts):
@@ -448,7 +474,7 @@ def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES):
             if s.pending.shape[0] > 0 and step + 1 < pend_until:
                 inbox += s.pending[(step + 1) % net.n_slots]
                 s.pending[(step + 1) % net.n_slots] = _F0
-            for part in prange(parts):
+            for part in prange(p0, p1):
                 _join(part, parts, act, n_new, n_act, indptr, syn, shift)
                 _deliver(step + 1, part, parts, act, n_act, syn, weight, shift, mask, inbox)
                 if plastic:
@@ -470,7 +496,16 @@ def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES):
     ns = gen.namespace
     glob = dict(run_chunk.__globals__, update_group=ns["update_group"],
                 fire_group=ns["fire_group"], pl_events=pl.make_events(key[4][:-2]))  # fmt: skip
-    compiled = kernel(bind(run_chunk, glob), parallel, gen.cache)
+    if ranks:
+        from . import exchange as mpi_exchange  # (only here: it needs numba-mpi)
+
+        glob.update(
+            pack=mpi_exchange.pack,
+            exchange=mpi_exchange.exchange,
+            unpack=mpi_exchange.unpack,
+            any_rank=mpi_exchange.any_rank,
+        )
+    compiled = kernel(bind(run_chunk, glob), parallel, gen.cache and not ranks)
     _CHUNKS[key] = compiled
     return compiled
 
@@ -526,7 +561,8 @@ def make_run_batch(gen, features, rules=pl.NO_RULES):
                        cb.step_counts[c, d:], cb.rec_step[c], cb.rec_idx[c], cb.mon_var,
                        cb.mon_every, cb.mon_ptr, cb.mon_idx, mon_out, mon_pos, mod_in,
                        mod_vary)  # fmt: skip
-            done[c] = d + _chunk(step0 + d, n_steps - d, net, blk, s, ch, pn, ps)  # noqa: F821
+            run = _chunk  # noqa: F821
+            done[c] = d + run(step0 + d, n_steps - d, net, blk, s, ch, pn, ps, None)
 
     glob = dict(run_batch.__globals__, _chunk=make_run_chunk(gen, features, rules=rules))
     compiled = kernel(bind(run_batch, glob), True, gen.cache)
