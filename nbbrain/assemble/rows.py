@@ -156,8 +156,8 @@ def make_fill_rows(kind):
 
     @cached_njit(nogil=True, parallel=True, error_model="numpy")
     def fill_rows(keys, counts, cursor, post_global, post_scale, self_post, autapses,
-                  chan_off, wpar, sign, thr, guide, src_of_row, shift, syn, weight,
-                  bad):  # fmt: skip
+                  chan_off, wpar, sign, thr, guide, src_of_row, shift, syn, weight, bad,
+                  part_of, part):  # fmt: skip
         """Write ``counts[r]`` synapses of each local pre row ``r`` from ``cursor[r]`` on:
         targets uniform over the post neurons (without ``self_post[r]`` unless
         ``autapses``), weights from ``wpar`` times ``post_scale[post]``, delays from the
@@ -165,28 +165,64 @@ def make_fill_rows(kind):
         (chan_off + post_global[post])``. ``keys``: the (target, delay) and weight
         streams; one 64-bit draw gives a synapse's target (low 32 bits) and delay (high 32
         bits). ``bad[r]``: a drawn weight of the wrong ``sign`` or not a finite float32
-        (0 if none),
-        for the caller."""
+        (0 if none), for the caller. ``part`` >= 0: only the synapses onto neurons of that
+        part (``part_of[neuron]``; an MPI rank's), in the same order."""
         assert source == source  # the cache key (see make_fill_rows)
-        n_post = post_global.shape[0]
         for r in prange(counts.shape[0]):
             th, gd = thr[src_of_row[r]], guide[src_of_row[r]]
-            exclude = -1 if autapses else self_post[r]
-            m = n_post - 1 if exclude >= 0 else n_post
             k = cursor[r]
             for j in range(counts[r]):
                 h = hash3(keys[0], r, j)
+                t = _target(h, r, post_global.shape[0], self_post, autapses)
+                if part >= 0 and part_of[post_global[t]] != part:
+                    continue
                 d = _delay(h >> _S32, th, gd)
-                t = (np.int64(h & _LO32) * m) >> 32  # uniform in [0, m): multiply-shift
-                if exclude >= 0 and t >= exclude:
-                    t += 1
                 w = _weight(kind, wpar, keys[1], r, j) * post_scale[t]
                 if (w * sign < 0 or not abs(w) <= _F32_MAX) and bad[r] == 0:
                     bad[r] = w
-                syn[k + j] = (d << shift) | (chan_off + post_global[t])
-                weight[k + j] = w
+                syn[k] = (d << shift) | (chan_off + post_global[t])
+                weight[k] = w
+                k += 1
 
     return fill_rows
+
+
+@register_jitable
+def _target(h, r, n_post, self_post, autapses):
+    """The target (an index into the post neurons) of the synapse drawn as ``h`` in row
+    ``r``: uniform, without ``self_post[r]`` unless ``autapses``."""
+    exclude = -1 if autapses else self_post[r]
+    m = n_post - 1 if exclude >= 0 else n_post
+    t = (np.int64(h & _LO32) * m) >> 32  # uniform in [0, m): multiply-shift
+    if exclude >= 0 and t >= exclude:
+        t += 1
+    return t
+
+
+@functools.cache
+def _count_rows_in_part():
+    source = package_hash()
+
+    @cached_njit(nogil=True, parallel=True, error_model="numpy")
+    def count_rows_in_part(keys, counts, post_global, self_post, autapses, part_of, part, out):
+        """``out[r]``: how many of the ``counts[r]`` synapses ``fill_rows`` draws in row
+        ``r`` go to neurons of ``part``."""
+        assert source == source  # the cache key (it inlines ``rng.py``)
+        for r in prange(counts.shape[0]):
+            c = 0
+            for j in range(counts[r]):
+                t = _target(hash3(keys[0], r, j), r, post_global.shape[0], self_post, autapses)
+                c += part_of[post_global[t]] == part
+            out[r] = c
+
+    return count_rows_in_part
+
+
+def count_rows_in_part(keys, counts, post_global, self_post, autapses, part_of, part):
+    """Per row, the synapses of ``make_fill_rows`` onto the neurons of ``part``."""
+    out = np.zeros(counts.shape[0], np.int64)
+    _count_rows_in_part()(keys, counts, post_global, self_post, autapses, part_of, part, out)
+    return out
 
 
 @cached_njit(nogil=True, parallel=True)

@@ -209,6 +209,14 @@ class _Pairs:
         self.target, self.weight, self.delay = target[perm], weight[perm], delay[perm]
         self.max_delay = int(delay.max()) if delay.size else 1
 
+    def keep_part(self, part_of, part, n):
+        """Keep only the synapses onto the neurons of ``part`` (an MPI rank's)."""
+        keep = part_of[self.target % n] == part
+        self.pre, self.target = self.pre[keep], self.target[keep]
+        self.weight, self.delay = self.weight[keep], self.delay[keep]
+        self.counts = np.bincount(self.pre, minlength=n)
+        self.first = np.cumsum(self.counts) - self.counts  # (by row: ``pre`` ascends)
+
     def fill(self, cursor, shift, syn, weight, tag, t):
         pos = cursor[self.pre] + (np.arange(self.pre.size) - self.first[self.pre])
         syn[pos] = (self.delay.astype(syn.dtype) << shift) | self.target.astype(syn.dtype)
@@ -248,6 +256,16 @@ class _Rows:
         self.thr = np.array([g[0] for g in guides])
         self.guide = np.array([g[1] for g in guides])
         self.src = np.repeat(np.arange(len(pres)), [p.n for p in pres])
+        self.drawn, self.part_of, self.part = self.counts, np.zeros(0, np.uint8), -1
+
+    def keep_part(self, part_of, part, n):
+        """Keep only the synapses onto the neurons of ``part`` (an MPI rank's): counted
+        now, the others skipped as the rows are drawn."""
+        self.part_of, self.part = part_of, part
+        self.counts = rows_mod.count_rows_in_part(
+            self.keys, self.drawn, self.post_global, self.self_post,
+            self.proj.rule.allow_autapses, part_of, part,
+        )  # fmt: skip
 
     def fill(self, cursor, shift, syn, weight, tag, t):
         proj = self.proj
@@ -256,9 +274,9 @@ class _Rows:
         wpar = rows_mod.weight_params(proj.weight)
         start = cursor[self.pre_global]
         rows_mod.make_fill_rows(int(wpar[0]))(
-            self.keys, self.counts, start, self.post_global, self.factor, self.self_post,
+            self.keys, self.drawn, start, self.post_global, self.factor, self.self_post,
             proj.rule.allow_autapses, channel_of(proj) * self.n, wpar, float(sign),
-            self.thr, self.guide, self.src, shift, syn, weight, bad,
+            self.thr, self.guide, self.src, shift, syn, weight, bad, self.part_of, self.part,
         )  # fmt: skip
         if np.any(bad != 0):
             _bad_weight(proj, bad[bad != 0][0])
@@ -266,38 +284,6 @@ class _Rows:
             for a, c in zip(start, self.counts):
                 tag[a : a + c] = t
         cursor[self.pre_global] += self.counts
-
-
-class _Kept:
-    """The synapses of a plan (``_Pairs`` or ``_Rows``) onto the neurons of one part (an MPI
-    rank's), in the plan's order; fills as ``_Pairs`` does. A ``_Rows`` plan is drawn into
-    arrays of its own first (the same draws as in a whole build), so a rank holds its own
-    synapses plus, while it builds, one projection's."""
-
-    def __init__(self, plan, part_of, part, n, shift):
-        if isinstance(plan, _Pairs):
-            pre, target, weight, delay = plan.pre, plan.target, plan.weight, plan.delay
-        else:
-            total = int(plan.counts.sum())
-            syn = np.empty(total, np.uint64)
-            weight = np.empty(total, np.float32)
-            cursor = np.zeros(n, np.int64)
-            cursor[plan.pre_global] = np.cumsum(plan.counts) - plan.counts
-            plan.fill(cursor, np.uint64(shift), syn, weight, np.zeros(0, np.uint16), 0)
-            pre = np.repeat(plan.pre_global, plan.counts)
-            target = (syn & np.uint64((1 << shift) - 1)).astype(np.int64)
-            delay = (syn >> np.uint64(shift)).astype(np.int64)
-            del syn
-        keep = part_of[target % n] == part
-        self.pre, self.target = pre[keep], target[keep]
-        self.weight, self.delay = weight[keep], delay[keep]
-        self.counts = np.bincount(self.pre, minlength=n)
-        self.first = np.zeros(n, np.int64)
-        starts = np.flatnonzero(np.r_[True, self.pre[1:] != self.pre[:-1]]) if self.pre.size else []
-        self.first[self.pre[starts]] = starts
-        self.max_delay = plan.max_delay
-
-    fill = _Pairs.fill
 
 
 @dataclass
@@ -384,7 +370,8 @@ def build_synapses(brain, names, lo, part_of_neuron, parts, raw_of, rank=None) -
     shift = max(1, (n_channels * n - 1).bit_length())
     syn_dtype = np.uint32 if shift + max_delay.bit_length() <= 32 else np.uint64
     if rank is not None:
-        plans = [_Kept(q, part_of_neuron, rank, n, shift) for q in plans]
+        for q in plans:
+            q.keep_part(part_of_neuron, rank, n)
     per_row = np.zeros(n, np.int64)
     for q in plans:
         per_row[q.pre_global if isinstance(q, _Rows) else slice(None)] += q.counts

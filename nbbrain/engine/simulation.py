@@ -92,10 +92,16 @@ class Simulation:
         self._copy_raw = None  # per copy, the raw parameters, once set_parameter set one
         self.backend, self.dt_ms = backend, brain.dt_ms
         # (``synapses``: a file's connectivity, for these parts: see ``nbbrain.load``)
-        self.net = build_network(brain, parts, self.batch, synapses, rank)
+        if comm is None:
+            self.net = build_network(brain, parts, self.batch, synapses)
+        else:  # (an error on one rank, such as a weight of the wrong sign drawn, on all)
+            try:
+                self.net = build_network(brain, parts, self.batch, synapses, rank)
+            except Exception as e:
+                ranks.raise_on_all(comm, e)
+            ranks.raise_on_all(comm, None)
+            self.net.exchange_every = ranks.exchange_interval(comm, self.net)
         net = self.net
-        if comm is not None:
-            net.exchange_every = ranks.exchange_interval(comm, net)
         self._populations = {p.name: p for p in brain.populations.values()}
         self._regions = {r: [p.name for p in reg.populations] for r, reg in brain.regions.items()}
         self._projections = list(brain.projections)

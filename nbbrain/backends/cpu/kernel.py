@@ -474,6 +474,10 @@ def make_run_chunk(gen, features, parallel=False, rules=pl.NO_RULES, ranks=False
             if s.pending.shape[0] > 0 and step + 1 < pend_until:
                 inbox += s.pending[(step + 1) % net.n_slots]
                 s.pending[(step + 1) % net.n_slots] = _F0
+            if ranks:  # (the other ranks' parts of these rows are empty here: none to come)
+                for part in range(parts):
+                    if part != ex.rank:
+                        _join(part, parts, act, n_new, n_act, indptr, syn, shift)
             for part in prange(p0, p1):
                 _join(part, parts, act, n_new, n_act, indptr, syn, shift)
                 _deliver(step + 1, part, parts, act, n_act, syn, weight, shift, mask, inbox)
