@@ -15,12 +15,12 @@ import numpy as np
 import nbbrain as nb
 
 STEPS = (603, 397)  # two runs (a run continues where the last stopped), ends mid-interval
-POPS = ("exc", "inh", "drive", "cur")
+POPS = ("exc", "inh", "drive", "cur", "given")
 
 
 def brain(seed=7, shortest_ms=0.5):
     """Conductance and current LIFs, heterogeneous thresholds, a PoissonSource population,
-    Poisson input and a noise current; FixedProbability, FixedTotalNumber and
+    spikes at given times, Poisson input and a noise current; FixedProbability, FixedTotalNumber and
     FixedIndegree projections with distributed delays."""
     b = nb.Brain(dt_ms=0.1, seed=seed)
     cell = nb.ConductanceLIF(v_thresh_mv=nb.Normal(-50, 1), t_ref_ms=2.0)
@@ -28,6 +28,12 @@ def brain(seed=7, shortest_ms=0.5):
     b.add_population("inh", 40, nb.ConductanceLIF(t_ref_ms=1.0))
     b.add_population("drive", 50, nb.PoissonSource(rate_hz=40.0))
     b.add_population("cur", 30, nb.CurrentLIF(i_bias_pa=nb.Normal(300, 30)))
+    times = np.arange(2.0, 95.0, 1.7)  # (one block, on one rank: every rank gets its spikes)
+    b.add_population(
+        "given", 12, nb.SpikeSource(times_ms=times, indices=np.arange(times.size) % 12)
+    )
+    b.connect("given", "inh", nb.FixedIndegree(3), weight_ns=5.0, receptor="ampa",
+              delay_ms=shortest_ms)  # fmt: skip
     b.connect("exc", ["exc", "inh"], nb.FixedProbability(0.1), weight_ns=nb.Normal(3, 0.5, low=0),
               receptor="ampa", delay_ms=nb.Normal(1.5, 0.5, low=shortest_ms))  # fmt: skip
     b.connect("inh", ["exc", "inh"], nb.FixedTotalNumber(1200), weight_ns=30.0,

@@ -170,10 +170,11 @@ def make_fill_rows(kind):
         assert source == source  # the cache key (see make_fill_rows)
         for r in prange(counts.shape[0]):
             th, gd = thr[src_of_row[r]], guide[src_of_row[r]]
+            exclude, m = _row_targets(r, post_global.shape[0], self_post, autapses)
             k = cursor[r]
             for j in range(counts[r]):
                 h = hash3(keys[0], r, j)
-                t = _target(h, r, post_global.shape[0], self_post, autapses)
+                t = _target(h, exclude, m)
                 if part >= 0 and part_of[post_global[t]] != part:
                     continue
                 d = _delay(h >> _S32, th, gd)
@@ -188,11 +189,17 @@ def make_fill_rows(kind):
 
 
 @register_jitable
-def _target(h, r, n_post, self_post, autapses):
-    """The target (an index into the post neurons) of the synapse drawn as ``h`` in row
-    ``r``: uniform, without ``self_post[r]`` unless ``autapses``."""
+def _row_targets(r, n_post, self_post, autapses):
+    """Row ``r``'s targets: the post neuron it skips (``self_post[r]`` unless ``autapses``;
+    -1: none) and how many it draws from."""
     exclude = -1 if autapses else self_post[r]
-    m = n_post - 1 if exclude >= 0 else n_post
+    return exclude, (n_post - 1 if exclude >= 0 else n_post)
+
+
+@register_jitable
+def _target(h, exclude, m):
+    """The target (an index into the post neurons) of the synapse drawn as ``h``: uniform
+    over ``m`` of them, skipping ``exclude``."""
     t = (np.int64(h & _LO32) * m) >> 32  # uniform in [0, m): multiply-shift
     if exclude >= 0 and t >= exclude:
         t += 1
@@ -209,9 +216,10 @@ def _count_rows_in_part():
         ``r`` go to neurons of ``part``."""
         assert source == source  # the cache key (it inlines ``rng.py``)
         for r in prange(counts.shape[0]):
+            exclude, m = _row_targets(r, post_global.shape[0], self_post, autapses)
             c = 0
             for j in range(counts[r]):
-                t = _target(hash3(keys[0], r, j), r, post_global.shape[0], self_post, autapses)
+                t = _target(hash3(keys[0], r, j), exclude, m)
                 c += part_of[post_global[t]] == part
             out[r] = c
 
