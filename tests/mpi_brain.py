@@ -77,6 +77,8 @@ def main(out, plain, differ, shortest_ms):
             result[f"t_{pop}"], result[f"i_{pop}"] = got
     v = sim.state("exc", "v")
     result["rate_exc"] = sim.rate("exc")[1]
+    loaded.reset()  # (back to step 0: the first run again)
+    assert loaded.run(n_steps=STEPS[0]).spike_counts == counts[0]
     if comm:
         # the rank's own: its neurons' spikes only, its neurons' state (NaN elsewhere)
         t, i = sim.spikes("exc")

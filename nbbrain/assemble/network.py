@@ -151,10 +151,13 @@ def estimate_bytes(brain, batch: int = 1) -> dict:
     }
 
 
-def check_memory(brain, batch: int = 1, generate: bool = True):
+def check_memory(brain, batch: int = 1, generate: bool = True, share: float = 1.0):
     """Refuse a build (a MemoryBudgetError with the numbers) that would not fit;
-    ``generate=False``: the connectivity is already in memory."""
+    ``generate=False``: the connectivity is already in memory; ``share``: the part of the
+    synapses this process keeps (an MPI rank's: 1 / R; the temporaries of a projection
+    drawn as pairs are whole on every rank)."""
     need = estimate_bytes(brain, batch)
+    need["synapses"] = int(need["synapses"] * share)
     if not generate:
         del need["synapses"], need["build_temporaries"]
     detail = ", ".join(f"{k} {size(v)}" for k, v in need.items())
@@ -209,7 +212,9 @@ def build_network(brain, parts: int = 1, batch: int = 1, synapses=None, rank=Non
     ``rank``: the part whose neurons this process owns (MPI: only their synapses are kept)."""
     if not brain.populations:
         raise ValueError("the brain has no populations: add some with brain.add_population")
-    check_memory(brain, batch, generate=synapses is None)
+    check_memory(
+        brain, batch, generate=synapses is None, share=1 / parts if rank is not None else 1
+    )
     pops = sorted(brain.populations.values(), key=lambda p: p.name)
     names = [p.name for p in pops]
     sizes = np.array([p.n for p in pops], np.int64)

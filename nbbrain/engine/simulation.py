@@ -70,6 +70,10 @@ class Simulation:
     """
 
     def __init__(self, brain, backend="cpu", threads=1, batch=1, synapses=None, comm=None):
+        rank, self.fingerprint = None, fingerprint(brain)  # (checkpoints carry it: ``restore``)
+        if comm is not None:  # (first: a refusal on any rank is then one on every rank)
+            rank, parts = ranks.check_comm(comm, brain, backend, threads, batch,
+                                           self.fingerprint)  # fmt: skip
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; available: {list(BACKENDS)}")
         threads = _check_threads(threads)
@@ -81,11 +85,9 @@ class Simulation:
                 f"not on backend={backend!r}"
             )
         t0 = time.perf_counter()
-        self.fingerprint = fingerprint(brain)  # (checkpoints carry it: see ``restore``)
-        self.comm, rank, parts = comm, None, cls.parts(threads, self.batch)
-        if comm is not None:  # one brain over MPI ranks: a part of the neurons per rank
-            rank, parts = ranks.check_comm(comm, brain, backend, threads, self.batch,
-                                           self.fingerprint)  # fmt: skip
+        self.comm = comm  # (over MPI ranks: a part of the neurons per rank)
+        if comm is None:
+            parts = cls.parts(threads, self.batch)
         self._brain, self._static_weights_changed = brain, False  # (what ``save`` writes)
         self._spike_times = {}  # SpikeSource -> (times, indices) given by set_spike_times
         self._set_parameters = {}  # (kind, target, name) -> values: what save replays
