@@ -132,3 +132,30 @@ def test_unknown_projection_is_refused():
         sim.connections(other)
     with pytest.raises(ValueError, match="unknown projection 'x'"):
         sim.connections("x")
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_small_brains_order_their_rows_in_numpy_exactly_as_the_compiled_sort(parts):
+    """``sort_rows_small`` (numpy, which small brains use: no compilation to wait for)
+    gives the order and the part pointers of the compiled ``sort_rows``, ties included."""
+    from nbbrain.assemble import rows as R
+
+    rng = np.random.default_rng(parts)
+    n, shift, n_slots = 50, 8, 6
+    counts = rng.integers(0, 30, n)
+    rows = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    delay = rng.integers(0, n_slots, rows[-1]).astype(np.uint32)
+    target = rng.integers(0, 2 * n, rows[-1]).astype(np.uint32)  # (two channels)
+    syn = (delay << np.uint32(shift)) | target
+    weight = rng.normal(size=rows[-1]).astype(np.float32)
+    tag = rng.integers(0, 3, rows[-1]).astype(np.uint16)
+    part_of = np.tile(rng.integers(0, parts, n).astype(np.uint8), 2)
+    out = []
+    for sort in (R.sort_rows, R.sort_rows_small):
+        s, w, t = syn.copy(), weight.copy(), tag.copy()
+        seg = np.empty(n * parts + 1, np.int64)
+        sort(rows, s, w, t, np.uint32(shift), np.uint32((1 << shift) - 1), n_slots, part_of,
+             seg)  # fmt: skip
+        out.append((s, w, t, seg))
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(a, b)

@@ -395,8 +395,8 @@ def build_synapses(brain, names, lo, part_of_neuron, parts, raw_of, rank=None) -
         mask = syn_dtype((1 << shift) - 1)
         # targets channel * N + post belong to the part that holds post
         part_of = np.tile(part_of_neuron, n_channels)
-        rows_mod.sort_rows(indptr, syn, weight, tag, syn_dtype(shift), mask, max_delay + 1,
-                           part_of, seg)  # fmt: skip
+        sort = rows_mod.sort_rows_small if syn.size <= rows_mod.SMALL_SORT else rows_mod.sort_rows
+        sort(indptr, syn, weight, tag, syn_dtype(shift), mask, max_delay + 1, part_of, seg)
     infos = []
     for t, (proj, plan) in enumerate(zip(order, plans)):
         sign = proj.post[0].model.receptors[proj.receptor].sign
