@@ -47,7 +47,18 @@ def brain(seed=7, shortest_ms=0.5):
         b.populations[pop].init(v=nb.Normal(-60, 4))
     b.record_spikes(list(POPS))
     b.record_rate("exc", bin_ms=10.0)
+    b.record_state("exc", "v", every_ms=1.0, indices=np.arange(0, 160, 9))
     return b
+
+
+def _joined(comm, values):
+    """Every rank's values of its own neurons (NaN elsewhere) joined, on rank 0."""
+    parts = comm.gather(values, root=0)
+    if comm.Get_rank() != 0:
+        return None
+    mine = np.isfinite(np.array(parts))
+    assert (mine.sum(axis=0) == 1).all(), "each neuron's state on exactly one rank"
+    return np.nansum(np.array(parts), axis=0).astype(values.dtype)
 
 
 def main(out, plain, differ, shortest_ms):
@@ -62,11 +73,12 @@ def main(out, plain, differ, shortest_ms):
     counts = [sim.run(n_steps=STEPS[0]).spike_counts]
     saved = out[: -len(".npz")] + ".saved.npz"  # (over R ranks: a file per rank)
     sim.save(saved)
-    counts.append(sim.run(n_steps=STEPS[1]).spike_counts)
+    drive = {"cur": np.linspace(0.0, 80.0, 30)}  # (an injected current, pA: run inputs)
+    counts.append(sim.run(n_steps=STEPS[1], inputs=drive).spike_counts)
     result = {"counts": np.array([[c[p] for p in POPS] for c in counts])}
     # loaded (over as many ranks), the second run again: the same spikes
     loaded = nb.load(saved, comm=comm)
-    assert loaded.run(n_steps=STEPS[1]).spike_counts == counts[1]
+    assert loaded.run(n_steps=STEPS[1], inputs=drive).spike_counts == counts[1]
     since = STEPS[0] * 0.1
     for pop in POPS:
         for a, b in zip(loaded.spikes(pop, since_ms=since), sim.spikes(pop, since_ms=since)):
@@ -76,6 +88,7 @@ def main(out, plain, differ, shortest_ms):
         if got is not None:
             result[f"t_{pop}"], result[f"i_{pop}"] = got
     v = sim.state("exc", "v")
+    sampled = sim.recorded_state("exc", "v")[1]
     result["rate_exc"] = sim.rate("exc")[1]
     loaded.reset()  # (back to step 0: the first run again)
     assert loaded.run(n_steps=STEPS[0]).spike_counts == counts[0]
@@ -84,13 +97,10 @@ def main(out, plain, differ, shortest_ms):
         t, i = sim.spikes("exc")
         own = sim.net.part_of[sim.net.lo[sim.net.index("exc")] + i] == comm.Get_rank()
         assert own.all(), "spikes() gives the rank's own neurons' spikes"
-        parts = comm.gather((np.isfinite(v), np.nan_to_num(v)), root=0)
+        v, sampled = _joined(comm, v), _joined(comm, sampled)
         if comm.Get_rank() != 0:
             return
-        mine = np.array([p[0] for p in parts])
-        assert (mine.sum(axis=0) == 1).all(), "each neuron's state on exactly one rank"
-        v = np.sum([p[1] for p in parts], axis=0)
-    result["v_exc"] = v
+    result["v_exc"], result["sampled_v_exc"] = v, sampled
     np.savez(out, **result)
 
 
