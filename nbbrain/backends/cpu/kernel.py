@@ -9,6 +9,8 @@ One step (docs/architecture.md, "One step"):
   2. spike counts and spike monitors accumulate; each spike joins the spikes in flight;
   3. the synapses of spikes in flight whose delay ends at the next step add their weights
      into the inbox (a ring buffer read the other way round: see ``run_chunk``).
+Over MPI ranks (``exchange.py``), each rank runs 1 and 3 for its own part of the neurons
+and lists every rank's spikes in 2, for the steps of an exchange interval at its end.
 Arrays only: the Python side (``backends/cpu/backend.py``) validates and packs everything.
 """
 
