@@ -87,6 +87,26 @@ def test_ranks_that_describe_different_brains_are_refused_on_every_rank(tmp_path
     )
 
 
+REORDERED = """
+import sys
+from mpi4py import MPI
+sys.path.insert(0, sys.argv[1])
+from mpi_brain import brain
+world = MPI.COMM_WORLD
+reversed_ranks = world.Split(0, world.Get_size() - world.Get_rank())
+brain().build(comm=reversed_ranks)
+"""
+
+
+def test_a_comm_whose_ranks_are_in_another_order_is_refused_on_every_rank():
+    """numba-mpi exchanges over MPI_COMM_WORLD: a comm that numbers the ranks otherwise
+    would give each rank another's part."""
+    done = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-c", REORDERED, str(HERE)],
+                          capture_output=True, text=True, timeout=TIMEOUT_S)  # fmt: skip
+    assert done.returncode != 0
+    assert done.stderr.count("its ranks in the same order") >= 2, done.stderr[-3000:]
+
+
 BAD = """
 import sys, nbbrain as nb
 from mpi4py import MPI

@@ -60,10 +60,11 @@ def check_comm(comm, brain, backend, threads, batch, fp):
 
 def _problem(comm, MPI, brain, backend, threads, batch):
     """Why this rank cannot build over ``comm``, or None."""
-    if comm.Get_size() != MPI.COMM_WORLD.Get_size():
-        return (f"comm has {comm.Get_size()} ranks, MPI_COMM_WORLD "
-                f"{MPI.COMM_WORLD.Get_size()}: the kernel exchanges spikes over "
-                "MPI_COMM_WORLD (numba-mpi), so comm must span it")  # fmt: skip
+    if comm.Get_size() != MPI.COMM_WORLD.Get_size() or comm.Get_rank() != MPI.COMM_WORLD.Get_rank():
+        return (f"comm has {comm.Get_size()} ranks (this one {comm.Get_rank()}), MPI_COMM_WORLD "
+                f"{MPI.COMM_WORLD.Get_size()} (this one {MPI.COMM_WORLD.Get_rank()}): the kernel "
+                "exchanges spikes over MPI_COMM_WORLD (numba-mpi), so comm must span it, "
+                "its ranks in the same order")  # fmt: skip
     if comm.Get_size() > MAX_RANKS:
         return f"{comm.Get_size()} ranks; at most {MAX_RANKS}"
     try:

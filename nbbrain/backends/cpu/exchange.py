@@ -30,12 +30,18 @@ from ...jit import inner
 # the handles' values, read once (ints for MPICH, pointers for Open MPI)
 _COMM = _MpiComm.from_address(_MPI_Comm_World_ptr).value or 0
 _INT64 = _MpiDatatype.from_address(_MPI_DTYPES[np.dtype(np.int64)]).value or 0
-_POINTERS = _MpiComm is ctypes.c_void_p
 
+if _MpiComm is ctypes.c_void_p:
 
-@inner
-def _handle(value):
-    return _address_as_void_pointer(value) if _POINTERS else value
+    @inner
+    def _handle(value):
+        return _address_as_void_pointer(value)
+
+else:
+
+    @inner
+    def _handle(value):
+        return value
 
 
 @inner
