@@ -20,17 +20,9 @@ import json
 import time
 
 import numpy as np
+from compare_nest_microcircuit import peak_rss_mb  # (this folder: the script's own)
 
 import nbbrain as nb
-
-
-def peak_rss_gib() -> float:
-    """The process's peak resident memory (Linux ``VmHWM``), in GiB."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 2**20
-    return float("nan")
 
 
 def exchange_cost_us(sim, words, repeats=20000) -> float:
@@ -90,7 +82,7 @@ def main(argv=None):
         "synapses_here": int(sim.net.syn.size), "build_s": round(sim.build_s, 2),
         "compile_s": round(sim.compile_s, 2), "run_s": round(run_s, 3),
         "realtime_factor": round(run_s / (args.t_sim_ms / 1000), 3),
-        "peak_rss_gib": round(peak_rss_gib(), 2),
+        "peak_rss_gib": round(peak_rss_mb() / 1024, 2),
         "connectivity_gib": round(sim.memory()["connectivity_bytes"] / 2**30, 2),
         "mean_rate_hz": round(spikes / sim.net.n / (args.t_sim_ms / 1000), 2),
     }  # fmt: skip
