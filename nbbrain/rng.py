@@ -64,7 +64,14 @@ def _mix32(x):
 def word32(lo, hi, i):
     """Word ``i`` (a non-negative integer below 2**32) of the stream ``(lo, hi)``: 32 random
     bits, as a uint32."""
-    return _mix32(np.uint32(_mix32(np.uint32(np.uint32(i) + lo)) ^ hi))
+    return mixed32(np.uint32(np.uint32(i) + lo), hi)
+
+
+@register_jitable
+def mixed32(x, hi):
+    """``word32(lo, hi, i)`` from ``x = uint32(i + lo)``: for loops that step ``x`` in 32
+    bits (16 lanes to a vector, where 64-bit indices give 8)."""
+    return _mix32(np.uint32(_mix32(x) ^ hi))
 
 
 @register_jitable

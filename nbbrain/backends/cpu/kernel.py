@@ -22,9 +22,9 @@ from numba import njit, prange
 from numba.core.caching import NullCache
 
 from ...assemble.neurons import U_GIVEN, U_NEURONS, U_POISSON
-from ...jit import OPTS, bind, cached_njit, inner
+from ...jit import OPTS, bind, cached_njit, forced_inline, inner
 from ...rhythms import oscillation
-from ...rng import normal, poisson_count, poisson_table, stream32, uniform32, word32
+from ...rng import mixed32, normal, poisson_count, poisson_table, stream32, uniform32, word32
 from . import plastic as pl
 from .bundles import CTR_ACT, CTR_PACT, CTR_PEND, CTR_POST, CTR_REC, Chunk, PlasticState, State
 from .prefetch import prefetch
@@ -113,29 +113,70 @@ def _trains(lo, hi, p, step, row, has_row, tr_step, tr_idx, tr_ptr, tr_cur, spik
     return n_spikes
 
 
+#: ``_few_poisson_counts`` serves a table whose twelfth threshold is at least this: counts
+#: of 12 or more have a probability below 1/64 (means below about 6.5)
+_FEW_ABOVE_11 = np.uint64(2**32 - 2**26)
+
+
 @inner
+def _few_poisson_counts(lo, hi, off, n, thr, guide, buf):
+    """``buf[j]``: the Poisson counts of words ``off + j`` of the stream ``(lo, hi)`` (as
+    ``poisson_count``), for a table of small means: a count below 12 is the number of the
+    first 12 thresholds the word reaches, in a loop the compiler vectorises; the few words
+    that reach all 12 search the table. (``thr[k] >= 1`` at such means, so ``u >= thr[k]``
+    is ``u > thr[k] - 1`` in 32 bits.)"""
+    t0, t1, t2, t3, t4, t5 = (np.uint32(thr[0] - 1), np.uint32(thr[1] - 1),
+                              np.uint32(thr[2] - 1), np.uint32(thr[3] - 1),
+                              np.uint32(thr[4] - 1), np.uint32(thr[5] - 1))  # fmt: skip
+    t6, t7, t8, t9, t10, t11 = (np.uint32(thr[6] - 1), np.uint32(thr[7] - 1),
+                                np.uint32(thr[8] - 1), np.uint32(thr[9] - 1),
+                                np.uint32(thr[10] - 1), np.uint32(thr[11] - 1))  # fmt: skip
+    many = False
+    first = np.uint32(np.uint32(off) + lo)
+    for j in range(np.uint32(n)):
+        u = mixed32(np.uint32(first + j), hi)  # (word32(lo, hi, off + j))
+        # (numba widens uint32 sums to 64 bits: each is cut back, for 16 lanes a vector)
+        c = np.uint32(np.uint32(u > t0) + np.uint32(u > t1))
+        c = np.uint32(c + np.uint32(np.uint32(u > t2) + np.uint32(u > t3)))
+        c = np.uint32(c + np.uint32(np.uint32(u > t4) + np.uint32(u > t5)))
+        c = np.uint32(c + np.uint32(np.uint32(u > t6) + np.uint32(u > t7)))
+        c = np.uint32(c + np.uint32(np.uint32(u > t8) + np.uint32(u > t9)))
+        c = np.uint32(c + np.uint32(np.uint32(u > t10) + np.uint32(u > t11)))
+        buf[j] = c
+        many |= c == 12
+    if many:
+        for j in range(n):
+            if buf[j] == 12:
+                buf[j] = poisson_count(np.uint64(word32(lo, hi, off + j)), thr, guide)
+
+
+@forced_inline
 def _poisson_input(a, b, off, step, key, m, thr, guide, w, wo, wpn, row, buf):
     """Poisson input into neurons ``a:b`` (number ``off`` on among the input's targets): a
     Poisson count of spikes per neuron (the sum of ``m`` table draws: word ``index`` of the
     stream of (input, step, draw)), added with the weight (``w``, or ``wpn[wo + index]``
     where ``wo`` >= 0) to ``row``, the inbox of its channel. ``buf`` (scratch, at least
-    ``b - a`` words): the words are drawn first, in a loop the compiler vectorises."""
+    ``b - a`` words): the counts, drawn first (for small means, ``_few_poisson_counts``,
+    vectorised; else the words vectorised, then the table searched)."""
     n = b - a
     if m == 1:
         lo, hi = stream32(key, step, 0)
-        for j in range(n):
-            buf[j] = word32(lo, hi, off + j)
-        # (unsigned indices: no negative-index wraparound in these scalar loops)
+        if thr[11] >= _FEW_ABOVE_11:
+            _few_poisson_counts(lo, hi, off, n, thr, guide, buf)
+        else:
+            for j in range(n):
+                buf[j] = word32(lo, hi, off + j)
+            for j in range(n):
+                buf[j] = poisson_count(np.uint64(buf[j]), thr, guide)
+        # (unsigned indices: no negative-index wraparound in these loops)
         ua = np.uint64(a)
         if wo < 0:
             for j in range(np.uint64(n)):
-                k = np.int32(poisson_count(np.uint64(buf[j]), thr, guide))
-                row[ua + j] += np.float32(k) * w
+                row[ua + j] += np.float32(buf[j]) * w
         else:
             uw = np.uint64(wo + off)
             for j in range(np.uint64(n)):
-                k = np.int32(poisson_count(np.uint64(buf[j]), thr, guide))
-                row[ua + j] += np.float32(k) * wpn[uw + j]
+                row[ua + j] += np.float32(buf[j]) * wpn[uw + j]
         return
     for j in range(n):  # (means above POISSON_TABLE_MEAN: rare)
         k = 0
