@@ -3,8 +3,10 @@ layout). At the end of each step, after the spikes of the step are known:
 
 1. the modulators jump (spikes of their releasing populations, the user's amounts);
 2. each thread part handles the events due at this step on the synapses onto its neurons:
-   postsynaptic events first, then presynaptic ones (their weight goes into a ring of
-   plastic input in flight), then adds the ring's slot for the next step into the inbox;
+   postsynaptic events first, then presynaptic ones (their weight goes into the inbox where
+   it arrives at the next step, else into a ring of plastic input in flight), then adds the
+   ring's slot for the next step into the inbox (where any dendritic delay is 2 steps or
+   more: the ring is otherwise empty);
 3. every ``every`` steps, homeostasis scales the synapses of its targets.
 
 The rules' functions are in ``nbbrain/synapses``; this file dispatches on their kinds.
@@ -237,18 +239,24 @@ def make_events(kinds):
                 dd = np.int64(pn.pl_dd[j])
                 sent = _on_pre(kind, p, tab, rate, step + (dd == 0), rec, j, scale, ht, hn,  # noqa: F821
                                hl, m)  # fmt: skip
-                # its input arrives at fired + d = step + max(dd, 1): a slot of the ring
-                slot = now + max(dd, 1)
-                if slot >= n_ring:
-                    slot -= n_ring
-                ring[slot, np.int64(word & mask)] += np.float32(sent * pn.pl_fac[j])
+                # its input arrives at fired + d = step + max(dd, 1): at the next step into
+                # the inbox, later into a slot of the ring
+                x = np.float32(sent * pn.pl_fac[j])
+                if dd <= 1:
+                    inbox[np.int64(word & mask)] += x
+                else:
+                    slot = now + dd
+                    if slot >= n_ring:
+                        slot -= n_ring
+                    ring[slot, np.int64(word & mask)] += x
                 j += 1
             pact[cur, q], pact[nxt, q] = j, later
-        slot = (step + 1) % n_ring
-        for i in range(pn.pl_tgt_ptr[part], pn.pl_tgt_ptr[part + 1]):
-            t = pn.pl_tgt[i]
-            inbox[t] += ring[slot, t]
-            ring[slot, t] = 0.0
+        if n_ring > 2:  # (some dendritic delay of 2 steps or more: the ring is used)
+            slot = (step + 1) % n_ring
+            for i in range(pn.pl_tgt_ptr[part], pn.pl_tgt_ptr[part + 1]):
+                t = pn.pl_tgt[i]
+                inbox[t] += ring[slot, t]
+                ring[slot, t] = 0.0
 
     glob = dict(events.__globals__, _on_pre=forced_inline(on_pre),
                 _on_post=forced_inline(on_post))  # fmt: skip
