@@ -15,6 +15,11 @@ variable                              default    what it sets
 ``NBBRAIN_MERGE_NEURONS``             256        populations smaller than this share one
                                                  compiled loop with their neighbours of the
                                                  same model (0: only equal parameters merge)
+``NBBRAIN_MERGE_POPULATIONS``         8          runs of at least this many small
+                                                 populations merge where their parameters
+                                                 differ (fewer: a loop each, since a loop
+                                                 with per-neuron constants is compiled
+                                                 anew, about a second at the first run)
 ``NBBRAIN_CUDA_PATH``                 auto       ``auto``, ``block`` (one thread block per
                                                  copy) or ``grid`` (a cooperative grid)
 ``NBBRAIN_CUDA_BLOCK_MAX_NEURONS``    8192       ``auto``: brains up to this size take the
@@ -34,6 +39,7 @@ _INT = {
     "CHUNK_STEPS": (2000, 1, None),
     "BLOCK_NEURONS": (1024, 1, None),
     "MERGE_NEURONS": (256, 0, None),
+    "MERGE_POPULATIONS": (8, 1, None),
     "CUDA_BLOCK_MAX_NEURONS": (8192, 1, None),
     "CUDA_THREADS": (1024, 1, 1024),
     "CUDA_GRID_THREADS": (256, 1, 1024),
@@ -91,6 +97,7 @@ def check_all():
 CHUNK_STEPS = _read("CHUNK_STEPS")
 BLOCK_NEURONS = _read("BLOCK_NEURONS")
 MERGE_NEURONS = _read("MERGE_NEURONS")
+MERGE_POPULATIONS = _read("MERGE_POPULATIONS")
 CUDA_PATH = _read("CUDA_PATH")
 CUDA_BLOCK_MAX_NEURONS = _read("CUDA_BLOCK_MAX_NEURONS")
 CUDA_THREADS = _read("CUDA_THREADS")

@@ -89,6 +89,21 @@ def many(n_pops, n_total=2000, vary=False, seed=2):
     return brain
 
 
+def test_a_few_small_populations_keep_a_loop_each():
+    """Fewer than ``MERGE_POPULATIONS`` small populations whose parameters differ are not
+    merged (no loop with per-neuron constants to compile); equal neighbours still are;
+    from ``MERGE_POPULATIONS`` on they merge."""
+    few = nb.Brain(seed=2)
+    for k, bias in enumerate((200.0, 201.0, 202.0, 202.0)):
+        few.add_population(f"p{k}", 100, nb.ConductanceLIF(i_bias_pa=bias))
+    sim = few.build()
+    assert [g.pops for g in sim.net.groups] == [[0], [1], [2, 3]]
+    assert len(sim.net.variants) == 1 and sim.net.variants[0].per_neuron == ()
+    merged = many(8, n_total=800, vary=True).build()
+    assert len(merged.net.groups) == 1
+    assert merged.net.groups[0].variant.per_neuron == ("i_bias_pa",)
+
+
 def test_many_small_populations_share_one_loop():
     """Populations of one model share a group where their parameters agree, and small ones
     even where they differ (then per neuron); the results are those of one loop per

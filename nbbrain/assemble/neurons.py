@@ -6,9 +6,11 @@
 - A *group* is a run of consecutive populations of one model that one compiled loop
   updates: the same *variant* (which optional state variables are in use, which constants
   are per neuron) and the same rhythm. Populations with equal constants always share a
-  group; small populations (fewer than ``config.MERGE_NEURONS``) share one even where their
-  constants differ (those become per-neuron), so that many small populations cost about
-  what few large ones cost.
+  group; runs of small populations (fewer than ``config.MERGE_NEURONS`` neurons, at least
+  ``config.MERGE_POPULATIONS`` of them) share one even where their constants differ (those
+  become per-neuron), so that many small populations cost about what few large ones cost;
+  a few such populations keep a loop each (a loop with per-neuron constants is one more
+  to compile, where theirs is likely compiled anyway).
 - A *balance unit* is a population, or a run of consecutive small populations of one model
   and rhythm: each is cut evenly between the threads' parts (``neuron_parts``), so that every
   thread has a like share of each step's work however the populations' activity differs.
@@ -214,6 +216,27 @@ def _small(pops, k) -> bool:
     return pops.size(k) < config.get("MERGE_NEURONS")
 
 
+def _split_few(pops, runs) -> list:
+    """``runs``, with those of fewer than ``config.MERGE_POPULATIONS`` populations whose
+    constants differ cut where they differ."""
+    out = []
+    for ks in runs:
+        if len(ks) >= config.get("MERGE_POPULATIONS") or all(
+            _equal_constants(pops, ks[0], k) for k in ks[1:]
+        ):
+            out.append(ks)
+            continue
+        sub = [ks[0]]
+        for k in ks[1:]:
+            if _equal_constants(pops, sub[0], k):
+                sub.append(k)
+            else:
+                out.append(sub)
+                sub = [k]
+        out.append(sub)
+    return out
+
+
 def make_groups(pops: Populations, dt_ms: float) -> list:
     """The groups of the neuron populations, in neuron order (see the module docstring)."""
     runs, run = [], []
@@ -235,7 +258,7 @@ def make_groups(pops: Populations, dt_ms: float) -> list:
     if run:
         runs.append(run)
     groups = []
-    for ks in runs:
+    for ks in _split_few(pops, runs):
         model = pops.models[ks[0]]
         variant = _variant(pops, ks, constant_names(type(model), dt_ms))
         consts = group_constants(pops, ks, variant, dt_ms)
