@@ -221,9 +221,7 @@ def _split_few(pops, runs) -> list:
     constants differ cut where they differ."""
     out = []
     for ks in runs:
-        if len(ks) >= config.get("MERGE_POPULATIONS") or all(
-            _equal_constants(pops, ks[0], k) for k in ks[1:]
-        ):
+        if len(ks) >= config.get("MERGE_POPULATIONS"):
             out.append(ks)
             continue
         sub = [ks[0]]
