@@ -22,6 +22,7 @@ import json
 import numpy as np
 import pytest
 from conftest import all_spikes
+from test_plasticity_runs import fingerprint, plastic_brain
 from test_reference import cond_brain, cur_brain
 
 import nbbrain as nb
@@ -33,6 +34,7 @@ if getattr(cuda, "implementation", None) != "NVIDIA":
 
 from nbbrain.backends.cuda import backend as cuda_backend  # noqa: E402
 from nbbrain.backends.cuda import kernel as cuda_kernel  # noqa: E402
+from nbbrain.backends.plastic_host import PlasticHost  # noqa: E402
 
 SIMULATED = cuda_backend._simulated()
 try:
@@ -518,3 +520,60 @@ def test_gpu_bench_script_runs(capsys):
     assert report["correctness"]["grid"]["same_spikes"]
     assert report["microcircuit"]["n_neurons"] == 771 and report["microcircuit"]["n_synapses"] > 0
     assert len(report["scaling"]) == 2
+
+
+# ---- plastic synapses and modulators: the CPU's plastic phase, run on the device --------
+def plastic_fingerprint(sim):
+    """Spikes, every projection's weights (in synapse order) and the modulators."""
+    return fingerprint(sim), [sim.modulator(m) for m in ("dopamine", "acetylcholine")]
+
+
+def assert_same_learning(gpu, cpu):
+    """The same spikes; the same weights and modulators but for the last bits of float64
+    (the CPU fuses multiply-adds, the simulator does not)."""
+    (fg, mg), (fc, mc) = plastic_fingerprint(gpu), plastic_fingerprint(cpu)
+    for k, (a, b) in enumerate(zip(fg, fc)):
+        if k < 4:  # (the spikes of exc and inh)
+            np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mg, mc, rtol=1e-12)
+
+
+def test_plastic_brain_learns_as_on_the_cpu(monkeypatch):
+    """Every rule (STDP, per-presynaptic short-term plasticity, inhibitory plasticity,
+    dopamine-gated STDP released by a population, homeostasis) and two modulators, over
+    chunks, with lists of plastic events that start with no room to spare (they grow)."""
+    cpu = plastic_brain().build()
+    cpu.run(20.0)
+    monkeypatch.setattr(PlasticHost, "LIST_ROOM", 0)
+    gpu = plastic_brain().build(backend="cuda")
+    gpu.run(7.3)
+    gpu.run(12.7)
+    assert gpu.backend_object.pact.shape[2] > gpu.net.plastic.max_new  # (grew)
+    assert_same_learning(gpu, cpu)
+    fresh = plastic_brain().build()
+    w0 = fresh.connections(fresh._projections[0]).weight
+    assert not np.array_equal(gpu.connections(gpu._projections[0]).weight, w0)  # (learned)
+
+
+def test_plastic_checkpoints_cross_backends():
+    """A CPU checkpoint goes on on the device, and the device's checkpoint on the CPU, as
+    the CPU run goes on."""
+    cpu = plastic_brain().build()
+    cpu.run(8.0)
+    gpu = plastic_brain().build(backend="cuda")
+    gpu.restore(cpu.checkpoint())
+    gpu.run(6.0)
+    back = plastic_brain().build()
+    back.restore(gpu.checkpoint())
+    back.run(6.0)
+    cpu.run(12.0)
+    w = [back.connections(p).weight for p in back._projections]
+    for a, b in zip(w, [cpu.connections(p).weight for p in cpu._projections]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    for name in ("exc", "inh"):
+        t_b, i_b = back.spikes(name, since_ms=14.0)
+        t_c, i_c = cpu.spikes(name, since_ms=14.0)
+        np.testing.assert_array_equal(t_b, t_c)
+        np.testing.assert_array_equal(i_b, i_c)

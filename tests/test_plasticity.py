@@ -58,13 +58,13 @@ def pair_brain(rule, delays, fraction, n_pairs, modulator=None):
 
 
 def sent_weights(rule, pre, post, delays, fraction, dopa=None, tau_n=None, threads=1,
-                 dip=None):  # fmt: skip
+                 dip=None, backend="cpu"):  # fmt: skip
     """The weight of each pair's synapse right after each of its presynaptic events (the
     weight its spike carries), run chunk by chunk from event to event; ``dip``: (step,
     amount) added to the modulator by a run input."""
     n_pairs = len(pre)
     brain, proj = pair_brain(rule, delays, fraction, n_pairs, tau_n)
-    sim = brain.build(threads=threads)
+    sim = brain.build(threads=threads, backend=backend)
     n_steps = max(int(max(p.max() for p in pre)), int(max(q.max() for q in post))) + 50
     pre_in = np.zeros((n_steps, n_pairs), bool)
     teach = np.zeros((n_steps, n_pairs), bool)
@@ -310,3 +310,35 @@ def test_modulator_from_population_inputs_or_rewards():
         w2, n2 = dopamine_weights(how)
         np.testing.assert_array_equal(w2, w)
         assert n2 == n
+
+
+@pytest.mark.parametrize("rule", ["stdp", "vogels_sprekeler", "dopamine"])
+def test_rules_on_cuda_match_reference(rule):
+    """The CUDA backend (on the simulator) runs the same rule files: shorter trains."""
+    pytest.importorskip("numba.cuda")
+    rng = np.random.default_rng(21)
+    n_pairs, n_steps = 4, 900
+    pre, post = trains(rng, n_pairs, n_steps, 12, 10)
+    delays = 2 * rng.integers(1, 10, n_pairs)
+    dopa = np.sort(rng.choice(np.arange(1, n_steps), 20, replace=False))
+    kw = dict(a_plus=0.1, a_minus=0.15, tau_plus_ms=20.0, tau_minus_ms=15.0, tau_c_ms=100.0,
+              b=0.02, w_min=0.0, w_max=1.0)  # fmt: skip
+    if rule == "stdp":
+        got = sent_weights(nb.STDP(**STDP_KW), pre, post, delays, 0.5, backend="cuda")
+        want = [stdp_reference(pre[k], post[k], delays[k], 0.5, 1.0) for k in range(n_pairs)]
+    elif rule == "vogels_sprekeler":
+        got = sent_weights(nb.VogelsSprekeler(tau_ms=20.0, eta=0.05, alpha=0.3, w_max=1.0),
+                           pre, post, delays, 1.0, backend="cuda")  # fmt: skip
+        want = [ref.vogels_sprekeler(pre[k] * DT, post[k] * DT, delays[k] * DT, tau=20.0,
+                                     eta=0.05, alpha=0.3, Wmax=1.0, weight=0.5,
+                                     tau_minus=20.0) for k in range(n_pairs)]  # fmt: skip
+    else:
+        got = sent_weights(nb.DopamineSTDP(**kw), pre, post, delays, 1.0, dopa=dopa,
+                           tau_n=50.0, backend="cuda")  # fmt: skip
+        want = [ref.dopamine_stdp(pre[k] * DT, post[k] * DT, dopa * DT, delays[k] * DT,
+                                  tau_minus=15.0, A_plus=0.1, A_minus=0.15, tau_plus=20.0,
+                                  tau_c=100.0, tau_n=50.0, b=0.02, Wmin=0.0, Wmax=1.0,
+                                  weight=0.5) for k in range(n_pairs)]  # fmt: skip
+    for k in range(n_pairs):
+        assert np.ptp(want[k]) > 1e-3
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-5, atol=1e-6)

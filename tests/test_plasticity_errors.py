@@ -101,5 +101,3 @@ def test_modulators_are_checked():
                        r"amount per step, shape \(10,\); got shape \(3,\)"):  # fmt: skip
         sim.run(n_steps=10, inputs={"da": np.ones(3)})
     assert sim.step == 0
-    with pytest.raises(NotImplementedError, match="run on backend='cpu' in this version"):
-        brain.build(backend="cuda")

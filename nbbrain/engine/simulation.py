@@ -79,11 +79,6 @@ class Simulation:
         threads = _check_threads(threads)
         self.batch = _check_batch(batch)
         cls = backend_class(backend, threads)  # fails here, before any work, if unusable
-        if backend != "cpu" and (brain.modulators or any(p.plasticity for p in brain.projections)):
-            raise NotImplementedError(
-                f"plastic projections and modulators run on backend='cpu' in this version, "
-                f"not on backend={backend!r}"
-            )
         t0 = time.perf_counter()
         self.comm = comm  # (over MPI ranks: a part of the neurons per rank)
         if comm is None:
@@ -342,9 +337,7 @@ class Simulation:
         """The concentration of modulator ``name`` at the end of the last step run."""
         m = self._modulator_index(name, f"modulator({name!r})")
         copy = self._check_copy(copy, f"modulator({name!r})")
-        b = self.backend_object
-        hl = int(b.mod_hl[copy, m])
-        t, n = int(b.mod_ht[copy, m, hl - 1]), float(b.mod_hn[copy, m, hl - 1])
+        t, n = self.backend_object.modulator_last(m, copy)
         tau = float(self.net.plastic.modulators.tau_ms[m])
         return n * float(np.exp(-(self.step - 1 - t) * self.dt_ms / tau)) if self.step else n
 

@@ -31,8 +31,12 @@ from ...assemble.network import NOISE_CODE
 from ...assemble.neurons import U_GIVEN, U_NEURONS, U_POISSON
 from ...memory import MemoryBudgetError
 from ...monitors.recorders import record_capacity
-from ..base import REF, Backend, state_row
+from ..base import FEATURES, REF, Backend, state_row
 from ..codegen import generate_cuda
+from ..cpu.backend import plastic_net
+from ..cpu.bundles import CTR_PACT, CTR_POST, PlasticNet, PlasticState
+from ..cpu.plastic import NO_RULES, rule_flags
+from ..plastic_host import PlasticHost
 from .device_inputs import (
     DevicePack,
     check_device_input,
@@ -68,7 +72,7 @@ DState = namedtuple("DState", [
 DChunk = namedtuple("DChunk", [
     "cur_in", "cur_vary", "ext_col", "spk_in", "spk_vary", "spk_off", "step_counts",
     "rec_step", "rec_idx", "mon_var", "mon_every", "mon_ptr", "mon_idx", "mon_out",
-    "mon_start", "mon_step0",
+    "mon_start", "mon_step0", "mod_in", "mod_vary",
 ])  # fmt: skip
 
 
@@ -126,10 +130,17 @@ def _free_device_bytes(cuda) -> float:
 
 def device_bytes(net, batch, rec_max, n_monitored, chunk_steps) -> dict:
     """Device memory (bytes) a simulation needs, with chunks of ``chunk_steps``: network,
-    state, ring, and the buffers of a chunk (per-step counts, spike records, samples)."""
-    n, n_pop = net.n, len(net.names)
+    state, ring, and the buffers of a chunk (per-step counts, spike records, samples); plastic
+    synapses: their connectivity and, per copy, records and ring of plastic input."""
+    n, n_pop, pl = net.n, len(net.names), net.plastic
+    plastic = 0
+    if pl.n_synapses:
+        per_syn = pl.syn.itemsize + 4 + 2 + 4 + 3 * 8  # (syn, dd, group, factor, the csc index)
+        plastic = pl.n_synapses * (per_syn + batch * 8 * (pl.x0.shape[0] + 2))
+        plastic += batch * pl.n_ring * net.n_channels * n * 4
     return {
         "synapses": net.syn.nbytes + net.weight.nbytes + net.row_ptr.nbytes,
+        "plastic": plastic,
         "ring": batch * net.n_slots * net.n_channels * n * 4,
         "state": batch * n * (4 * net.n_rows + 4 + 4 + 4 + 1),
         "per_chunk": batch * (chunk_steps * n_pop * 4
@@ -157,7 +168,7 @@ def _units(net):
             np.array([r[4][2] for r in rows], np.float32))  # fmt: skip
 
 
-class CudaBackend(Backend):
+class CudaBackend(PlasticHost, Backend):
     name = "cuda"
 
     def __init__(self, net, pops, batch, threads, rec_max):
@@ -197,6 +208,7 @@ class CudaBackend(Backend):
             None, None, None,
         )  # fmt: skip
         self._net_static()
+        self._init_plastic_device()
         self.relayout()
         self._buffers = {}  # name -> device array reused across chunks while large enough
         self._rec_capacity = 0
@@ -233,6 +245,80 @@ class CudaBackend(Backend):
             tr_step=a(tr.step), tr_idx=a(tr.idx), tr_ptr=a(tr.ptr), tm_off=a(tm.off),
             tm_rows=a(tm.rows), tm_width=a(tm.width), tm_div=a(tm.div), tm_values=a(tm.values),
         )  # fmt: skip
+
+    # ---- plastic synapses and modulators -----------------------------------------------
+    def _init_plastic_device(self):
+        """The plastic state (``PlasticHost``'s host arrays) and its device copies, for a
+        brain with plastic synapses or modulators."""
+        net = self.net
+        self.ctr = np.zeros((self.batch, 5), np.int64)  # (the host's list lengths)
+        self._plastic = self.features(True)[FEATURES.index("plastic")]
+        self._rules, self._pnet, self.dpn, self.dps, self.d_plens = NO_RULES, None, None, None, None
+        self.plastic_stale = False
+        if not self._plastic:
+            return
+        self._init_plastic()
+        self._empty_plastic_lists()
+        self._rules = rule_flags(net)
+        self._pnet = plastic_net(net)
+        to = self.cuda.to_device
+        self.dpn = PlasticNet(*(to(_at_least_one(a)) if isinstance(a, np.ndarray) else a
+                                for a in self._pnet))  # fmt: skip
+        self._push_plastic()
+
+    def _push_plastic(self):
+        """Copy the host's plastic state to the device (new device arrays: the lists may
+        have grown)."""
+        to, B = self.cuda.to_device, self.batch
+
+        def dev(a):  # (an empty array as a placeholder of one element, never read)
+            return to(a if a.size else np.zeros((B, 1) + a.shape[2:], a.dtype))
+
+        self.dps = PlasticState(*(dev(getattr(self, k)) for k in PlasticState._fields))
+        self.d_plens = to(np.ascontiguousarray(self.ctr[:, [CTR_PACT, CTR_POST]]))
+
+    def _pull_plastic(self):
+        """Bring the host's plastic state up to date after a run."""
+        if not self.plastic_stale:
+            return
+        for k in PlasticState._fields:
+            host = getattr(self, k)
+            if host.size:
+                host[...] = getattr(self.dps, k).copy_to_host()
+        self.ctr[:, [CTR_PACT, CTR_POST]] = self.d_plens.copy_to_host()
+        self.plastic_stale = False
+
+    def read_plastic_state(self):
+        self._pull_plastic()
+        return super().read_plastic_state()
+
+    def write_plastic_state(self, state, step):
+        self._pull_plastic()
+        super().write_plastic_state(state, step)
+        self._push_plastic()
+
+    def read_plastic(self, pos, step):
+        self._pull_plastic()
+        return super().read_plastic(pos, step)
+
+    def write_plastic(self, pos, values, step):
+        self._pull_plastic()
+        super().write_plastic(pos, values, step)
+        self._push_plastic()
+
+    def modulator_last(self, m, copy):
+        self._pull_plastic()
+        return super().modulator_last(m, copy)
+
+    def _grow_plastic_lists(self) -> bool:
+        """Grow the lists of plastic events where the kernel stopped for room."""
+        if not self._plastic:
+            return False
+        self._pull_plastic()
+        grown = self._grow_plastic()
+        if grown:
+            self._push_plastic()
+        return grown
 
     def replace_trains(self, trains) -> None:
         self.net.trains = trains
@@ -328,13 +414,24 @@ class CudaBackend(Backend):
 
     def memory(self) -> dict:
         net = self.net
+        plastic = {k: 0 for k in ("net", "pl_rec", "pl_nrec", "lists")}
+        if self._plastic:
+            plastic["net"] = sum(a.nbytes for a in self.dpn if hasattr(a, "nbytes"))
+            d = self.dps
+            plastic["pl_rec"], plastic["pl_nrec"] = d.pl_rec.nbytes, d.pl_nrec.nbytes
+            plastic["lists"] = d.pl_ring.nbytes + d.pact.nbytes + d.pscale.nbytes + d.ppost.nbytes
         return {
             "connectivity_bytes": net.syn.nbytes
             + net.weight.nbytes
             + net.row_ptr.nbytes
-            + (0 if net.copy_weight is None else net.copy_weight.nbytes),
-            "state_bytes": self.h_st.nbytes + self.h_ref.nbytes + self.h_noise.nbytes,
-            "ring_bytes": self.ring_bytes,
+            + (0 if net.copy_weight is None else net.copy_weight.nbytes)
+            + plastic["net"],
+            "state_bytes": self.h_st.nbytes
+            + self.h_ref.nbytes
+            + self.h_noise.nbytes
+            + plastic["pl_rec"]
+            + plastic["pl_nrec"],
+            "ring_bytes": self.ring_bytes + plastic["lists"],
         }
 
     # ---- inputs on the device --------------------------------------------------------------
@@ -389,6 +486,8 @@ class CudaBackend(Backend):
         cur, cur_vary, cur_off = inputs.get("current") or none
         spk, spk_vary, spk_off = inputs.get("spikes") or (none[0].astype(np.uint8), 0, None)
         spk_off = np.full(n_pop, -1, np.int64) if spk_off is None else spk_off
+        n_mod = max(len(net.plastic.modulators.names), 1)
+        mod, mod_vary, _ = inputs.get("modulator") or (np.zeros((B, 1, n_mod)), 0, None)
         self._pull()  # (the trains' cursors are set on the host below)
         d.tr_cur.copy_to_device(np.repeat(net.trains.cursors(step0)[None], B, axis=0))
         step_counts = self._buffer("step_counts", (B, n_steps, n_pop), np.int32)
@@ -403,6 +502,8 @@ class CudaBackend(Backend):
             mon_idx=self._upload("mon_idx", _at_least_one(mon.idx)), mon_out=mon_out,
             mon_start=self._upload("mon_start", _at_least_one(mon.start.astype(np.int64))),
             mon_step0=int(mon.first_step),
+            mod_in=self._upload("mod_in", np.ascontiguousarray(mod, np.float64)),
+            mod_vary=int(mod_vary),
         )  # fmt: skip
         self._rec_capacity = max(self._rec_capacity,
                                  record_capacity(self.rec_max, n_steps, net.dt_ms))  # fmt: skip
@@ -412,7 +513,9 @@ class CudaBackend(Backend):
             rec_step = self._buffer("rec_step", (B, self._rec_capacity), np.int64)
             rec_idx = self._buffer("rec_idx", (B, self._rec_capacity), np.int32)
             ch = DChunk(rec_step=rec_step, rec_idx=rec_idx, **chunk)
-            self._launch(features, (step0, n_steps, self.cuda.to_device(done), self._dnet, d, ch))
+            self._launch(features, (step0, n_steps, self.cuda.to_device(done), self._dnet, d, ch,
+                                    self.dpn, self.dps, self.d_plens))  # fmt: skip
+            self.plastic_stale = self._plastic
             ctr = d.ctr.copy_to_host()
             for c in range(B):
                 n_rec = int(ctr[c, 2])
@@ -424,7 +527,8 @@ class CudaBackend(Backend):
             done += ctr[:, 3]
             if done.min() >= n_steps:
                 break
-            self._rec_capacity *= 2
+            if not self._grow_plastic_lists():
+                self._rec_capacity *= 2
         self.host_stale = True
         per_step = np.zeros((B, n_steps, n_pop), np.int32)
         if n_steps:
@@ -444,7 +548,7 @@ class CudaBackend(Backend):
             # one block is meant; the simulator's uint64 hashing overflows on purpose
             warnings.filterwarnings("ignore", message=".*(occupancy|overflow encountered)")
             if key not in self._kernels:
-                kernel = make_run_chunk(self._gen, features, grid_sync=self.grid_path)
+                kernel = make_run_chunk(self._gen, features, self.grid_path, self._rules)
                 if self.simulated:  # every thread a Python thread; one block per copy
                     self._kernels[key] = (kernel, self.batch, config.get("CUDA_SIM_THREADS"))
                 else:

@@ -51,6 +51,9 @@ from ... import config
 from ...assemble.neurons import U_GIVEN, U_NEURONS, U_POISSON
 from ...rhythms import oscillation
 from ...rng import normal, poisson_count, poisson_table, stream32, uniform32, word32
+from ..cpu.bundles import PlasticState
+from ..cpu.plastic import NO_RULES
+from .plastic import make_plastic_step
 
 _F0 = np.float32(0.0)
 _MS_TO_S = np.float32(1e-3)
@@ -176,20 +179,22 @@ def _bind(fn, glob):
     return py
 
 
-def make_run_chunk(gen, features, grid_sync=False):
+def make_run_chunk(gen, features, grid_sync=False, rules=NO_RULES):
     """The kernel for the generated loops ``gen`` and the brain's ``features`` (the CPU
     kernel's flags, same order): numba prunes the branches of absent features before
     typing. ``grid_sync`` selects the barrier: a cooperative grid's (any number of blocks)
-    or a block's (one block per copy)."""
-    key = (gen.key, tuple(bool(f) for f in features), bool(grid_sync))
+    or a block's (one block per copy). ``rules``: the plastic phase's flags
+    (``cpu.plastic.rule_flags``)."""
+    key = (gen.key, tuple(bool(f) for f in features), bool(grid_sync),
+           tuple(bool(r) for r in rules))  # fmt: skip
     if key in _KERNELS:
         return _KERNELS[key]
-    # (plastic synapses are never set here: the backend refuses them; ``copy_params`` is
-    # not read: the state holds each copy's constant tables, whether they differ or not)
+    # (``copy_params`` is not read: the state holds each copy's constant tables, whether
+    # they differ or not)
     (neurons, poisson, given, trains, timed_rates, poisson_inputs, timed_inputs, noise,
-     monitors, oscillators, _plastic, _copy_params, copy_weights) = key[1]  # fmt: skip
+     monitors, oscillators, plastic, _copy_params, copy_weights) = key[1]  # fmt: skip
 
-    def run_chunk(step0, n_chunk, done, net, sb, cb):
+    def run_chunk(step0, n_chunk, done, net, sb, cb, pln, psb, plens):
         """Advance copy ``c`` (the block on the block path; 0 on the grid path) by
         ``n_steps = n_chunk - done[c]`` steps from ``step0 + done[c]``; the steps are rows
         ``s_off + s`` (``s_off = done[c]``) of this chunk's inputs (``cur_vary``/
@@ -204,6 +209,12 @@ def make_run_chunk(gen, features, grid_sync=False):
         host grows the buffers and launches again (a run is the same whatever its
         chunking). All threads take that decision from the same value, read in phase B,
         so that none waits at a barrier that the others have left.
+
+        Plastic brains (``pln``, ``psb``: the PlasticNet bundle and the PlasticState one,
+        per copy; ``None`` without plasticity) add phase C after another barrier: thread 0
+        runs the copy's plastic phase (``plastic.py``). ``plens[c]`` holds the lengths of
+        the copy's lists of plastic events; where the next step's events might not fit,
+        every thread stops before it (the host grows the lists).
         """
         if grid_sync:
             c, tid, nth = 0, cuda.grid(1), cuda.gridsize(1)
@@ -222,6 +233,11 @@ def make_run_chunk(gen, features, grid_sync=False):
         weight = sb.weight[c] if copy_weights else net.weight
         step_counts, rec_step, rec_idx = cb.step_counts[c], cb.rec_step[c], cb.rec_idx[c]
         mon_out = cb.mon_out[c]
+        if plastic:
+            ps = PlasticState(psb.pl_rec[c], psb.pl_ring[c], psb.pact[c], psb.pscale[c],
+                              psb.ppost[c], psb.pl_nrec[c], psb.pl_cnt[c], psb.mod_ht[c],
+                              psb.mod_hn[c], psb.mod_hl[c], psb.mod_jump[c])  # fmt: skip
+            lens, mod_in = plens[c], cb.mod_in[c]
         n = net.n
         n_pop = net.pop_lo.shape[0]
         stride = ring.shape[0] // net.n_slots  # channels * N: one slot
@@ -246,6 +262,11 @@ def make_run_chunk(gen, features, grid_sync=False):
             base = slot * stride
             par = s % 2
             row_s = s_off + s
+            if plastic and (lens[0] + pln.pl_max_new > ps.pact.shape[1]
+                            or lens[1] + pln.post_max_new > ps.ppost.shape[1]):  # fmt: skip
+                if tid == 0:
+                    ctr[3] = s
+                return
             if tid == 0:
                 ctr[1 - par] = 0  # the next step's list: its last reader was phase B of s - 1
             # ---- phase A: inputs, neurons, sources -------------------------------------
@@ -336,6 +357,16 @@ def make_run_chunk(gen, features, grid_sync=False):
             if timed_inputs and tid == 0 and s + 1 < n_steps:  # (read after the barrier)
                 _refresh_poisson_tables(step + 1, net, pin_thr, pin_guide, pin_row)
             stop = ctr[2] + net.rec_max > cap  # the same value for every thread
+            if plastic:
+                # ---- phase C: plastic synapses (after the atomics of B) ------------------
+                if grid_sync:
+                    _sync_grid()
+                else:
+                    cuda.syncthreads()
+                if tid == 0:
+                    nxt = (slot + 1) % net.n_slots * stride
+                    plastic_step(step, spikes, ctr[par], s_row, mod_in[row_s * cb.mod_vary],  # noqa: F821
+                                 net.dt_ms, pln, ps, lens, ring[nxt : nxt + stride])  # fmt: skip
             if grid_sync:
                 _sync_grid()
             else:
@@ -345,7 +376,8 @@ def make_run_chunk(gen, features, grid_sync=False):
                     ctr[3] = s + 1
                 return
 
-    glob = dict(run_chunk.__globals__, group_group=gen.namespace["group_group"])
+    glob = dict(run_chunk.__globals__, group_group=gen.namespace["group_group"],
+                plastic_step=make_plastic_step(rules) if plastic else None)  # fmt: skip
     compiled = cuda.jit(cache=bool(config.get("CUDA_CACHE")))(_bind(run_chunk, glob))
     _KERNELS[key] = compiled
     return compiled
