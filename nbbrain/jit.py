@@ -18,10 +18,12 @@ issues 4807 and 10128). The lock (``fcntl.flock`` on a file in the cache folder;
 """
 
 import contextlib
+import hashlib
 import os
 import types
 
 from numba import njit
+from numba.core import serialize
 from numba.core.caching import FunctionCache
 from numba.extending import register_jitable
 
@@ -49,10 +51,23 @@ def bind(fn, glob):
     """``fn`` with the globals ``glob`` (its code and closure unchanged): generated or
     specialised functions reach a compiled function as globals, not as closure variables,
     since numba keys its disk cache on the pickled closure variables and a pickled function
-    can differ from process to process; the closure holds a key instead."""
+    can differ from process to process; the closure holds a key instead. Its name carries
+    that key's hash (``unique_name``)."""
     py = types.FunctionType(fn.__code__, glob, fn.__name__, fn.__defaults__, fn.__closure__)
-    py.__qualname__, py.__doc__ = fn.__qualname__, fn.__doc__
+    cells = tuple(c.cell_contents for c in fn.__closure__ or ())
+    py.__qualname__ = unique_name(fn.__qualname__, serialize.dumps(cells))
+    py.__doc__ = fn.__doc__
     return py
+
+
+def unique_name(name, content: bytes) -> str:
+    """``name`` with a hash of ``content`` appended. numba names the machine code of a
+    function after its qualified name and a counter of the process that compiled it, and
+    code loaded from its disk cache keeps those names; two variants of one function compiled
+    in different processes (two models' loops, two kernels) can so get the same name, and
+    a process that loads both links every call to one of them (silently wrong results). A
+    name that differs wherever the code does prevents that."""
+    return f"{name}_{hashlib.sha256(content).hexdigest()[:16]}"
 
 
 @contextlib.contextmanager
@@ -86,6 +101,9 @@ def cached_njit(fn=None, **options):
     """``numba.njit(cache=True, **options)`` with the cache behind the shared lock."""
 
     def wrap(f):
+        if f.__closure__:  # (variants of one function: a name of their own, ``unique_name``)
+            cells = tuple(c.cell_contents for c in f.__closure__)
+            f.__qualname__ = unique_name(f.__qualname__, serialize.dumps(cells))
         dispatcher = njit(cache=True, **options)(f)
         dispatcher._cache = LockedCache(dispatcher.py_func)
         return dispatcher

@@ -36,7 +36,7 @@ def pytest_configure(config):
 #: this order, so that the last ones are short and both workers finish together
 SLOWEST_FIRST = ["test_docs.py", "test_plasticity_runs.py", "test_reference.py",
                  "test_cuda.py", "test_copy_parameters.py", "test_sweep.py", "test_mpi.py",
-                 "test_cli.py",
+                 "test_cache_lock.py", "test_cli.py",
                  "test_errors.py", "test_pynn.py", "test_inputs.py",
                  "test_reproducibility.py", "test_monitors.py", "test_plasticity.py",
                  "test_fuzz.py", "test_parameters.py", "test_pynn_scenarios.py"]  # fmt: skip

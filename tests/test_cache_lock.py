@@ -70,3 +70,55 @@ def test_racing_processes_leave_a_cache_that_loads_the_right_code(tmp_path):
     first, again = race(tmp_path, locked=True)
     assert first == ["2", "3.0"]
     assert again == ["2", "3.0"]
+
+
+BRAINS = textwrap.dedent("""
+    import json, sys
+    import nbbrain as nb
+
+    def brain(which):
+        b = nb.Brain(dt_ms=0.1, seed=3)
+        model = nb.ConductanceLIF() if which in ("cond", "stdp") else nb.CurrentLIF()
+        exc = b.add_population("exc", 300, model)
+        drive = b.add_population("drive", 100, nb.PoissonSource(rate_hz=50.0))
+        w = {"weight_ns": 2.0} if which in ("cond", "stdp") else {"weight_pa": 300.0}
+        rules = {"stdp": nb.STDP(w_max=4.0), "vs": nb.VogelsSprekeler(w_max=600.0, alpha=0.2)}
+        rule = rules.get(which)
+        b.connect(drive, exc, nb.FixedProbability(0.2), receptor="ampa" if "weight_ns" in w
+                  else "exc", delay_ms=1.0, **w)
+        b.connect(exc, exc, nb.FixedProbability(0.1), receptor="ampa" if "weight_ns" in w
+                  else "exc", delay_ms=1.5, plasticity=rule, **{k: v / 4 for k, v in w.items()})
+        b.record_spikes(exc)
+        return b
+
+    out = {}
+    for which in sys.argv[1:]:
+        sim = brain(which).build(threads=1 if which in ("stdp", "vs") else 2)
+        sim.run(50.0)
+        t, i = sim.spikes("exc")
+        w = sim.connections(sim._projections[1]).weight
+        out[which] = [int(t.size), int(i.sum()), float(w.sum())]
+    print(json.dumps(out))
+""")
+
+
+def test_variants_compiled_in_different_processes_load_together(tmp_path):
+    """Two models' kernels and two rules' plastic phases, each compiled and cached by a
+    process of its own, then loaded by one process: each runs its own code (numba names
+    machine code after the function and a per-process counter; nbbrain's names carry a
+    hash of the code, so that two variants never share one)."""
+    import json
+    import os
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("NUMBA_ENABLE_CUDASIM", None)
+
+    def run(*which):
+        out = subprocess.run([sys.executable, "-c", BRAINS, *which], env=env, text=True,
+                             capture_output=True, check=True).stdout  # fmt: skip
+        return json.loads(out.strip().splitlines()[-1])
+
+    alone = {**run("cond", "stdp"), **run("cur", "vs")}
+    together = run("cond", "stdp", "cur", "vs")
+    assert all(v[0] > 50 for v in alone.values())  # (every brain spikes)
+    assert together == alone

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import linecache
 import sys
+import types
 from collections import namedtuple
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ from numba.extending import register_jitable
 
 from ..assemble.neurons import REF_STEPS, constant_names
 from ..cache import package_hash
+from ..jit import unique_name
 
 _FUNCTIONS = ("integrate", "threshold", "reset", "receive")
 _NUMBERS = (bool, int, float, complex, np.number, tuple)
@@ -42,7 +44,15 @@ def jitable(fn, inline):
     them by numba itself (LLVM would leave a large ``integrate`` a call per neuron where
     several variants call it, and the loop around it scalar)."""
     if fn not in _JITABLE:
-        _JITABLE[fn] = register_jitable(inline="always" if inline else "never")(fn)
+        # (a copy named after its code: two models' functions of one name, compiled in two
+        # processes, must not share a name in the machine code: ``jit.unique_name``)
+        seen: set = set()
+        code = "\n".join(_code_parts(fn, seen)).encode()
+        py = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
+                                fn.__closure__)  # fmt: skip
+        py.__qualname__, py.__doc__ = unique_name(fn.__qualname__, code), fn.__doc__
+        py.__module__ = fn.__module__
+        _JITABLE[fn] = register_jitable(inline="always" if inline else "never")(py)
     return _JITABLE[fn]
 
 
@@ -351,6 +361,7 @@ def _compile(source, ns, variants, decorate):
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), ns)
     for name in [k for k in ns if k.startswith(("update_", "fire_", "group_"))]:
+        ns[name].__qualname__ = unique_name(name, key.encode())  # (see ``jit.unique_name``)
         ns[name] = decorate(ns[name])
     return Generated(key, source, ns, all(cacheable(v.model) for v in variants))
 

@@ -41,14 +41,13 @@ A spike differs only where such a last bit decides a threshold crossing; in a ch
 network the difference then spreads, as any perturbation does.
 """
 
-import types
-
 import numpy as np
 from numba import cuda
 from numba.extending import register_jitable
 
 from ... import config
 from ...assemble.neurons import U_GIVEN, U_NEURONS, U_POISSON
+from ...jit import bind
 from ...rhythms import oscillation
 from ...rng import normal, poisson_count, poisson_table, stream32, uniform32, word32
 from ..cpu.bundles import PlasticState
@@ -170,13 +169,6 @@ def _sync_grid():
 
 
 _KERNELS: dict = {}
-
-
-def _bind(fn, glob):
-    """``fn`` with the globals ``glob``: the generated loops reach the kernel as globals."""
-    py = types.FunctionType(fn.__code__, glob, fn.__name__, fn.__defaults__, fn.__closure__)
-    py.__qualname__, py.__doc__ = fn.__qualname__, fn.__doc__
-    return py
 
 
 def make_run_chunk(gen, features, grid_sync=False, rules=NO_RULES):
@@ -378,6 +370,6 @@ def make_run_chunk(gen, features, grid_sync=False, rules=NO_RULES):
 
     glob = dict(run_chunk.__globals__, group_group=gen.namespace["group_group"],
                 plastic_step=make_plastic_step(rules) if plastic else None)  # fmt: skip
-    compiled = cuda.jit(cache=bool(config.get("CUDA_CACHE")))(_bind(run_chunk, glob))
+    compiled = cuda.jit(cache=bool(config.get("CUDA_CACHE")))(bind(run_chunk, glob))
     _KERNELS[key] = compiled
     return compiled
