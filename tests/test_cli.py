@@ -26,6 +26,19 @@ def test_bench_prints_json(model, n, capsys):
     assert out["synaptic_events_per_s"] > 0
 
 
+def test_bench_pieces_report_the_fastest_piece(capsys):
+    """``--pieces 4``: each run cut into four of 5 ms; the figures are one piece's."""
+    assert main(["bench", "cuba", "--duration-ms", "20", "--repeat", "1", "--pieces", "4",
+                 "--json"]) == 0  # fmt: skip
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["duration_ms"] == pytest.approx(5.0)
+    # (50 steps in the piece: its wall time is 50 / steps_per_s, 5 ms of biological time)
+    assert out["realtime_factor"] * out["steps_per_s"] == pytest.approx(50 / 5e-3, rel=0.01)
+    assert out["mean_rate_hz"] > 1
+    assert main(["bench", "cuba", "--pieces", "0"]) == 2
+    assert "--pieces must be >= 1, got 0" in capsys.readouterr().err
+
+
 def test_unknown_model_is_an_error(capsys):
     with pytest.raises(SystemExit):
         main(["run", "nope"])
