@@ -15,11 +15,15 @@ Brian2 runs under the Python given by ``--brian2-python`` or, by default, the en
 variable ``NBBRAIN_BRIAN2_PYTHON`` (a Python with ``brian2==2.11.0``, see README.md). Without
 either, only nbbrain runs, and the script says so.
 
+``--stdp``: both with additive STDP on the excitatory-to-excitatory synapses
+(``nb.presets.coba(stdp=True)``, ``brian2_coba.py --stdp``: NEST's ``stdp_synapse``).
+
 Prints a table (median and minimum run time, mean rate, the ratio Brian2 / nbbrain) and a line
 of JSON::
 
     export NBBRAIN_BRIAN2_PYTHON=path/to/brian2-venv/bin/python
     python docs/benchmarks/compare_brian2.py --repeat 5
+    python docs/benchmarks/compare_brian2.py --repeat 5 --stdp
     python docs/benchmarks/compare_brian2.py --brian2-python path/to/brian2-venv/bin/python
 """
 
@@ -47,6 +51,9 @@ def parse_args(argv=None):
     parser.add_argument("--repeat", type=int, default=5, help="runs of each simulator (5)")
     parser.add_argument("--duration-ms", type=float, default=1000.0, help="simulated time (1000)")
     parser.add_argument("--seed", type=int, default=1, help="seed of both models (1)")
+    parser.add_argument("--stdp", action="store_true",
+                        help="additive STDP on the excitatory-to-excitatory synapses of both "
+                             "(nb.presets.coba(stdp=True), brian2_coba.py --stdp)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=1,
                         help="threads for both (1): NUMBA_NUM_THREADS for nbbrain, whose CPU "
                              "kernel is serial; OpenMP threads for Brian2")  # fmt: skip
@@ -64,9 +71,9 @@ def parse_args(argv=None):
     return args
 
 
-def run_nbbrain(nb, seed, duration_ms):
+def run_nbbrain(nb, seed, duration_ms, stdp=False):
     """One repeat: build a fresh simulation, time its run."""
-    sim = nb.presets.coba(seed=seed).build()
+    sim = nb.presets.coba(seed=seed, stdp=stdp).build()
     t0 = time.perf_counter()
     result = sim.run(duration_ms=duration_ms)
     run_s = time.perf_counter() - t0
@@ -82,7 +89,7 @@ def run_brian2(python, args, build_dir):
     """One repeat: ``brian2_coba.py`` in a subprocess; returns its JSON."""
     cmd = [python, str(HERE / "brian2_coba.py"), "--duration-ms", str(args.duration_ms),
            "--threads", str(args.threads), "--seed", str(args.seed), "--v-mean-mv", "-65",
-           "--build-dir", build_dir]  # fmt: skip
+           "--build-dir", build_dir] + (["--stdp"] if args.stdp else [])  # fmt: skip
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
@@ -111,7 +118,7 @@ def main(argv=None):
     sys.path.insert(0, str(HERE.parent.parent))  # this checkout's nbbrain, when not installed
     import nbbrain as nb
 
-    warm = nb.presets.coba(seed=args.seed).build()  # compiles (or loads) the kernels
+    warm = nb.presets.coba(seed=args.seed, stdp=args.stdp).build()  # compiles the kernels
     warm.run(duration_ms=10 * warm.dt_ms)
 
     nb_runs, b2_runs = [], []
@@ -121,7 +128,7 @@ def main(argv=None):
             order = ("nb", "b2") if k % 2 == 0 else ("b2", "nb")
             for who in order:
                 if who == "nb":
-                    nb_runs.append(run_nbbrain(nb, args.seed, args.duration_ms))
+                    nb_runs.append(run_nbbrain(nb, args.seed, args.duration_ms, args.stdp))
                 elif args.brian2_python:
                     b2_runs.append(run_brian2(args.brian2_python, args, build_dir))
             line = f"repeat {k + 1}/{args.repeat}: nbbrain {nb_runs[-1]['run_s']:.4f} s"
@@ -130,7 +137,7 @@ def main(argv=None):
             print(line, file=sys.stderr, flush=True)
 
     out = {
-        "model": "coba",
+        "model": "coba_stdp" if args.stdp else "coba",
         "duration_ms": args.duration_ms,
         "seed": args.seed,
         "threads": args.threads,
@@ -145,7 +152,8 @@ def main(argv=None):
         out["ratio_min"] = out["brian2"]["min_s"] / out["nbbrain"]["min_s"]
         rows.append(("brian2 " + out["brian2"]["version"] + " (cpp_standalone)", out["brian2"]))
 
-    print(f"COBA, 4000 neurons, {args.duration_ms:g} ms, {args.threads} thread(s), "
+    model = "COBA with STDP on E -> E" if args.stdp else "COBA"
+    print(f"{model}, 4000 neurons, {args.duration_ms:g} ms, {args.threads} thread(s), "
           f"{args.repeat} repeats, {out['machine']}")  # fmt: skip
     print(f"{'simulator':<32} {'median run_s':>12} {'min run_s':>10} {'rate Hz':>8} "
           f"{'synapses':>9}")  # fmt: skip
