@@ -577,3 +577,20 @@ def test_plastic_checkpoints_cross_backends():
         t_c, i_c = cpu.spikes(name, since_ms=14.0)
         np.testing.assert_array_equal(t_b, t_c)
         np.testing.assert_array_equal(i_b, i_c)
+
+
+def test_plastic_batch_copies_learn_on_their_own_blocks():
+    """A batch on the device: copy 0 learns as the CPU's single run does, copy 1 (its own
+    noise) otherwise."""
+    cpu = plastic_brain().build()
+    cpu.run(10.0)
+    gpu = plastic_brain().build(backend="cuda", batch=2)
+    gpu.run(10.0)
+    for k, proj in enumerate(gpu._projections):
+        w0, w1 = gpu.connections(proj, 0).weight, gpu.connections(proj, 1).weight
+        np.testing.assert_allclose(w0, cpu.connections(cpu._projections[k]).weight,
+                                   rtol=1e-12, atol=1e-12)  # fmt: skip
+        if k == 0:
+            assert not np.array_equal(w0, w1)
+    for name in ("exc", "inh"):
+        np.testing.assert_array_equal(gpu.spikes(name, 0)[0], cpu.spikes(name)[0])

@@ -51,7 +51,7 @@ def jitable(fn, inline):
         py = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
                                 fn.__closure__)  # fmt: skip
         py.__qualname__, py.__doc__ = unique_name(fn.__qualname__, code), fn.__doc__
-        py.__module__ = fn.__module__
+        py.__module__, py.__kwdefaults__ = fn.__module__, fn.__kwdefaults__
         _JITABLE[fn] = register_jitable(inline="always" if inline else "never")(py)
     return _JITABLE[fn]
 
