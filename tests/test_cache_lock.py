@@ -93,7 +93,7 @@ BRAINS = textwrap.dedent("""
 
     out = {}
     for which in sys.argv[1:]:
-        sim = brain(which).build(threads=1 if which in ("stdp", "vs") else 2)
+        sim = brain(which).build()
         sim.run(50.0)
         t, i = sim.spikes("exc")
         w = sim.connections(sim._projections[1]).weight
