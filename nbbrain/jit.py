@@ -54,10 +54,14 @@ def bind(fn, glob):
     can differ from process to process; the closure holds a key instead. Its name carries
     that key's hash (``unique_name``)."""
     py = types.FunctionType(fn.__code__, glob, fn.__name__, fn.__defaults__, fn.__closure__)
-    cells = tuple(c.cell_contents for c in fn.__closure__ or ())
-    py.__qualname__ = unique_name(fn.__qualname__, serialize.dumps(cells))
-    py.__doc__ = fn.__doc__
+    py.__qualname__, py.__doc__ = _closure_name(fn), fn.__doc__
     return py
+
+
+def _closure_name(fn) -> str:
+    """``fn``'s qualified name, with the hash of its closure's contents (its cache key)."""
+    cells = tuple(c.cell_contents for c in fn.__closure__ or ())
+    return unique_name(fn.__qualname__, serialize.dumps(cells))
 
 
 def unique_name(name, content: bytes) -> str:
@@ -102,8 +106,7 @@ def cached_njit(fn=None, **options):
 
     def wrap(f):
         if f.__closure__:  # (variants of one function: a name of their own, ``unique_name``)
-            cells = tuple(c.cell_contents for c in f.__closure__)
-            f.__qualname__ = unique_name(f.__qualname__, serialize.dumps(cells))
+            f.__qualname__ = _closure_name(f)
         dispatcher = njit(cache=True, **options)(f)
         dispatcher._cache = LockedCache(dispatcher.py_func)
         return dispatcher

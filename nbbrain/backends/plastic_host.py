@@ -9,14 +9,15 @@ on these arrays themselves; the CUDA backend keeps device copies and brings thes
 date (``_pull_plastic``) before any of the methods here reads them.
 
 A backend that mixes it in has ``net``, ``batch``, ``ctr`` (int64 ``[B, 5]``: the lists'
-lengths in columns ``CTR_PACT`` and ``CTR_POST``) and ``_pnet`` (the PlasticNet bundle).
+lengths in columns ``CTR_PACT`` and ``CTR_POST``), ``_plastic`` (whether the brain has
+plastic synapses or modulators) and ``_pnet`` (the PlasticNet bundle).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .cpu.bundles import CTR_PACT, CTR_POST
+from .cpu.bundles import CTR_PACT, CTR_POST, PlasticState
 from .cpu.plastic import HISTORY, weights_at
 
 
@@ -72,17 +73,30 @@ class PlasticHost:
         self.ppost = np.zeros((B, 5, pl.post_max_new + self.LIST_ROOM), np.int64)
         self.ctr[:, CTR_PACT] = self.ctr[:, CTR_POST] = 0
 
+    def _plastic_state(self, c=None):
+        """The PlasticState bundle of copy ``c``'s host arrays (``None``: of all copies),
+        or None for a brain without plasticity."""
+        if not self._plastic:
+            return None
+        sel = (lambda a: a) if c is None else (lambda a: a[c])
+        return PlasticState(**{k: sel(getattr(self, k)) for k in PlasticState._fields})
+
+    def _full_lists(self) -> tuple:
+        """Whether a step's events could overflow (the presynaptic list, the postsynaptic
+        one), by the lengths in ``ctr``."""
+        pl, n_pre, n_post = self.net.plastic, self.ctr[:, CTR_PACT], self.ctr[:, CTR_POST]
+        return (int(n_pre.max()) + pl.max_new > self.pact.shape[2],
+                int(n_post.max()) + pl.post_max_new > self.ppost.shape[2])  # fmt: skip
+
     def _grow_plastic(self) -> bool:
         """Double the lists of plastic events where a step's could overflow them; returns
         whether one grew."""
-        pl, grown = self.net.plastic, False
-        if int(self.ctr[:, CTR_PACT].max()) + pl.max_new > self.pact.shape[2]:
+        pre, post = self._full_lists()
+        if pre:
             self._grow_pre()
-            grown = True
-        if int(self.ctr[:, CTR_POST].max()) + pl.post_max_new > self.ppost.shape[2]:
+        if post:
             self.ppost = doubled(self.ppost)
-            grown = True
-        return grown
+        return pre or post
 
     def _grow_pre(self):
         self.pact = doubled(self.pact)

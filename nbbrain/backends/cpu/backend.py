@@ -28,7 +28,6 @@ from .bundles import (
     Exchange,
     Net,
     PlasticNet,
-    PlasticState,
     State,
     bundle,
 )
@@ -222,13 +221,6 @@ class CpuBackend(PlasticHost, Backend):
         fields = {name: sel(getattr(self, name)) for name in names}
         return bundle(State, STATE_OPTIONAL, dict(zip(FEATURES, self.features(True))),
                       blk_n=sel(self._blk_n), **fields)  # fmt: skip
-
-    def _plastic_state(self, c=None):
-        """The PlasticState bundle of copy ``c`` (``None``: of all copies), or None."""
-        if not self._plastic:
-            return None
-        sel = (lambda a: a) if c is None else (lambda a: a[c])
-        return PlasticState(**{k: sel(getattr(self, k)) for k in PlasticState._fields})
 
     def advance(self, step0, n_steps, inputs, mon, counts, spike_recs):
         """Run ``n_steps`` from ``step0``, in as many kernel calls as the buffers need;

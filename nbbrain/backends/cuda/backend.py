@@ -135,9 +135,10 @@ def device_bytes(net, batch, rec_max, n_monitored, chunk_steps) -> dict:
     n, n_pop, pl = net.n, len(net.names), net.plastic
     plastic = 0
     if pl.n_synapses:
-        per_syn = pl.syn.itemsize + 4 + 2 + 4 + 3 * 8  # (syn, dd, group, factor, the csc index)
-        plastic = pl.n_synapses * (per_syn + batch * 8 * (pl.x0.shape[0] + 2))
-        plastic += batch * pl.n_ring * net.n_channels * n * 4
+        layout = (pl.syn, pl.dd, pl.grp, pl.fac, pl.indptr, pl.csc_ptr, pl.csc_syn, pl.csc_dd)
+        plastic = sum(a.nbytes for a in layout)
+        plastic += batch * pl.n_synapses * 8 * (pl.x0.shape[0] + 2)  # (the records)
+        plastic += batch * pl.n_ring * net.n_channels * n * 4  # (the ring of plastic input)
     return {
         "synapses": net.syn.nbytes + net.weight.nbytes + net.row_ptr.nbytes,
         "plastic": plastic,
@@ -274,7 +275,7 @@ class CudaBackend(PlasticHost, Backend):
         def dev(a):  # (an empty array as a placeholder of one element, never read)
             return to(a if a.size else np.zeros((B, 1) + a.shape[2:], a.dtype))
 
-        self.dps = PlasticState(*(dev(getattr(self, k)) for k in PlasticState._fields))
+        self.dps = PlasticState(*(dev(a) for a in self._plastic_state()))
         self.d_plens = to(np.ascontiguousarray(self.ctr[:, [CTR_PACT, CTR_POST]]))
 
     def _pull_plastic(self):
@@ -311,14 +312,17 @@ class CudaBackend(PlasticHost, Backend):
         return super().modulator_last(m, copy)
 
     def _grow_plastic_lists(self) -> bool:
-        """Grow the lists of plastic events where the kernel stopped for room."""
+        """Grow the lists of plastic events where the kernel stopped for room (their lengths
+        read first: the whole state crosses only when one grows)."""
         if not self._plastic:
             return False
+        self.ctr[:, [CTR_PACT, CTR_POST]] = self.d_plens.copy_to_host()
+        if not any(self._full_lists()):
+            return False
         self._pull_plastic()
-        grown = self._grow_plastic()
-        if grown:
-            self._push_plastic()
-        return grown
+        self._grow_plastic()
+        self._push_plastic()
+        return True
 
     def replace_trains(self, trains) -> None:
         self.net.trains = trains
