@@ -44,7 +44,8 @@ ONLY_FOR = {
     "bars": (None, set(MODELS) - {"cue_action", "distal_reward"}),
     "window_ms": (None, set(MODELS) - {"cue_action", "distal_reward"}),
 }
-PLASTIC = {"cue_action", "distal_reward"}  # (models that run on the CPU backend only)
+#: the learning experiments, which ``nbbrain run`` runs on the CPU backend
+PLASTIC = {"cue_action", "distal_reward"}
 OUTPUTS = ("raster", "summary", "rates", "bars", "curve")
 
 
@@ -89,8 +90,9 @@ def check_args(args):
     if args.backend == "cuda" and args.threads != 1:
         raise UsageError("--threads is for the cpu backend (the cuda backend runs on the "
                          "GPU's threads)")  # fmt: skip
-    if args.backend == "cuda" and model in PLASTIC:
-        raise UsageError(f"{model} has plastic synapses, which run on the cpu backend")
+    if args.command == "run" and args.backend == "cuda" and model in PLASTIC:
+        raise UsageError(f"{model}: nbbrain run runs this experiment on the cpu backend "
+                         "(Brain.build(backend='cuda') runs its brain on the GPU)")  # fmt: skip
     for key in OUTPUTS:
         path = getattr(args, key, None)
         folder = os.path.dirname(os.path.abspath(path)) if path else None

@@ -103,7 +103,7 @@ def test_microcircuit_bench_on_the_cuda_backend(capsys):
     (["run", "cue_action", "--raster", "r.png"], "--raster does not apply to cue_action"),
     (["run", "microcircuit", "--scale", "2"], r"--scale must be in \(0, 1\], got 2"),
     (["run", "coba", "--threads", "0"], "--threads must be >= 1, got 0"),
-    (["run", "distal_reward", "--backend", "cuda"], "plastic synapses, which run on the cpu"),
+    (["run", "distal_reward", "--backend", "cuda"], "runs this experiment on the cpu"),
     (["run", "coba", "--raster", "no/such/folder/r.png"], "does not exist or cannot be written"),
     (["run", "coba", "--window-ms", "0"], "--window-ms must be a finite number > 0"),
     (["run", "cue_action", "--window-ms", "5"], "--window-ms does not apply to cue_action"),
