@@ -61,8 +61,11 @@ class Plastic:
     csc_ptr: np.ndarray  # int64 [N + 1]
     csc_syn: np.ndarray  # int64 [E]
     csc_dd: np.ndarray  # int64 [E]
-    tgt_ptr: np.ndarray  # int64 [parts + 1]: the targets of plastic input, per part
-    tgt: np.ndarray  # int64
+    #: the targets of plastic input, per part, as runs of consecutive ones (``run_lo[u]``
+    #: to ``run_hi[u]``): the ring's slot is added into the inbox a run at a time
+    run_ptr: np.ndarray  # int64 [parts + 1]
+    run_lo: np.ndarray  # int64
+    run_hi: np.ndarray  # int64
     stp: np.ndarray  # int64 [N]: the per-presynaptic short-term plasticity group, or -1
     hpost_ptr: np.ndarray  # int64 [parts + 1]: neurons scaled by homeostasis, per part
     hpost: np.ndarray  # int64
@@ -218,11 +221,8 @@ def build_plastic(brain, projs, pairs_of, start_of, index_of, n, parts, part_of,
     csc = ks[np.lexsort((dd[ks], post[ks]))]
     csc_ptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(post[csc], minlength=n), out=csc_ptr[1:])
-    tgts = np.unique(target)
-    tgt_part = part_of[tgts % n].astype(np.int64)
-    tgts = tgts[np.argsort(tgt_part, kind="stable")]
-    tgt_ptr = np.zeros(parts + 1, np.int64)
-    np.cumsum(np.bincount(tgt_part, minlength=parts), out=tgt_ptr[1:])
+    run_ptr, run_lo, run_hi = _target_runs(np.unique(target), part_of[np.unique(target) % n],
+                                           parts)  # fmt: skip
     stp = _per_presynaptic(projs, rules, pre, grp, n)
     homeo = np.array([isinstance(r, Homeostasis) for r in rules], bool)
     hpost = np.unique(post[homeo[grp]]) if grp.size else np.zeros(0, np.int64)
@@ -240,12 +240,27 @@ def build_plastic(brain, projs, pairs_of, start_of, index_of, n, parts, part_of,
         x0=np.ascontiguousarray(cat["x"][:, order], np.float64), kind=kind, par=par, tab=tab,
         rate=rate, mod=mod,
         rules=rules, n_ring=int(np.maximum(dd, 1).max(initial=1)) + 1, csc_ptr=csc_ptr,
-        csc_syn=csc.astype(np.int64), csc_dd=dd[csc].astype(np.int64), tgt_ptr=tgt_ptr,
-        tgt=tgts.astype(np.int64), stp=stp, hpost_ptr=hpost_ptr, hpost=hpost.astype(np.int64),
+        csc_syn=csc.astype(np.int64), csc_dd=dd[csc].astype(np.int64), run_ptr=run_ptr,
+        run_lo=run_lo, run_hi=run_hi, stp=stp, hpost_ptr=hpost_ptr, hpost=hpost.astype(np.int64),
         hcount=hcount, every=_homeostasis_every(brain, projs), modulators=mods, parts=parts,
         perm=order.astype(np.int32 if order.size < 2**31 else np.int64),
     )  # fmt: skip
     return pl, infos
+
+
+def _target_runs(targets, part, parts):
+    """The runs of consecutive ``targets`` (sorted, unique) within each part: (ptr [parts +
+    1], lo, hi)."""
+    order = np.argsort(part, kind="stable")
+    targets, part = targets[order], part[order]
+    new = np.ones(targets.size, bool)
+    new[1:] = (np.diff(targets) != 1) | (np.diff(part) != 0)
+    starts = np.flatnonzero(new)
+    lo = targets[starts]
+    hi = np.append(targets[starts[1:] - 1], targets[-1:]) + 1 if targets.size else lo
+    ptr = np.zeros(parts + 1, np.int64)
+    np.cumsum(np.bincount(part[starts], minlength=parts), out=ptr[1:])
+    return ptr, lo.astype(np.int64), hi.astype(np.int64)
 
 
 def _per_presynaptic(projs, rules, pre, grp, n):

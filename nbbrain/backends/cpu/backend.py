@@ -69,7 +69,8 @@ def plastic_net(net) -> PlasticNet:
         pl_nring=np.int64(pl.n_ring),
         pl_max_new=np.int64(pl.max_new), post_max_new=np.int64(pl.post_max_new),
         csc_ptr=pl.csc_ptr, csc_syn=pl.csc_syn, csc_dd=pl.csc_dd, part_of=net.part_of,
-        pl_tgt_ptr=pl.tgt_ptr, pl_tgt=pl.tgt, pl_stp=pl.stp, pl_hpost_ptr=pl.hpost_ptr,
+        pl_run_ptr=pl.run_ptr, pl_run_lo=pl.run_lo, pl_run_hi=pl.run_hi, pl_stp=pl.stp,
+        pl_hpost_ptr=pl.hpost_ptr,
         pl_hpost=pl.hpost, pl_hcount=pl.hcount, pl_every=np.int64(pl.every),
         mod_tau=mods.tau_ms, mod_amount=mods.amount, mod_ptr=mods.pop_ptr, mod_pops=mods.pops,
     )  # fmt: skip

@@ -16,9 +16,10 @@ import math
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 from ...cache import package_hash
-from ...jit import OPTS, bind, cached_njit, forced_inline
+from ...jit import OPTS, bind, cached_njit, forced_inline, inner
 from ...synapses import KINDS, dopamine, stdp, tsodyks, vogels_sprekeler
 from .prefetch import prefetch, prefetch_row
 
@@ -124,6 +125,23 @@ def weights_at(pn, step, dt_ms, rec, ht, hn, hl):
         if m >= 0 and pn.pl_kind[g] == _DOPA:
             dopamine.catch_up(pn.pl_par[g], pn.pl_tab[g], pn.pl_rate[g], step, rec, k, ht, hn,
                               hl, m)  # fmt: skip
+
+
+@inner
+def add_run(inbox, row, lo, hi):
+    """``inbox[lo:hi] += row[lo:hi]``, then ``row[lo:hi] = 0`` (as a ufunc: a loop of its
+    own, which LLVM vectorises)."""
+    part = inbox[lo:hi]
+    np.add(part, row[lo:hi], part)
+    row[lo:hi] = 0.0
+
+
+@register_jitable
+def add_run_loop(inbox, row, lo, hi):
+    """``add_run`` as a plain loop (for the GPU, which has no array ufuncs)."""
+    for t in range(lo, hi):
+        inbox[t] += row[t]
+        row[t] = 0.0
 
 
 @forced_inline
@@ -253,10 +271,8 @@ def make_events(kinds):
             pact[cur, q], pact[nxt, q] = j, later
         if n_ring > 2:  # (some dendritic delay of 2 steps or more: the ring is used)
             slot = (step + 1) % n_ring
-            for i in range(pn.pl_tgt_ptr[part], pn.pl_tgt_ptr[part + 1]):
-                t = pn.pl_tgt[i]
-                inbox[t] += ring[slot, t]
-                ring[slot, t] = 0.0
+            for u in range(pn.pl_run_ptr[part], pn.pl_run_ptr[part + 1]):
+                add_run(inbox, ring[slot], pn.pl_run_lo[u], pn.pl_run_hi[u])
 
     glob = dict(events.__globals__, _on_pre=forced_inline(on_pre),
                 _on_post=forced_inline(on_post))  # fmt: skip

@@ -39,7 +39,8 @@ def make_plastic_step(rules):
     if key in _STEPS:
         return _STEPS[key]
     modulated, homeostasis = key[-2], key[-1]
-    events = _device(cpu.make_events(key[:-2]), prefetch=_no_prefetch, prefetch_row=_no_prefetch)
+    events = _device(cpu.make_events(key[:-2]), prefetch=_no_prefetch, prefetch_row=_no_prefetch,
+                     add_run=cpu.add_run_loop)  # fmt: skip
     join_spike, modulators, catch_up = (_device(f) for f in (cpu.join_spike, cpu.modulators,
                                                              cpu.catch_up))  # fmt: skip
     push_jumps, scale, drop_post = (_device(f) for f in (cpu.push_jumps, cpu.scale,
