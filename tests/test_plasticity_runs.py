@@ -122,3 +122,20 @@ def test_checkpoint_restores_learning(reference_run):
         tw, iw = reference_run[0].spikes(name)
         np.testing.assert_array_equal(t, tw[tw >= 120.0])
         np.testing.assert_array_equal(i, iw[tw >= 120.0])
+
+
+def test_target_runs_cover_each_parts_targets_once():
+    """The runs of consecutive targets by which the ring of plastic input in flight feeds
+    the inbox hold each part's targets, once each, and no other part's."""
+    from nbbrain.assemble.plastic import _target_runs
+
+    rng = np.random.default_rng(0)
+    targets = np.unique(rng.integers(0, 500, 300))
+    part = rng.integers(0, 3, targets.size)
+    ptr, lo, hi = _target_runs(targets, part, 3)
+    assert np.all(hi > lo)
+    for p in range(3):
+        runs = [np.arange(lo[u], hi[u]) for u in range(ptr[p], ptr[p + 1])]
+        np.testing.assert_array_equal(np.sort(np.concatenate(runs)), targets[part == p])
+    ptr, lo, hi = _target_runs(np.zeros(0, np.int64), np.zeros(0, np.int64), 2)
+    assert ptr.tolist() == [0, 0, 0] and lo.size == hi.size == 0
