@@ -221,8 +221,8 @@ def build_plastic(brain, projs, pairs_of, start_of, index_of, n, parts, part_of,
     csc = ks[np.lexsort((dd[ks], post[ks]))]
     csc_ptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(post[csc], minlength=n), out=csc_ptr[1:])
-    run_ptr, run_lo, run_hi = _target_runs(np.unique(target), part_of[np.unique(target) % n],
-                                           parts)  # fmt: skip
+    tgts = np.unique(target)
+    run_ptr, run_lo, run_hi = _target_runs(tgts, part_of[tgts % n], parts)
     stp = _per_presynaptic(projs, rules, pre, grp, n)
     homeo = np.array([isinstance(r, Homeostasis) for r in rules], bool)
     hpost = np.unique(post[homeo[grp]]) if grp.size else np.zeros(0, np.int64)
@@ -256,8 +256,8 @@ def _target_runs(targets, part, parts):
     new = np.ones(targets.size, bool)
     new[1:] = (np.diff(targets) != 1) | (np.diff(part) != 0)
     starts = np.flatnonzero(new)
-    lo = targets[starts]
-    hi = np.append(targets[starts[1:] - 1], targets[-1:]) + 1 if targets.size else lo
+    ends = np.append(starts[1:], targets.size) - 1  # (each run's last target)
+    lo, hi = targets[starts], targets[ends[: starts.size]] + 1
     ptr = np.zeros(parts + 1, np.int64)
     np.cumsum(np.bincount(part[starts], minlength=parts), out=ptr[1:])
     return ptr, lo.astype(np.int64), hi.astype(np.int64)
