@@ -6,6 +6,8 @@ right after each presynaptic event."""
 import numpy as np
 import plasticity_reference as ref
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nbbrain as nb
 
@@ -342,3 +344,22 @@ def test_rules_on_cuda_match_reference(rule):
     for k in range(n_pairs):
         assert np.ptp(want[k]) > 1e-3
         np.testing.assert_allclose(got[k], want[k], rtol=1e-5, atol=1e-6)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.floats(1e-7, 10.0), st.integers(0, 3_000_000))
+def test_decay_tables_match_exp_and_expm1(rate, h):
+    """The rules' decays by whole steps (one table entry below ``DECAY_STEPS``, the
+    product of a fine and a coarse one up to its square, computed beyond) agree with
+    ``exp`` and ``expm1`` to float64 rounding (of the exponent, whose error grows with it;
+    and of the product near 1 that gives expm1 beyond the fine table)."""
+    import math
+
+    from nbbrain.synapses.traces import exp_steps, expm1_steps, tables
+
+    tab, rates = tables([(rate, "exp"), (rate, "expm1")])
+    rel = 1e-15 * (1.0 + h * rate)
+    want = math.exp(-h * rate)
+    assert abs(exp_steps(tab, rates, 0, h) - want) <= rel * want + 1e-300
+    want = math.expm1(-h * rate)
+    assert abs(expm1_steps(tab, rates, 1, h) - want) <= rel * abs(want) + 1e-15

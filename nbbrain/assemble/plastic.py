@@ -26,11 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..synapses.homeostasis import Homeostasis
-from ..synapses.traces import tables
+from ..synapses.traces import DECAY_STEPS, tables
 from .keys import stable_key
-
-#: the steps over which the rules' decays are tabulated (beyond: computed)
-DECAY_STEPS = 1024
 
 
 @dataclass
@@ -53,7 +50,7 @@ class Plastic:
     x0: np.ndarray  # float64 [K, S]: initial variables
     kind: np.ndarray  # int64 [G]
     par: np.ndarray  # float64 [G, P]
-    tab: np.ndarray  # float64 [G, T, DECAY_STEPS]: the rules' decays by whole steps
+    tab: np.ndarray  # float64 [G, 2 T, DECAY_STEPS]: the rules' decays (``traces.tables``)
     rate: np.ndarray  # float64 [G, T]: their rates per step (beyond the tables)
     mod: np.ndarray  # int64 [G]: the modulator read, or -1
     rules: list  # the rule of each group
@@ -176,9 +173,9 @@ def build_plastic(brain, projs, pairs_of, start_of, index_of, n, parts, part_of,
         par[g, : c.size] = c
     decays = [_rule_decays(brain, r) for r in rules]
     n_tab = max([len(d) for d in decays] + [1])
-    tab, rate = np.zeros((len(rules), n_tab, DECAY_STEPS)), np.zeros((len(rules), n_tab))
+    tab, rate = np.zeros((len(rules), 2 * n_tab, DECAY_STEPS)), np.zeros((len(rules), n_tab))
     for g, d in enumerate(decays):
-        tab[g, : len(d)], rate[g, : len(d)] = tables(d, DECAY_STEPS)
+        tab[g], rate[g, : len(d)] = tables(d, n_tab)
     cols = {k: [] for k in ("pre", "target", "w", "d", "dd", "grp", "fac", "x")}
     copies, infos = {}, []
     for g, proj in enumerate(projs):

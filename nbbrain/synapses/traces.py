@@ -22,32 +22,51 @@ from ..jit import inner
 W = 0  # the weight's column
 
 
+#: the steps a rule's tables hold (a power of 2): ``h`` steps below it are read from a
+#: fine row, and up to its square as the product of a fine and a coarse one (the decay over
+#: ``DECAY_STEPS`` steps, ``h // DECAY_STEPS`` times); beyond, the decay is computed
+DECAY_STEPS = 1024
+_SHIFT = DECAY_STEPS.bit_length() - 1
+
+
 @inner
 def exp_steps(tab, rate, i, h):
-    """``exp(-h rate[i])`` for ``h`` steps: row ``i`` of the rule's tables where it holds
-    ``h`` (``tables``), else computed."""
-    if h < tab.shape[1]:
+    """``exp(-h rate[i])`` for ``h`` steps, from row ``i`` of the rule's tables (``tables``:
+    rows ``[0, R)`` fine, ``[R, 2 R)`` coarse) up to ``DECAY_STEPS**2`` steps, else
+    computed."""
+    if h < DECAY_STEPS:
         return tab[i, h]
+    hi = h >> _SHIFT
+    if hi < DECAY_STEPS:
+        return tab[i, h & (DECAY_STEPS - 1)] * tab[tab.shape[0] // 2 + i, hi]
     return math.exp(-float(h) * rate[i])
 
 
 @inner
 def expm1_steps(tab, rate, i, h):
-    """``expm1(-h rate[i])``, as ``exp_steps``."""
-    if h < tab.shape[1]:
+    """``expm1(-h rate[i])``, as ``exp_steps`` (its fine rows hold expm1's: ``tables``)."""
+    if h < DECAY_STEPS:
         return tab[i, h]
+    hi = h >> _SHIFT
+    if hi < DECAY_STEPS:
+        return (tab[i, h & (DECAY_STEPS - 1)] + 1.0) * tab[tab.shape[0] // 2 + i, hi] - 1.0
     return math.expm1(-float(h) * rate[i])
 
 
-def tables(decays, n_steps):
+def tables(decays, n_rows=None):
     """The tables of ``exp_steps`` and ``expm1_steps``: ``decays`` is a list of (rate per
-    step, ``"exp"`` or ``"expm1"``); returns (tables [len, n_steps], rates)."""
-    h = np.arange(n_steps, dtype=np.float64)
-    tab = np.zeros((len(decays), n_steps))
+    step, ``"exp"`` or ``"expm1"``); returns (tables [2 n_rows, DECAY_STEPS], rates): row
+    ``i`` the decay over ``h < DECAY_STEPS`` steps (expm1's for ``"expm1"``), row ``n_rows +
+    i`` its exp over ``DECAY_STEPS h`` steps (``n_rows``: ``len(decays)`` unless given, for
+    the tables of several rules in one array)."""
+    n_rows = len(decays) if n_rows is None else n_rows
+    h = np.arange(DECAY_STEPS, dtype=np.float64)
+    tab = np.zeros((2 * n_rows, DECAY_STEPS))
     for i, (rate, kind) in enumerate(decays):
         with np.errstate(invalid="ignore"):  # (an infinite rate: exp(-0 inf) is taken as 0)
             x = -h * rate if np.isfinite(rate) else np.where(h > 0, -np.inf, 0.0)
-        tab[i] = np.exp(x) if kind == "exp" else np.expm1(x)
+            tab[i] = np.exp(x) if kind == "exp" else np.expm1(x)
+            tab[n_rows + i] = np.exp(x * DECAY_STEPS)
     return tab, np.array([r for r, _ in decays], np.float64)
 
 
