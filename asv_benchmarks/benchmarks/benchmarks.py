@@ -188,7 +188,7 @@ class DistalReward:
     """The network of Izhikevich (2007) (``nb.presets.distal_reward``: 1,000 neurons,
     dopamine-gated STDP on the excitatory synapses, dt = 1 ms): microseconds per step on one
     thread over 30 s, with a dopamine reward every 1-3 s (as in the experiment) given as a
-    run input. The goal is 10 us per step (GeNN on a Titan RTX GPU)."""
+    run input. The goal is 10 us per step, about what GeNN reaches on a Titan RTX GPU."""
 
     timeout = 300
     _STEPS = 30_000
