@@ -26,7 +26,7 @@ from ...jit import OPTS, bind, cached_njit, forced_inline, inner
 from ...rhythms import oscillation
 from ...rng import mixed32, normal, poisson_count, poisson_table, stream32, uniform32, word32
 from . import plastic as pl
-from .bundles import CTR_ACT, CTR_PACT, CTR_PEND, CTR_POST, CTR_REC, Chunk, PlasticState, State
+from .bundles import CTR_ACT, CTR_PACT, CTR_PEND, CTR_POST, CTR_REC, Chunk, State
 from .prefetch import prefetch
 
 _F0, _F1 = np.float32(0.0), np.float32(1.0)
@@ -596,9 +596,7 @@ def make_run_batch(gen, features, rules=pl.NO_RULES):
                       pin_guide, pin_row, pin_buf, nz_key, tr_cur, cpar, pn_c, weight)  # fmt: skip
             ps = None
             if plastic:
-                ps = PlasticState(psb.pl_rec[c], psb.pl_ring[c], psb.pact[c], psb.pscale[c],
-                                  psb.ppost[c], psb.pl_nrec[c], psb.pl_cnt[c], psb.mod_ht[c],
-                                  psb.mod_hn[c], psb.mod_hl[c], psb.mod_jump[c])  # fmt: skip
+                ps = pl.copy_state(psb, c)
             mon_out = cb.mon_out[c] if monitors else None
             mon_pos = cb.mon_pos[c] if monitors else None
             mod_in = cb.mod_in[c, d * cb.mod_vary :] if plastic else None

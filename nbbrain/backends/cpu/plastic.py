@@ -21,6 +21,7 @@ from numba.extending import register_jitable
 from ...cache import package_hash
 from ...jit import OPTS, bind, cached_njit, forced_inline, inner
 from ...synapses import KINDS, dopamine, stdp, tsodyks, vogels_sprekeler
+from .bundles import PlasticState
 from .prefetch import prefetch, prefetch_row
 
 #: the phase's functions: compiled once a process, on their own, and linked into every
@@ -125,6 +126,14 @@ def weights_at(pn, step, dt_ms, rec, ht, hn, hl):
         if m >= 0 and pn.pl_kind[g] == _DOPA:
             dopamine.catch_up(pn.pl_par[g], pn.pl_tab[g], pn.pl_rate[g], step, rec, k, ht, hn,
                               hl, m)  # fmt: skip
+
+
+@inner
+def copy_state(psb, c):
+    """Copy ``c``'s PlasticState in the bundle ``psb`` of a batch's arrays (both kernels)."""
+    return PlasticState(psb.pl_rec[c], psb.pl_ring[c], psb.pact[c], psb.pscale[c],
+                        psb.ppost[c], psb.pl_nrec[c], psb.pl_cnt[c], psb.mod_ht[c],
+                        psb.mod_hn[c], psb.mod_hl[c], psb.mod_jump[c])  # fmt: skip
 
 
 @inner

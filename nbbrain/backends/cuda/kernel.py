@@ -50,8 +50,7 @@ from ...assemble.neurons import U_GIVEN, U_NEURONS, U_POISSON
 from ...jit import bind
 from ...rhythms import oscillation
 from ...rng import normal, poisson_count, poisson_table, stream32, uniform32, word32
-from ..cpu.bundles import PlasticState
-from ..cpu.plastic import NO_RULES
+from ..cpu.plastic import NO_RULES, copy_state
 from .plastic import make_plastic_step
 
 _F0 = np.float32(0.0)
@@ -226,9 +225,7 @@ def make_run_chunk(gen, features, grid_sync=False, rules=NO_RULES):
         step_counts, rec_step, rec_idx = cb.step_counts[c], cb.rec_step[c], cb.rec_idx[c]
         mon_out = cb.mon_out[c]
         if plastic:
-            ps = PlasticState(psb.pl_rec[c], psb.pl_ring[c], psb.pact[c], psb.pscale[c],
-                              psb.ppost[c], psb.pl_nrec[c], psb.pl_cnt[c], psb.mod_ht[c],
-                              psb.mod_hn[c], psb.mod_hl[c], psb.mod_jump[c])  # fmt: skip
+            ps = copy_state(psb, c)
             lens, mod_in = plens[c], cb.mod_in[c]
         n = net.n
         n_pop = net.pop_lo.shape[0]
