@@ -47,14 +47,15 @@ inner = register_jitable(**OPTS)
 forced_inline = register_jitable(forceinline=True, **OPTS)
 
 
-def bind(fn, glob):
-    """``fn`` with the globals ``glob`` (its code and closure unchanged): generated or
-    specialised functions reach a compiled function as globals, not as closure variables,
-    since numba keys its disk cache on the pickled closure variables and a pickled function
-    can differ from process to process; the closure holds a key instead. Its name carries
-    that key's hash (``unique_name``)."""
+def bind(fn, glob, name=None):
+    """``fn`` with the globals ``glob`` (its code, closure and defaults unchanged):
+    generated or specialised functions reach a compiled function as globals, not as closure
+    variables, since numba keys its disk cache on the pickled closure variables and a
+    pickled function can differ from process to process; the closure holds a key instead.
+    Its name carries that key's hash (``unique_name``), or is ``name``."""
     py = types.FunctionType(fn.__code__, glob, fn.__name__, fn.__defaults__, fn.__closure__)
-    py.__qualname__, py.__doc__ = _closure_name(fn), fn.__doc__
+    py.__qualname__ = name or _closure_name(fn)
+    py.__doc__, py.__module__, py.__kwdefaults__ = fn.__doc__, fn.__module__, fn.__kwdefaults__
     return py
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import linecache
 import sys
-import types
 from collections import namedtuple
 from dataclasses import dataclass
 
@@ -32,7 +31,7 @@ from numba.extending import register_jitable
 
 from ..assemble.neurons import REF_STEPS, constant_names
 from ..cache import package_hash
-from ..jit import unique_name
+from ..jit import bind, unique_name
 
 _FUNCTIONS = ("integrate", "threshold", "reset", "receive")
 _NUMBERS = (bool, int, float, complex, np.number, tuple)
@@ -48,10 +47,7 @@ def jitable(fn, inline):
         # processes, must not share a name in the machine code: ``jit.unique_name``)
         seen: set = set()
         code = "\n".join(_code_parts(fn, seen)).encode()
-        py = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
-                                fn.__closure__)  # fmt: skip
-        py.__qualname__, py.__doc__ = unique_name(fn.__qualname__, code), fn.__doc__
-        py.__module__, py.__kwdefaults__ = fn.__module__, fn.__kwdefaults__
+        py = bind(fn, fn.__globals__, unique_name(fn.__qualname__, code))
         _JITABLE[fn] = register_jitable(inline="always" if inline else "never")(py)
     return _JITABLE[fn]
 
