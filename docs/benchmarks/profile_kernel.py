@@ -79,7 +79,7 @@ def dump_code(folder: Path) -> list[tuple[int, Path]]:
     regions = []
     for line in Path("/proc/self/maps").read_text().splitlines():
         fields = line.split()
-        if "x" in fields[1] and len(fields) < 6:  # (no file name: JIT code)
+        if "r" in fields[1] and "x" in fields[1] and len(fields) < 6:  # (no file: JIT code)
             lo, hi = (int(x, 16) for x in fields[0].split("-"))
             path = folder / f"{lo:x}.bin"
             path.write_bytes(ctypes.string_at(lo, hi - lo))
@@ -97,7 +97,8 @@ def sample(sim, duration_ms, frequency, data: Path) -> float:
     sim.run(duration_ms)
     seconds = time.perf_counter() - start
     perf.send_signal(signal.SIGINT)
-    perf.wait()
+    if perf.wait() not in (0, -signal.SIGINT) or not data.exists():
+        sys.exit("profile_kernel: perf record failed (is kernel.perf_event_paranoid above 2?)")
     return seconds
 
 
