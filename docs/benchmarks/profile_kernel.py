@@ -57,7 +57,10 @@ def parse_args(argv=None):
     parser.add_argument("--blocks", type=int, default=3, help="hot blocks to disassemble")
     parser.add_argument("--min-share", type=float, default=0.5,
                         help="blocks below this share (%%) are not listed")  # fmt: skip
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.stdp and args.model != "coba":
+        parser.error(f"--stdp is an option of coba, not of {args.model}")
+    return args
 
 
 def entry_points() -> dict[int, str]:
