@@ -17,6 +17,28 @@ presynaptic neuron had spiked at time 0 (``K+`` starts at 1).
 ``max(0, 1 + n)`` at each pairing, ``n`` the concentration of that modulator
 (``Brain.add_modulator``; acetylcholine, noradrenaline) at that step: at 0 the rule is
 NEST's, above it learns faster, below (a dip, ``n < 0``) slower, down to not at all.
+
+Additive facilitation (``mu_plus = 0``) on a projection whose synapses share one dendritic
+delay of a step or more is *deferred*: a postsynaptic spike then changes no synapse, only
+two numbers of its neuron, and each synapse applies the facilitation of the postsynaptic
+spikes since its last presynaptic one at its next (or when its weight is read). The sum of
+a synapse's facilitations between two presynaptic spikes is ``lambda_ K+(t0) S`` with
+
+    S = sum over the postsynaptic spikes t in (t0, T] of  g(t) exp(-(t - t0) / tau_plus)
+
+(``t0`` the last presynaptic event, ``g`` the gain): each spike adds ``g(t) exp(-(t - E) /
+tau_plus)`` to its neuron's sum ``P`` (``E`` the start of the current epoch, a stretch of
+steps over which ``tau_plus`` and ``tau_minus`` decay at most ``exp(-EPOCH_DECAY)``), the
+synapse keeps ``P`` as of ``t0``, and ``S`` is the difference times ``exp((t0 - E) /
+tau_plus)``. The traces are kept scaled to ``E`` in the same way (``K+(t0) exp((t0 - E) /
+tau_plus)`` in the synapse's record, ``K-`` per neuron, since the synapses share its
+postsynaptic spikes at one delay): between spikes they are constant, and a presynaptic
+spike's updates read the same tables' entries for all its synapses. At each epoch's start
+every such synapse applies what it has gathered and starts anew (``carry``): ``P``
+restarts from 0 and the traces are scaled to the new start, so that a difference never
+loses more than ``exp(EPOCH_DECAY)`` times the rounding of a sum. Clipping at ``w_max``
+once for the sum is clipping at each spike, since facilitations are all of one sign. The
+weights are NEST's up to rounding.
 """
 
 import numpy as np
@@ -24,7 +46,10 @@ import numpy as np
 from ..jit import inner
 from ..neurons.base import Param
 from .base import PlasticityRule, positive, required
-from .traces import W, exp_steps, pair_traces, store_traces
+from .traces import DECAY_STEPS, W, exp_near, exp_steps, pair_traces, store_traces
+
+#: how far the traces decay over an epoch of deferred facilitation, at most (see above)
+EPOCH_DECAY = 16.0
 
 
 class STDP(PlasticityRule):
@@ -53,18 +78,32 @@ class STDP(PlasticityRule):
 
     def constants(self, dt_ms, tau_mod_ms=None):
         p = self.params
+        # (and 1 / w_max, for deferred facilitation)
         return np.array([p["tau_plus_ms"], p["tau_minus_ms"], p["lambda_"], p["alpha"],
-                         p["mu_plus"], p["mu_minus"], p["w_max"]])  # fmt: skip
+                         p["mu_plus"], p["mu_minus"], p["w_max"], 1.0 / p["w_max"]])  # fmt: skip
 
     def weight_range(self):
         return (0.0, self.w_max)
 
     def decays(self, dt_ms, tau_mod_ms=None):
-        out = [(dt_ms / self.tau_plus_ms, "exp"), (dt_ms / self.tau_minus_ms, "exp")]
+        # (K+, K-, the growths that undo their decays, for deferred facilitation; the
+        # modulator)
+        out = [(dt_ms / self.tau_plus_ms, "exp"), (dt_ms / self.tau_minus_ms, "exp"),
+               (-dt_ms / self.tau_plus_ms, "exp"), (-dt_ms / self.tau_minus_ms, "exp")]  # fmt: skip
         return out + ([(dt_ms / tau_mod_ms, "exp")] if self.modulated else [])
 
     def initial(self):
         return np.array([1.0 if self.nearest else 0.0, 0.0])
+
+    def defers(self, dendritic_steps) -> bool:
+        """Whether facilitation is deferred (see above) on a projection whose synapses all
+        have the dendritic delay ``dendritic_steps`` (None: not all the same)."""
+        return self.mu_plus == 0.0 and dendritic_steps is not None and dendritic_steps >= 1
+
+    def epoch_steps(self, dt_ms) -> int:
+        """The steps of an epoch of deferred facilitation."""
+        tau_ms = min(self.tau_plus_ms, self.tau_minus_ms)
+        return int(max(1, min(DECAY_STEPS**2 - 1, EPOCH_DECAY * tau_ms / dt_ms)))
 
     def __repr__(self):
         out = super().__repr__()[:-1] + (", nearest=True" if self.nearest else "")
@@ -84,7 +123,7 @@ def gain(tab, rate, T, ht, hn, hl, m):
     last = hl[m] - 1
     n = hn[m, last]
     if n != 0.0:
-        n *= exp_steps(tab, rate, 2, T - ht[m, last])
+        n *= exp_steps(tab, rate, 4, T - ht[m, last])
     return max(0.0, 1.0 + n)
 
 
@@ -108,3 +147,68 @@ def on_post(p, tab, rate, T, rec, k, nearest, g):
     r = min(r + p[2] * g * _power(1.0 - r, p[4]) * kp, 1.0)
     rec[k, W] = r * w_max
     store_traces(rec, k, T, kp, km, 1)
+
+
+# Deferred facilitation (see above). ``post[s, r]``: neuron ``r``'s numbers for the group in
+# slot ``s``: (P, K- just before its last spike, K- just after it, the step of that spike),
+# both K- scaled to the epoch's first step ``E`` (``K-(t) = post * exp(-(t - E) /
+# tau_minus)``: constant between spikes). A synapse's record holds its weight, its K+ scaled
+# in the same way, and P as of its last presynaptic event. Tables: row 2 is the growth
+# ``exp(h dt / tau_plus)``, row 3 ``exp(h dt / tau_minus)``. ``new_epoch`` (the kernels)
+# brings every number and record to the next epoch, so that no growth exceeds an epoch's.
+
+
+@inner
+def arrive(tab, T, post, s, r, nearest, g, E):
+    """A postsynaptic spike reaches the synapses onto ``r`` at ``T`` (``g``: the gain)."""
+    post[s, r, 0] += g * exp_near(tab, 0, T - E)
+    post[s, r, 1] = post[s, r, 2]
+    up = exp_near(tab, 3, T - E)
+    post[s, r, 2] = up if nearest else post[s, r, 2] + up
+    post[s, r, 3] = np.float64(T)
+
+
+@inner
+def restart(tab, span, post, s, r):
+    """Bring neuron ``r``'s numbers to the next epoch, ``span`` steps on: K- scaled to it,
+    ``P`` anew."""
+    d = exp_near(tab, 1, span)
+    post[s, r, 0] = 0.0
+    post[s, r, 1] *= d
+    post[s, r, 2] *= d
+
+
+@inner
+def _facilitated(p, rec, k, post, s, r):
+    """Synapse ``k``'s weight over ``w_max`` with the facilitation it has gathered."""
+    return min(rec[k, W] * p[7] + p[2] * rec[k, 1] * (post[s, r, 0] - rec[k, 2]), 1.0)
+
+
+@inner
+def gather(p, rec, k, post, s, r):
+    """Apply synapse ``k``'s gathered facilitation (it gathers anew from here)."""
+    rec[k, W] = _facilitated(p, rec, k, post, s, r) * p[6]
+    rec[k, 2] = post[s, r, 0]
+
+
+@inner
+def carry(p, tab, span, rec, k, post, s, r):
+    """``gather``, and bring synapse ``k``'s record to the next epoch, ``span`` steps on."""
+    gather(p, rec, k, post, s, r)
+    rec[k, 1] *= exp_near(tab, 0, span)
+    rec[k, 2] = 0.0
+
+
+@inner
+def on_pre_deferred(p, tab, T, rec, k, scale, nearest, g, post, s, r, E):
+    """``on_pre`` where facilitation is deferred (the same tables' entries for all the
+    synapses of a presynaptic spike: no random reads)."""
+    x = _facilitated(p, rec, k, post, s, r)
+    km = post[s, r, 1] if np.int64(post[s, r, 3]) == T else post[s, r, 2]
+    km *= exp_near(tab, 1, T - E)
+    x = max(x - p[3] * p[2] * g * _power(x, p[5]) * km, 0.0)
+    rec[k, W] = x * p[6]
+    up = exp_near(tab, 2, T - E)
+    rec[k, 1] = up if nearest else rec[k, 1] + up
+    rec[k, 2] = post[s, r, 0]
+    return rec[k, W] * scale

@@ -43,6 +43,13 @@ def exp_steps(tab, rate, i, h):
 
 
 @inner
+def exp_near(tab, i, h):
+    """``exp_steps`` for ``0 <= h < DECAY_STEPS**2`` without a branch (a fine times a
+    coarse entry, always)."""
+    return tab[i, h & (DECAY_STEPS - 1)] * tab[tab.shape[0] // 2 + i, h >> _SHIFT]
+
+
+@inner
 def expm1_steps(tab, rate, i, h):
     """``expm1(-h rate[i])``, as ``exp_steps`` (its fine rows hold expm1's: ``tables``)."""
     if h < DECAY_STEPS:
@@ -63,7 +70,9 @@ def tables(decays, n_rows=None):
     h = np.arange(DECAY_STEPS, dtype=np.float64)
     tab = np.zeros((2 * n_rows, DECAY_STEPS))
     for i, (rate, kind) in enumerate(decays):
-        with np.errstate(invalid="ignore"):  # (an infinite rate: exp(-0 inf) is taken as 0)
+        # (an infinite rate: exp(-0 inf) is taken as 0; a negative one, a growth, overflows
+        # beyond the steps read)
+        with np.errstate(invalid="ignore", over="ignore"):
             x = -h * rate if np.isfinite(rate) else np.where(h > 0, -np.inf, 0.0)
             tab[i] = np.exp(x) if kind == "exp" else np.expm1(x)
             tab[n_rows + i] = np.exp(x * DECAY_STEPS)
