@@ -16,7 +16,10 @@ arrives in its own step).
 
 Synapses whose rule reacts to postsynaptic spikes (or scales by their rate) are also
 indexed by target neuron (``csc_*``), ordered by ``dd``: the thread that owns a neuron
-updates all its synapses, so no two threads write one synapse.
+updates all its synapses, so no two threads write one synapse. A group that defers STDP's
+facilitation (``synapses/stdp.py``) has instead one entry per target neuron, ``-1 - g``:
+its postsynaptic events change only that neuron's numbers (``slot[g]``: the group's row
+of them; ``coff[g]``: the offset of its receptor's channel in a target's index).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..synapses import KINDS
 from ..synapses.homeostasis import Homeostasis
 from ..synapses.traces import DECAY_STEPS, tables
 from .keys import stable_key
@@ -63,6 +67,9 @@ class Plastic:
     run_ptr: np.ndarray  # int64 [parts + 1]
     run_lo: np.ndarray  # int64
     run_hi: np.ndarray  # int64
+    slot: np.ndarray  # int64 [G]: the row of a group that defers facilitation, or -1
+    coff: np.ndarray  # int64 [G]: the channel's offset (channel * N) of a group's targets
+    epoch: int  # steps of an epoch of deferred facilitation (0: no group defers)
     stp: np.ndarray  # int64 [N]: the per-presynaptic short-term plasticity group, or -1
     hpost_ptr: np.ndarray  # int64 [parts + 1]: neurons scaled by homeostasis, per part
     hpost: np.ndarray  # int64
@@ -206,6 +213,7 @@ def build_plastic(brain, projs, pairs_of, start_of, index_of, n, parts, part_of,
     pre, target, step, dd, d = pre[order], target[order], step[order], dd[order], d[order]
     grp = cat["grp"].astype(np.int64)[order]
     kind = np.array([r.kind for r in rules], np.int64)
+    slot, coff, group_dd, epoch = _deferred(brain, rules, kind, grp, dd, target, n)
     indptr = np.zeros(n * parts + 1, np.int64)
     np.cumsum(np.bincount(pre * parts + part[order], minlength=n * parts), out=indptr[1:])
     max_step = int(step.max()) if step.size else 0
@@ -213,11 +221,19 @@ def build_plastic(brain, projs, pairs_of, start_of, index_of, n, parts, part_of,
     syn = (step.astype(syn_dtype) << syn_dtype(shift)) | target.astype(syn_dtype)
     # the index by target neuron: synapses whose rule reacts to postsynaptic spikes
     by_post = np.array([r.post_events or isinstance(r, Homeostasis) for r in rules], bool)
+    by_post &= slot < 0
     ks = np.flatnonzero(by_post[grp]) if grp.size else np.zeros(0, np.int64)
     post = target % n
-    csc = ks[np.lexsort((dd[ks], post[ks]))]
+    # (a deferring group's entries: one per target neuron, at the group's dendritic delay)
+    virt = np.unique(grp[slot[grp] >= 0] * n + post[slot[grp] >= 0])
+    v_grp, v_post = virt // n, virt % n
+    e_syn = np.concatenate([ks, -1 - v_grp])
+    e_post = np.concatenate([post[ks], v_post])
+    e_dd = np.concatenate([dd[ks], group_dd[v_grp]])
+    by = np.lexsort((e_dd, e_post))
+    csc_syn, csc_dd = e_syn[by], e_dd[by]
     csc_ptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(post[csc], minlength=n), out=csc_ptr[1:])
+    np.cumsum(np.bincount(e_post, minlength=n), out=csc_ptr[1:])
     tgts = np.unique(target)
     run_ptr, run_lo, run_hi = _target_runs(tgts, part_of[tgts % n], parts)
     stp = _per_presynaptic(projs, rules, pre, grp, n)
@@ -237,12 +253,34 @@ def build_plastic(brain, projs, pairs_of, start_of, index_of, n, parts, part_of,
         x0=np.ascontiguousarray(cat["x"][:, order], np.float64), kind=kind, par=par, tab=tab,
         rate=rate, mod=mod,
         rules=rules, n_ring=int(np.maximum(dd, 1).max(initial=1)) + 1, csc_ptr=csc_ptr,
-        csc_syn=csc.astype(np.int64), csc_dd=dd[csc].astype(np.int64), run_ptr=run_ptr,
-        run_lo=run_lo, run_hi=run_hi, stp=stp, hpost_ptr=hpost_ptr, hpost=hpost.astype(np.int64),
-        hcount=hcount, every=_homeostasis_every(brain, projs), modulators=mods, parts=parts,
+        csc_syn=csc_syn.astype(np.int64), csc_dd=csc_dd.astype(np.int64), run_ptr=run_ptr,
+        run_lo=run_lo, run_hi=run_hi, slot=slot, coff=coff, epoch=epoch, stp=stp,
+        hpost_ptr=hpost_ptr, hpost=hpost.astype(np.int64), hcount=hcount,
+        every=_homeostasis_every(brain, projs), modulators=mods, parts=parts,
         perm=order.astype(np.int32 if order.size < 2**31 else np.int64),
     )  # fmt: skip
     return pl, infos
+
+
+def _deferred(brain, rules, kind, grp, dd, target, n):
+    """The groups that defer STDP's facilitation (``synapses/stdp.py``): their kinds (set
+    in ``kind``); (slot [G], coff [G], each group's least dendritic delay [G], the steps of
+    an epoch)."""
+    G = len(rules)
+    lo, hi = np.full(G, np.iinfo(np.int64).max), np.full(G, -1, np.int64)
+    np.minimum.at(lo, grp, dd)
+    np.maximum.at(hi, grp, dd)
+    first = np.zeros(G, np.int64)
+    first[grp[::-1]] = target[::-1]
+    slot, coff, epochs = np.full(G, -1, np.int64), first // n * n, []
+    for g, rule in enumerate(rules):
+        if hi[g] < 0 or not (hasattr(rule, "defers") and rule.defers(
+                int(lo[g]) if lo[g] == hi[g] else None)):  # fmt: skip
+            continue
+        kind[g] = KINDS.index(rule.kind_name + "_deferred")
+        slot[g] = len(epochs)
+        epochs.append(rule.epoch_steps(brain.dt_ms))
+    return slot, coff, lo, min(epochs, default=0)
 
 
 def _target_runs(targets, part, parts):

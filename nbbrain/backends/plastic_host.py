@@ -34,7 +34,8 @@ class PlasticHost:
     #: entries the lists of plastic events hold beyond one step's most (they double when full)
     LIST_ROOM = 1024
     #: the per-copy arrays of the plastic state a checkpoint holds as they are
-    PLASTIC_STATE = ("pl_rec", "pl_ring", "pl_nrec", "pl_cnt", "mod_ht", "mod_hn", "mod_hl")
+    PLASTIC_STATE = ("pl_rec", "pl_ring", "pl_nrec", "pl_cnt", "pl_post", "mod_ht", "mod_hn",
+                     "mod_hl")  # fmt: skip
 
     def _init_plastic(self):
         """Per copy: the plastic weights (the projections' units), the rules' variables,
@@ -59,6 +60,10 @@ class PlasticHost:
             nrec[pl.stp == g, 1:3] = pl.rules[g].x0, pl.rules[g].u
         self.pl_nrec = np.repeat(nrec[None], B, axis=0)
         self.pl_cnt = np.zeros((B, net.n if pl.n_synapses else 0), np.int32)
+        # per group deferring STDP's facilitation, per neuron: (P, K- before and after the
+        # last spike, its step) (``stdp.py``)
+        n_slots = int(np.count_nonzero(pl.slot >= 0))
+        self.pl_post = np.zeros((B, n_slots, net.n if n_slots else 0, 4), np.float64)
         m = max(len(pl.modulators.names), 1)
         self.mod_ht = np.zeros((B, m, HISTORY), np.int64)
         self.mod_hn = np.zeros((B, m, HISTORY), np.float64)
@@ -163,25 +168,32 @@ class PlasticHost:
     def read_plastic(self, pos, step):
         """The plastic weights at ``pos`` of every copy ``[B, len(pos)]`` (the projection's
         unit) at the end of step ``step - 1``: those a modulator gates are integrated up to
-        it (on copies: the run goes on as if nothing had been read)."""
-        if not np.any(self.net.plastic.mod >= 0) or step == 0:
+        it, and those that defer STDP's facilitation take what they gathered (on copies:
+        the run goes on as if nothing had been read)."""
+        if not self._lagging() or step == 0:
             return self.pl_rec[:, pos, 0]
         out = np.empty((self.batch, len(pos)), np.float64)
         for c in range(self.batch):
             rec = self.pl_rec[c].copy()
             weights_at(self._pnet, step - 1, self.net.dt_ms, rec, self.mod_ht[c],
-                       self.mod_hn[c], self.mod_hl[c])  # fmt: skip
+                       self.mod_hn[c], self.mod_hl[c], self.pl_post[c])  # fmt: skip
             out[c] = rec[pos, 0]
         return out
+
+    def _lagging(self) -> bool:
+        """Whether some records lag behind their weights (``weights_at``)."""
+        pl = self.net.plastic
+        return bool(np.any(pl.mod >= 0) or np.any(pl.slot >= 0))
 
     def write_plastic(self, pos, values, step):
         """Set the plastic weights at ``pos`` of every copy from the end of step ``step -
         1`` on (those a modulator gates are first integrated up to it, so that the new
         weight holds from then)."""
-        if np.any(self.net.plastic.mod >= 0) and step > 0:
+        if self._lagging() and step > 0:
             for c in range(self.batch):
                 weights_at(self._pnet, step - 1, self.net.dt_ms, self.pl_rec[c],
-                           self.mod_ht[c], self.mod_hn[c], self.mod_hl[c])  # fmt: skip
+                           self.mod_ht[c], self.mod_hn[c], self.mod_hl[c],
+                           self.pl_post[c])  # fmt: skip
         self.pl_rec[:, pos, 0] = values
 
     def modulator_last(self, m, copy):

@@ -46,7 +46,9 @@ import numpy as np
 from . import ranks
 
 FORMAT = "nbbrain-simulation"
-VERSION = 1
+#: 2: the plastic state holds the numbers per neuron of STDP that defers facilitation (the
+#: files of version 1 with plastic synapses cannot be read: their layout differs)
+VERSION = 2
 
 
 class FileFormatError(ValueError):
@@ -311,6 +313,11 @@ def _manifest(arrays, path):
         raise FileFormatError(f"load: {path} has format version {manifest['version']}, "
                               f"newer than this nbbrain ({manifest['nbbrain']} saved it; this "
                               f"one reads up to version {VERSION}): upgrade nbbrain")  # fmt: skip
+    if manifest["version"] < 2 and "checkpoint/plastic/@dict" in arrays:
+        raise FileFormatError(f"load: {path} has format version {manifest['version']} "
+                              f"({manifest['nbbrain']} saved it), whose plastic state this "
+                              "nbbrain cannot read: save it again from a run of this "
+                              "version")  # fmt: skip
     missing = sorted(set(manifest["members"]) - set(arrays))
     if missing:
         raise FileFormatError(f"load: {path} is damaged (missing {missing[:3]})")

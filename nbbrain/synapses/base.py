@@ -37,9 +37,10 @@ from ..model.fixed import Fixable
 from ..model.units import check_units
 from ..neurons.base import Param
 
-#: the compiled rules, by kind (the kernels dispatch on it)
+#: the compiled rules, by kind (the kernels dispatch on it); the build gives the last two to
+#: STDP where it defers facilitation (``stdp.py``)
 KINDS = ("stdp", "stdp_nearest", "tsodyks", "tsodyks_pre", "dopamine", "vogels_sprekeler",
-         "homeostasis")  # fmt: skip
+         "homeostasis", "stdp_deferred", "stdp_nearest_deferred")  # fmt: skip
 
 
 class PlasticityRule(Fixable):

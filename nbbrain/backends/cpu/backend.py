@@ -69,7 +69,8 @@ def plastic_net(net) -> PlasticNet:
         pl_nring=np.int64(pl.n_ring),
         pl_max_new=np.int64(pl.max_new), post_max_new=np.int64(pl.post_max_new),
         csc_ptr=pl.csc_ptr, csc_syn=pl.csc_syn, csc_dd=pl.csc_dd, part_of=net.part_of,
-        pl_run_ptr=pl.run_ptr, pl_run_lo=pl.run_lo, pl_run_hi=pl.run_hi, pl_stp=pl.stp,
+        pl_run_ptr=pl.run_ptr, pl_run_lo=pl.run_lo, pl_run_hi=pl.run_hi, pl_slot=pl.slot,
+        pl_coff=pl.coff, pl_epoch=np.int64(pl.epoch), pl_stp=pl.stp,
         pl_hpost_ptr=pl.hpost_ptr,
         pl_hpost=pl.hpost, pl_hcount=pl.hcount, pl_every=np.int64(pl.every),
         mod_tau=mods.tau_ms, mod_amount=mods.amount, mod_ptr=mods.pop_ptr, mod_pops=mods.pops,
@@ -342,7 +343,7 @@ class CpuBackend(PlasticHost, Backend):
                 pl.syn, pl.dd, pl.grp, pl.fac, pl.indptr, pl.csc_ptr, pl.csc_syn, pl.csc_dd,
                 pl.perm)) if pl.n_synapses else 0),
             "state_bytes": self.st.nbytes + self.ref.nbytes + self.noise.nbytes
-            + self.pl_rec.nbytes + self.pl_nrec.nbytes,
+            + self.pl_rec.nbytes + self.pl_nrec.nbytes + self.pl_post.nbytes,
             "ring_bytes": self.inbox.nbytes + self.act.nbytes + self.pending.nbytes
             + sum(a.nbytes for a in (self.pl_ring, self.pact, self.pscale, self.ppost)),
         }  # fmt: skip

@@ -79,12 +79,12 @@ PlasticNet = namedtuple("PlasticNet", [
     "pl_indptr", "pl_syn", "pl_shift", "pl_mask", "pl_dd", "pl_grp", "pl_fac", "pl_kind",
     "pl_par", "pl_tab", "pl_rate", "pl_mod", "pl_nring", "pl_max_new", "post_max_new",
     "csc_ptr", "csc_syn", "csc_dd", "part_of", "pl_run_ptr", "pl_run_lo", "pl_run_hi",
-    "pl_stp", "pl_hpost_ptr", "pl_hpost",
+    "pl_slot", "pl_coff", "pl_epoch", "pl_stp", "pl_hpost_ptr", "pl_hpost",
     "pl_hcount", "pl_every", "mod_tau", "mod_amount", "mod_ptr", "mod_pops",
 ])  # fmt: skip
 PlasticState = namedtuple("PlasticState", [
-    "pl_rec", "pl_ring", "pact", "pscale", "ppost", "pl_nrec", "pl_cnt", "mod_ht", "mod_hn",
-    "mod_hl", "mod_jump",
+    "pl_rec", "pl_ring", "pact", "pscale", "ppost", "pl_nrec", "pl_cnt", "pl_post", "mod_ht",
+    "mod_hn", "mod_hl", "mod_jump",
 ])  # fmt: skip
 
 

@@ -2,11 +2,12 @@
 layout). At the end of each step, after the spikes of the step are known:
 
 1. the modulators jump (spikes of their releasing populations, the user's amounts);
-2. each thread part handles the events due at this step on the synapses onto its neurons:
-   postsynaptic events first, then presynaptic ones (their weight goes into the inbox where
-   it arrives at the next step, else into a ring of plastic input in flight), then adds the
-   ring's slot for the next step into the inbox (where any dendritic delay is 2 steps or
-   more: the ring is otherwise empty);
+2. each thread part handles the events due at this step on the synapses onto its neurons
+   (at an epoch's first step, the synapses that defer STDP's facilitation first apply what
+   they gathered: ``new_epoch``): postsynaptic events first, then presynaptic ones (their
+   weight goes into the inbox where it arrives at the next step, else into a ring of
+   plastic input in flight), then adds the ring's slot for the next step into the inbox
+   (where any dendritic delay is 2 steps or more: the ring is otherwise empty);
 3. every ``every`` steps, homeostasis scales the synapses of its targets.
 
 The rules' functions are in ``nbbrain/synapses``; this file dispatches on their kinds.
@@ -33,9 +34,10 @@ phase = njit(nogil=True, **OPTS)
 #: the same, cached (``events``, which carries ``package_hash`` among its closure variables)
 cached_phase = cached_njit(nogil=True, **OPTS)
 
-_STDP, _STDP_NN, _TSO, _TSO_PRE, _DOPA, _VS, _HOMEO = (KINDS.index(k) for k in (
-    "stdp", "stdp_nearest", "tsodyks", "tsodyks_pre", "dopamine", "vogels_sprekeler",
-    "homeostasis"))  # fmt: skip
+_STDP, _STDP_NN, _TSO, _TSO_PRE, _DOPA, _VS, _HOMEO, _STDP_D, _STDP_ND = (
+    KINDS.index(k) for k in ("stdp", "stdp_nearest", "tsodyks", "tsodyks_pre", "dopamine",
+                             "vogels_sprekeler", "homeostasis", "stdp_deferred",
+                             "stdp_nearest_deferred"))  # fmt: skip
 #: the changes a modulator's history keeps before the synapses that read it catch up
 HISTORY = 64
 _AHEAD = 8  # synapses between a record's prefetch and its postsynaptic event
@@ -117,23 +119,49 @@ def catch_up(part, parts, step, dt_ms, pn, ps):
 
 
 @phase
-def weights_at(pn, step, dt_ms, rec, ht, hn, hl):
-    """Bring the records ``rec`` of the synapses that a modulator gates up to ``step`` (in
-    place)."""
+def weights_at(pn, step, dt_ms, rec, ht, hn, hl, post):
+    """Bring the records ``rec`` of the synapses that a modulator gates, or that defer
+    STDP's facilitation (``post``: their targets' numbers), up to ``step`` (in place)."""
     for k in range(rec.shape[0]):
         g = pn.pl_grp[k]
         m = pn.pl_mod[g]
         if m >= 0 and pn.pl_kind[g] == _DOPA:
             dopamine.catch_up(pn.pl_par[g], pn.pl_tab[g], pn.pl_rate[g], step, rec, k, ht, hn,
                               hl, m)  # fmt: skip
+        elif pn.pl_slot[g] >= 0:
+            r = np.int64(pn.pl_syn[k] & pn.pl_mask) - pn.pl_coff[g]
+            stdp.gather(pn.pl_par[g], rec, k, post, pn.pl_slot[g], r)
+
+
+@inner
+def new_epoch(part, parts, step, pn, ps):
+    """At the first step of an epoch of deferred facilitation: every synapse of ``part``
+    that defers it applies what it gathered in the last epoch, and its targets' numbers
+    restart (``synapses/stdp.py``)."""
+    span, post, rec = pn.pl_epoch, ps.pl_post, ps.pl_rec
+    g = -1
+    s, coff, p, tab = pn.pl_slot[0], pn.pl_coff[0], pn.pl_par[0], pn.pl_tab[0]
+    for r in range((pn.pl_indptr.shape[0] - 1) // parts):
+        for k in range(pn.pl_indptr[r * parts + part], pn.pl_indptr[r * parts + part + 1]):
+            if pn.pl_grp[k] != g:
+                g = pn.pl_grp[k]
+                s, coff, p, tab = pn.pl_slot[g], pn.pl_coff[g], pn.pl_par[g], pn.pl_tab[g]
+            if s >= 0:
+                stdp.carry(p, tab, span, rec, k, post, s,
+                           np.int64(pn.pl_syn[k] & pn.pl_mask) - coff)  # fmt: skip
+    for g in range(pn.pl_slot.shape[0]):
+        if pn.pl_slot[g] >= 0:
+            for r in range(post.shape[1]):
+                if pn.part_of[r] == part:
+                    stdp.restart(pn.pl_tab[g], span, post, pn.pl_slot[g], r)
 
 
 @inner
 def copy_state(psb, c):
     """Copy ``c``'s PlasticState in the bundle ``psb`` of a batch's arrays (both kernels)."""
     return PlasticState(psb.pl_rec[c], psb.pl_ring[c], psb.pact[c], psb.pscale[c],
-                        psb.ppost[c], psb.pl_nrec[c], psb.pl_cnt[c], psb.mod_ht[c],
-                        psb.mod_hn[c], psb.mod_hl[c], psb.mod_jump[c])  # fmt: skip
+                        psb.ppost[c], psb.pl_nrec[c], psb.pl_cnt[c], psb.pl_post[c],
+                        psb.mod_ht[c], psb.mod_hn[c], psb.mod_hl[c], psb.mod_jump[c])  # fmt: skip
 
 
 @inner
@@ -184,10 +212,19 @@ def make_events(kinds):
     key = tuple(bool(k) for k in kinds)
     if key in _EVENTS:
         return _EVENTS[key]
-    has_stdp, has_nn, has_tso, _tso_pre, has_dopa, has_vs, _homeo = key
+    has_stdp, has_nn, has_tso, _tso_pre, has_dopa, has_vs, _homeo, has_sd, has_snd = key
+    has_def = has_sd or has_snd
     source = package_hash()  # (the cache key: see ``nbbrain/cache.py``)
 
-    def on_pre(kind, p, tab, rate, T, rec, k, scale, ht, hn, hl, m):
+    def on_pre(kind, p, tab, rate, T, rec, k, scale, ht, hn, hl, m, post, s, r, epoch0):
+        if has_sd and kind == _STDP_D:
+            g = _stdp_gain(tab, rate, T, ht, hn, hl, m)
+            return stdp.on_pre_deferred(p, tab, T, rec, k, scale, False, g, post, s, r,
+                                        epoch0)  # fmt: skip
+        if has_snd and kind == _STDP_ND:
+            g = _stdp_gain(tab, rate, T, ht, hn, hl, m)
+            return stdp.on_pre_deferred(p, tab, T, rec, k, scale, True, g, post, s, r,
+                                        epoch0)  # fmt: skip
         if has_stdp and kind == _STDP:
             g = _stdp_gain(tab, rate, T, ht, hn, hl, m)
             return stdp.on_pre(p, tab, rate, T, rec, k, scale, False, g)
@@ -217,10 +254,16 @@ def make_events(kinds):
         arriving at the next step into ``inbox``."""
         assert key == key and source == source  # the cache key (see ``jit.bind``)
         rec, ht, hn, hl = ps.pl_rec, ps.mod_ht, ps.mod_hn, ps.mod_hl
-        ppost = ps.ppost
+        ppost, post = ps.ppost, ps.pl_post
+        epoch0 = np.int64(0)
+        if has_def:
+            epoch0 = step - step % pn.pl_epoch
+            if epoch0 == step and step > 0:  # (the state starts at the first epoch's)
+                new_epoch(part, parts, step, pn, ps)
         # (a group's kind, constants and modulator, looked up again only where it changes)
         g, kind, m = -1, np.int64(0), np.int64(0)
         p, tab, rate = pn.pl_par[0], pn.pl_tab[0], pn.pl_rate[0]
+        s, coff = np.int64(0), np.int64(0)
         for q in range(n_post):
             if ppost[4, q] != step or pn.part_of[ppost[0, q]] != part:
                 continue
@@ -236,6 +279,14 @@ def make_events(kinds):
                     prefetch_row(rec, ahead)
                     prefetch(pn.pl_grp, ahead)
                 k = pn.csc_syn[j]
+                if has_def and k < 0:  # (a group that defers: the target's numbers)
+                    gd = -1 - k
+                    gain = _stdp_gain(pn.pl_tab[gd], pn.pl_rate[gd], step, ht, hn, hl,
+                                      pn.pl_mod[gd])  # fmt: skip
+                    stdp.arrive(pn.pl_tab[gd], step, post, pn.pl_slot[gd], ppost[0, q],
+                                pn.pl_kind[gd] == _STDP_ND, gain, epoch0)  # fmt: skip
+                    j += 1
+                    continue
                 if pn.pl_grp[k] != g:
                     g = pn.pl_grp[k]
                     kind, p, m = pn.pl_kind[g], pn.pl_par[g], pn.pl_mod[g]
@@ -263,9 +314,11 @@ def make_events(kinds):
                     g = pn.pl_grp[j]
                     kind, p, m = pn.pl_kind[g], pn.pl_par[g], pn.pl_mod[g]
                     tab, rate = pn.pl_tab[g], pn.pl_rate[g]
+                    if has_def:
+                        s, coff = pn.pl_slot[g], pn.pl_coff[g]
                 dd = np.int64(pn.pl_dd[j])
                 sent = _on_pre(kind, p, tab, rate, step + (dd == 0), rec, j, scale, ht, hn,  # noqa: F821
-                               hl, m)  # fmt: skip
+                               hl, m, post, s, np.int64(word & mask) - coff, epoch0)  # fmt: skip
                 # its input arrives at fired + d = step + max(dd, 1): at the next step into
                 # the inbox, later into a slot of the ring
                 x = np.float32(sent * pn.pl_fac[j])
@@ -299,6 +352,8 @@ def scale(part, step, pn, ps):
         ps.pl_cnt[r] = 0
         for j in range(pn.csc_ptr[r], pn.csc_ptr[r + 1]):
             k = pn.csc_syn[j]
+            if k < 0:  # (a group that defers STDP's facilitation)
+                continue
             g = pn.pl_grp[k]
             if pn.pl_kind[g] != _HOMEO:
                 continue
