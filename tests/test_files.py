@@ -84,6 +84,14 @@ def test_a_batch_and_a_plastic_brain_continue_bit_for_bit(tmp_path):
     t2, i2 = loaded.spikes("striatum")
     np.testing.assert_array_equal(t[t >= 150.0], t2)
     np.testing.assert_array_equal(i[t >= 150.0], i2)
+    # a file of format version 1 holds the plastic state in another layout: refused
+    with np.load(tmp_path / "plastic.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    manifest = json.loads(str(arrays["manifest"]))
+    arrays["manifest"] = np.array(json.dumps(dict(manifest, version=1)))
+    np.savez(tmp_path / "old.npz", **arrays)
+    with pytest.raises(nb.FileFormatError, match="format version 1 .*plastic state"):
+        nb.load(tmp_path / "old.npz")
 
 
 def test_the_file_holds_the_connectivity_and_load_uses_it(tmp_path, monkeypatch):

@@ -33,7 +33,9 @@ def every_rule(brain):
     brain.add_population("spare", 1, nb.DeltaLIF(t_ref_ms=DT))
     brain.add_modulator("spare_da", tau_ms=50.0)
     for k, rule in enumerate([
-        nb.STDP(w_max=1.0), nb.STDP(w_max=1.0, nearest=True), nb.TsodyksMarkram(),
+        nb.STDP(w_max=1.0), nb.STDP(w_max=1.0, nearest=True),
+        nb.STDP(w_max=1.0, mu_plus=0.0), nb.STDP(w_max=1.0, mu_plus=0.0, nearest=True),
+        nb.TsodyksMarkram(),
         nb.TsodyksMarkram(per_presynaptic=True), nb.DopamineSTDP(w_max=1.0, modulator="spare_da"),
         nb.VogelsSprekeler(w_max=1.0, alpha=0.1),
         nb.Homeostasis(target_rate_hz=5.0, every_ms=50.0, w_max=1.0),
@@ -124,15 +126,44 @@ def test_stdp_matches_reference(fraction, mu, nearest):
         np.testing.assert_allclose(got[k], want, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("taus", [(1.0, 25.0), (25.0, 1.0)])  # (tau_plus, tau_minus)
+@pytest.mark.parametrize("fraction", [1.0, 0.5])
+@pytest.mark.parametrize("mu_minus", [0.0, 1.0])
 @pytest.mark.parametrize("nearest", [False, True])
-def test_stdp_with_a_modulators_gain_matches_reference(nearest):
+def test_deferred_facilitation_matches_reference(fraction, mu_minus, nearest, taus):
+    """Additive facilitation on synapses of one dendritic delay is deferred (``stdp.py``):
+    the weights are NEST's still, the weight read after each presynaptic event (in the
+    middle of an epoch), over several epochs (of 16 times the shorter time constant: 160
+    steps here)."""
+    rng = np.random.default_rng(int(10 * fraction + 2 * mu_minus + nearest + 20 * taus[0]))
+    n_pairs, n_steps = 12, 3000
+    pre, post = trains(rng, n_pairs, n_steps, 60, 40)
+    delays = np.full(n_pairs, 8)
+    kw = dict(STDP_KW, tau_plus_ms=taus[0], tau_minus_ms=taus[1], lambda_=0.05)
+    rule = nb.STDP(mu_plus=0.0, mu_minus=mu_minus, nearest=nearest, **kw)
+    brain, _ = pair_brain(rule, delays, fraction, n_pairs)
+    pl = brain.build().net.plastic
+    assert np.count_nonzero(pl.slot >= 0) == 3 and pl.epoch == 160  # (2 spares and this one)
+    got = sent_weights(rule, pre, post, delays, fraction)
+    for k in range(n_pairs):
+        want = ref.stdp(pre[k] * DT, post[k] * DT, delays[k] * DT, tau_plus=taus[0],
+                        lambda_=0.05, alpha=1.1, mu_plus=0.0, mu_minus=mu_minus, Wmax=1.0,
+                        weight=0.5, tau_minus=taus[1], nearest=nearest,
+                        dendritic_fraction=fraction)  # fmt: skip
+        assert np.ptp(want) > 0.05
+        np.testing.assert_allclose(got[k], want, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("one_delay", [False, True])  # (True: facilitation deferred)
+@pytest.mark.parametrize("nearest", [False, True])
+def test_stdp_with_a_modulators_gain_matches_reference(nearest, one_delay):
     """``lambda_`` times ``max(0, 1 + n)`` at each pairing, ``n`` a modulator's
     concentration: released by a population (up) and given as run inputs (down, below -1
     too: no learning then)."""
     rng = np.random.default_rng(11 + nearest)
     n_pairs, n_steps, tau_n = 10, 3000, 30.0
     pre, post = trains(rng, n_pairs, n_steps, 40, 30)
-    delays = rng.integers(1, 20, n_pairs)
+    delays = np.full(n_pairs, 7) if one_delay else rng.integers(1, 20, n_pairs)
     dopa = np.sort(rng.choice(np.arange(1, n_steps), 60, replace=False))
     rule = nb.STDP(mu_plus=0.0, mu_minus=0.0, nearest=nearest, modulator="dopamine",
                    **STDP_KW)  # fmt: skip

@@ -11,7 +11,8 @@ def plastic_brain(seed=1):
     """A small recurrent brain with every rule: STDP onto the excitatory neurons,
     per-presynaptic short-term depression onto the inhibitory ones, inhibitory plasticity
     back, dopamine-gated STDP from an input released by a dopamine population,
-    homeostasis on the input."""
+    homeostasis on the input, STDP that defers facilitation from the excitatory to the
+    inhibitory neurons."""
     brain = nb.Brain(dt_ms=0.1, seed=seed)
     exc = brain.add_population("exc", 160, nb.ConductanceLIF())
     inh = brain.add_population("inh", 40, nb.ConductanceLIF())
@@ -37,6 +38,10 @@ def plastic_brain(seed=1):
                   plasticity=nb.Homeostasis(target_rate_hz=10.0, tau_ms=500.0,
                                             every_ms=20.0, w_max=2.0))  # fmt: skip
     brain.connect(inh, inh, nb.FixedProbability(0.2), weight_ns=1.0, receptor="gaba_a")
+    # (one dendritic delay and additive facilitation: deferred, over epochs of 80 ms)
+    brain.connect(exc, inh, nb.FixedProbability(0.1), weight_ns=0.4, delay_ms=1.2, receptor="ampa",
+                  plasticity=nb.STDP(tau_plus_ms=5.0, lambda_=0.05, alpha=1.1, mu_plus=0.0,
+                                     w_max=1.0))  # fmt: skip
     brain.record_spikes([exc, inh])
     return brain
 
@@ -75,7 +80,8 @@ def test_weights_learn(reference_run):
     for proj, proj0 in zip(sim._projections, start._projections):
         w, w0 = sim.connections(proj).weight, start.connections(proj0).weight
         changed += not np.array_equal(np.sort(w), np.sort(w0))
-    assert changed == 4  # all but the static and the short-term (weights kept) ones
+    assert changed == 5  # all but the static and the short-term (weights kept) ones
+    assert np.count_nonzero(sim.net.plastic.slot >= 0) == 1  # (the last one defers)
     assert sim.modulator("dopamine") > 0
     assert sim.modulator("acetylcholine") > sim.modulator("dopamine")  # (several at once)
     assert sum(sim.spikes(n)[0].size for n in ("exc", "inh")) > 500
