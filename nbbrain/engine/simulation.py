@@ -859,7 +859,9 @@ class Simulation:
             if not ok:
                 raise ValueError(f"restore: the checkpoint's plastic {k} does not fit this "
                                  "brain")  # fmt: skip
-        if not all(np.all(np.isfinite(state[k])) for k in ("pl_rec", "pl_ring", "mod_hn")):
+        if not all(
+            np.all(np.isfinite(state[k])) for k in ("pl_rec", "pl_ring", "pl_post", "mod_hn")
+        ):
             raise ValueError("restore: the plastic state holds non-finite values")
         return state
 

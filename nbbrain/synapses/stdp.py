@@ -200,15 +200,20 @@ def carry(p, tab, span, rec, k, post, s, r):
 
 
 @inner
-def on_pre_deferred(p, tab, T, rec, k, scale, nearest, g, post, s, r, E):
-    """``on_pre`` where facilitation is deferred (the same tables' entries for all the
-    synapses of a presynaptic spike: no random reads)."""
+def spike_factors(p, tab, T, E, g):
+    """What the synapses that defer share at a presynaptic spike at ``T`` (``g``: the
+    gain): (``K-``'s decay and ``K+``'s growth since ``E``, depression's amplitude)."""
+    return exp_near(tab, 1, T - E), exp_near(tab, 2, T - E), p[3] * p[2] * g
+
+
+@inner
+def on_pre_deferred(p, rec, k, scale, nearest, post, s, r, T, decay, growth, amp):
+    """``on_pre`` where facilitation is deferred (``decay``, ``growth``, ``amp``: the
+    spike's ``spike_factors``)."""
     x = _facilitated(p, rec, k, post, s, r)
     km = post[s, r, 1] if np.int64(post[s, r, 3]) == T else post[s, r, 2]
-    km *= exp_near(tab, 1, T - E)
-    x = max(x - p[3] * p[2] * g * _power(x, p[5]) * km, 0.0)
+    x = max(x - amp * _power(x, p[5]) * (km * decay), 0.0)
     rec[k, W] = x * p[6]
-    up = exp_near(tab, 2, T - E)
-    rec[k, 1] = up if nearest else rec[k, 1] + up
+    rec[k, 1] = growth if nearest else rec[k, 1] + growth
     rec[k, 2] = post[s, r, 0]
     return rec[k, W] * scale

@@ -34,10 +34,9 @@ phase = njit(nogil=True, **OPTS)
 #: the same, cached (``events``, which carries ``package_hash`` among its closure variables)
 cached_phase = cached_njit(nogil=True, **OPTS)
 
-_STDP, _STDP_NN, _TSO, _TSO_PRE, _DOPA, _VS, _HOMEO, _STDP_D, _STDP_ND = (
-    KINDS.index(k) for k in ("stdp", "stdp_nearest", "tsodyks", "tsodyks_pre", "dopamine",
-                             "vogels_sprekeler", "homeostasis", "stdp_deferred",
-                             "stdp_nearest_deferred"))  # fmt: skip
+_STDP, _STDP_NN, _TSO, _TSO_PRE, _DOPA, _VS, _HOMEO, _STDP_ND = (KINDS.index(k) for k in (
+    "stdp", "stdp_nearest", "tsodyks", "tsodyks_pre", "dopamine", "vogels_sprekeler",
+    "homeostasis", "stdp_nearest_deferred"))  # fmt: skip
 #: the changes a modulator's history keeps before the synapses that read it catch up
 HISTORY = 64
 _AHEAD = 8  # synapses between a record's prefetch and its postsynaptic event
@@ -157,6 +156,43 @@ def new_epoch(part, parts, step, pn, ps):
 
 
 @inner
+def deliver(inbox, ring, now, n_ring, dd, target, x):
+    """A synapse's input ``x`` to ``target`` of a presynaptic event at ``now`` (the step,
+    modulo ``n_ring``), ``dd`` its dendritic delay: it arrives at ``now + max(dd, 1)``, at
+    the next step into the inbox, later into a slot of the ring."""
+    if dd <= 1:
+        inbox[target] += x
+    else:
+        slot = now + dd
+        if slot >= n_ring:
+            slot -= n_ring
+        ring[slot, target] += x
+
+
+@inner
+def deferred_run(pn, ps, g, step, E, fired, j, e, scale, gain, inbox):
+    """The presynaptic events at ``step`` of the synapses of group ``g``, which defers
+    STDP's facilitation, from ``j`` on while they are of ``g`` and due (one presynaptic
+    spike's, ``fired`` at that step, ``scale`` its short-term factor; ``E``: the epoch's
+    first step): returns the next synapse. The factors they share are taken once."""
+    p, tab, s, coff = pn.pl_par[g], pn.pl_tab[g], pn.pl_slot[g], pn.pl_coff[g]
+    nearest = pn.pl_kind[g] == _STDP_ND
+    decay, growth, amp = stdp.spike_factors(p, tab, step, E, gain)
+    syn, shift, mask, rec, post = pn.pl_syn, pn.pl_shift, pn.pl_mask, ps.pl_rec, ps.pl_post
+    now, dd = step % pn.pl_nring, np.int64(pn.pl_dd[j])
+    while j < e:
+        word = syn[j]
+        if fired + np.int64(word >> shift) != step or pn.pl_grp[j] != g:
+            break
+        t = np.int64(word & mask)
+        sent = stdp.on_pre_deferred(p, rec, j, scale, nearest, post, s, t - coff, step, decay,
+                                    growth, amp)  # fmt: skip
+        deliver(inbox, ps.pl_ring, now, pn.pl_nring, dd, t, np.float32(sent * pn.pl_fac[j]))
+        j += 1
+    return j
+
+
+@inner
 def copy_state(psb, c):
     """Copy ``c``'s PlasticState in the bundle ``psb`` of a batch's arrays (both kernels)."""
     return PlasticState(psb.pl_rec[c], psb.pl_ring[c], psb.pact[c], psb.pscale[c],
@@ -216,15 +252,7 @@ def make_events(kinds):
     has_def = has_sd or has_snd
     source = package_hash()  # (the cache key: see ``nbbrain/cache.py``)
 
-    def on_pre(kind, p, tab, rate, T, rec, k, scale, ht, hn, hl, m, post, s, r, epoch0):
-        if has_sd and kind == _STDP_D:
-            g = _stdp_gain(tab, rate, T, ht, hn, hl, m)
-            return stdp.on_pre_deferred(p, tab, T, rec, k, scale, False, g, post, s, r,
-                                        epoch0)  # fmt: skip
-        if has_snd and kind == _STDP_ND:
-            g = _stdp_gain(tab, rate, T, ht, hn, hl, m)
-            return stdp.on_pre_deferred(p, tab, T, rec, k, scale, True, g, post, s, r,
-                                        epoch0)  # fmt: skip
+    def on_pre(kind, p, tab, rate, T, rec, k, scale, ht, hn, hl, m):
         if has_stdp and kind == _STDP:
             g = _stdp_gain(tab, rate, T, ht, hn, hl, m)
             return stdp.on_pre(p, tab, rate, T, rec, k, scale, False, g)
@@ -263,7 +291,7 @@ def make_events(kinds):
         # (a group's kind, constants and modulator, looked up again only where it changes)
         g, kind, m = -1, np.int64(0), np.int64(0)
         p, tab, rate = pn.pl_par[0], pn.pl_tab[0], pn.pl_rate[0]
-        s, coff = np.int64(0), np.int64(0)
+        s = np.int64(-1)
         for q in range(n_post):
             if ppost[4, q] != step or pn.part_of[ppost[0, q]] != part:
                 continue
@@ -294,6 +322,7 @@ def make_events(kinds):
                 _on_post(kind, p, tab, rate, step, rec, k, ht, hn, hl, m)  # noqa: F821
                 j += 1
             ppost[2, q], ppost[4, q] = j, later
+        g = -1  # (looked up anew, with ``s``, which the loop above leaves as it was)
         pact, syn, shift, mask = ps.pact, pn.pl_syn, pn.pl_shift, pn.pl_mask
         nxt, cur, end = 2 + 2 * parts + part, 2 + part, 2 + parts + part
         ring, n_ring = ps.pl_ring, pn.pl_nring
@@ -315,20 +344,16 @@ def make_events(kinds):
                     kind, p, m = pn.pl_kind[g], pn.pl_par[g], pn.pl_mod[g]
                     tab, rate = pn.pl_tab[g], pn.pl_rate[g]
                     if has_def:
-                        s, coff = pn.pl_slot[g], pn.pl_coff[g]
+                        s = pn.pl_slot[g]
+                if has_def and s >= 0:  # (a group that defers: a loop of its own)
+                    gain = _stdp_gain(tab, rate, step, ht, hn, hl, m)
+                    j = deferred_run(pn, ps, g, step, epoch0, fired, j, e, scale, gain, inbox)
+                    continue
                 dd = np.int64(pn.pl_dd[j])
                 sent = _on_pre(kind, p, tab, rate, step + (dd == 0), rec, j, scale, ht, hn,  # noqa: F821
-                               hl, m, post, s, np.int64(word & mask) - coff, epoch0)  # fmt: skip
-                # its input arrives at fired + d = step + max(dd, 1): at the next step into
-                # the inbox, later into a slot of the ring
-                x = np.float32(sent * pn.pl_fac[j])
-                if dd <= 1:
-                    inbox[np.int64(word & mask)] += x
-                else:
-                    slot = now + dd
-                    if slot >= n_ring:
-                        slot -= n_ring
-                    ring[slot, np.int64(word & mask)] += x
+                               hl, m)  # fmt: skip
+                deliver(inbox, ring, now, n_ring, dd, np.int64(word & mask),
+                        np.float32(sent * pn.pl_fac[j]))  # fmt: skip
                 j += 1
             pact[cur, q], pact[nxt, q] = j, later
         if n_ring > 2:  # (some dendritic delay of 2 steps or more: the ring is used)
