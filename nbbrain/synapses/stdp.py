@@ -43,7 +43,7 @@ weights are NEST's up to rounding.
 
 import numpy as np
 
-from ..jit import inner
+from ..jit import forced_inline, inner
 from ..neurons.base import Param
 from .base import PlasticityRule, positive, required
 from .traces import DECAY_STEPS, W, exp_near, exp_steps, pair_traces, store_traces
@@ -206,7 +206,7 @@ def spike_factors(p, tab, T, E, g):
     return exp_near(tab, 1, T - E), exp_near(tab, 2, T - E), p[3] * p[2] * g
 
 
-@inner
+@forced_inline  # (in a loop of its own: ``cpu/plastic.py``)
 def on_pre_deferred(p, rec, k, scale, nearest, post, s, r, T, decay, growth, amp):
     """``on_pre`` where facilitation is deferred (``decay``, ``growth``, ``amp``: the
     spike's ``spike_factors``)."""

@@ -155,7 +155,7 @@ def new_epoch(part, parts, step, pn, ps):
                     stdp.restart(pn.pl_tab[g], span, post, pn.pl_slot[g], r)
 
 
-@inner
+@forced_inline
 def deliver(inbox, ring, now, n_ring, dd, target, x):
     """A synapse's input ``x`` to ``target`` of a presynaptic event at ``now`` (the step,
     modulo ``n_ring``), ``dd`` its dendritic delay: it arrives at ``now + max(dd, 1)``, at
@@ -169,7 +169,7 @@ def deliver(inbox, ring, now, n_ring, dd, target, x):
         ring[slot, target] += x
 
 
-@inner
+@forced_inline
 def deferred_run(pn, ps, g, step, E, fired, j, e, scale, gain, inbox):
     """The presynaptic events at ``step`` of the synapses of group ``g``, which defers
     STDP's facilitation, from ``j`` on while they are of ``g`` and due (one presynaptic
