@@ -203,6 +203,28 @@ def test_tsodyks_matches_reference():
             np.testing.assert_allclose(sims[per_pre][k], want, rtol=1e-5, atol=2e-6)
 
 
+@pytest.mark.parametrize("mu_plus", [0.0, 1.0])  # (0: STDP defers facilitation)
+def test_per_presynaptic_state_is_its_projections_alone(mu_plus):
+    """A neuron's per-presynaptic short-term state belongs to its projection: the neuron's
+    synapses of another plastic projection carry their own weights."""
+    brain = nb.Brain(dt_ms=DT, seed=3)
+    brain.add_population("pre", 4, nb.SpikeSource())
+    for name in ("a", "b"):
+        brain.add_population(name, 4, nb.DeltaLIF(v_thresh_mv=1e6, c_m_pf=1e9, e_leak_mv=0.0,
+                                                  v_reset_mv=0.0))  # fmt: skip
+    brain.connect("pre", "a", nb.OneToOne(), weight_mv=1.0, receptor="exc", delay_ms=0.5,
+                  plasticity=nb.TsodyksMarkram(u=0.5, tau_rec_ms=500.0,
+                                               per_presynaptic=True))  # fmt: skip
+    brain.connect("pre", "b", nb.OneToOne(), weight_mv=1.0, receptor="exc", delay_ms=0.5,
+                  plasticity=nb.STDP(lambda_=0.0, mu_plus=mu_plus, w_max=2.0))  # fmt: skip
+    sim = brain.build()
+    x = np.zeros((200, 4), bool)
+    x[::20] = True  # (10 spikes each)
+    sim.run(n_steps=200, inputs={"pre": x})
+    np.testing.assert_allclose(sim.state("b", "v"), 10.0, rtol=1e-4)  # (1 mV each)
+    assert np.all(sim.state("a", "v") < 4.0)  # (depressed: 0.5 mV, then less)
+
+
 def carried_shares(rule, pre, delays):
     """What each presynaptic spike carries (in units of the weight), read from a current
     target's membrane: a DeltaLIF that barely leaks."""

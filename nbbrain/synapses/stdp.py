@@ -207,7 +207,7 @@ def spike_factors(p, tab, T, E, g):
 
 
 @forced_inline  # (in a loop of its own: ``cpu/plastic.py``)
-def on_pre_deferred(p, rec, k, scale, nearest, post, s, r, T, decay, growth, amp):
+def on_pre_deferred(p, rec, k, nearest, post, s, r, T, decay, growth, amp):
     """``on_pre`` where facilitation is deferred (``decay``, ``growth``, ``amp``: the
     spike's ``spike_factors``)."""
     x = _facilitated(p, rec, k, post, s, r)
@@ -216,4 +216,4 @@ def on_pre_deferred(p, rec, k, scale, nearest, post, s, r, T, decay, growth, amp
     rec[k, W] = x * p[6]
     rec[k, 1] = growth if nearest else rec[k, 1] + growth
     rec[k, 2] = post[s, r, 0]
-    return rec[k, W] * scale
+    return rec[k, W]

@@ -170,11 +170,11 @@ def deliver(inbox, ring, now, n_ring, dd, target, x):
 
 
 @forced_inline
-def deferred_run(pn, ps, g, step, E, fired, j, e, scale, gain, inbox):
+def deferred_run(pn, ps, g, step, E, fired, j, e, gain, inbox):
     """The presynaptic events at ``step`` of the synapses of group ``g``, which defers
     STDP's facilitation, from ``j`` on while they are of ``g`` and due (one presynaptic
-    spike's, ``fired`` at that step, ``scale`` its short-term factor; ``E``: the epoch's
-    first step): returns the next synapse. The factors they share are taken once."""
+    spike's, ``fired`` at that step; ``E``: the epoch's first step): returns the next
+    synapse. The factors they share are taken once."""
     p, tab, s, coff = pn.pl_par[g], pn.pl_tab[g], pn.pl_slot[g], pn.pl_coff[g]
     nearest = pn.pl_kind[g] == _STDP_ND
     decay, growth, amp = stdp.spike_factors(p, tab, step, E, gain)
@@ -185,8 +185,8 @@ def deferred_run(pn, ps, g, step, E, fired, j, e, scale, gain, inbox):
         if fired + np.int64(word >> shift) != step or pn.pl_grp[j] != g:
             break
         t = np.int64(word & mask)
-        sent = stdp.on_pre_deferred(p, rec, j, scale, nearest, post, s, t - coff, step, decay,
-                                    growth, amp)  # fmt: skip
+        sent = stdp.on_pre_deferred(p, rec, j, nearest, post, s, t - coff, step, decay, growth,
+                                    amp)  # fmt: skip
         deliver(inbox, ps.pl_ring, now, pn.pl_nring, dd, t, np.float32(sent * pn.pl_fac[j]))
         j += 1
     return j
@@ -331,7 +331,10 @@ def make_events(kinds):
             if pact[nxt, q] != step:
                 continue
             fired, j, e = pact[1, q], pact[cur, q], pact[end, q]
-            scale = ps.pscale[q]
+            # the spike's share by its per-presynaptic short-term plasticity, which only the
+            # synapses of that group (``own``) carry
+            share, own = ps.pscale[q], pn.pl_stp[pact[0, q]]
+            scale = share if g == own else 1.0
             later = np.int64(-1)
             while j < e:
                 word = syn[j]
@@ -343,11 +346,12 @@ def make_events(kinds):
                     g = pn.pl_grp[j]
                     kind, p, m = pn.pl_kind[g], pn.pl_par[g], pn.pl_mod[g]
                     tab, rate = pn.pl_tab[g], pn.pl_rate[g]
+                    scale = share if g == own else 1.0
                     if has_def:
                         s = pn.pl_slot[g]
                 if has_def and s >= 0:  # (a group that defers: a loop of its own)
                     gain = _stdp_gain(tab, rate, step, ht, hn, hl, m)
-                    j = deferred_run(pn, ps, g, step, epoch0, fired, j, e, scale, gain, inbox)
+                    j = deferred_run(pn, ps, g, step, epoch0, fired, j, e, gain, inbox)
                     continue
                 dd = np.int64(pn.pl_dd[j])
                 sent = _on_pre(kind, p, tab, rate, step + (dd == 0), rec, j, scale, ht, hn,  # noqa: F821
