@@ -62,10 +62,11 @@ def pair_brain(rule, delays, fraction, n_pairs, modulator=None):
 
 
 def sent_weights(rule, pre, post, delays, fraction, dopa=None, tau_n=None, threads=1,
-                 dip=None, backend="cpu"):  # fmt: skip
+                 dip=None, backend="cpu", write_back=False):  # fmt: skip
     """The weight of each pair's synapse right after each of its presynaptic events (the
     weight its spike carries), run chunk by chunk from event to event; ``dip``: (step,
-    amount) added to the modulator by a run input."""
+    amount) added to the modulator by a run input; ``write_back``: each weight read is set
+    again (``set_weights``)."""
     n_pairs = len(pre)
     brain, proj = pair_brain(rule, delays, fraction, n_pairs, tau_n)
     sim = brain.build(threads=threads, backend=backend)
@@ -98,6 +99,8 @@ def sent_weights(rule, pre, post, delays, fraction, dopa=None, tau_n=None, threa
         w = sim.connections(proj).weight
         for k, i in due[stop]:
             out[k][i] = w[k]
+        if write_back:
+            sim.set_weights(proj, w)
     return out
 
 
@@ -151,6 +154,21 @@ def test_deferred_facilitation_matches_reference(fraction, mu_minus, nearest, ta
                         weight=0.5, tau_minus=taus[1], nearest=nearest,
                         dendritic_fraction=fraction)  # fmt: skip
         assert np.ptp(want) > 0.05
+        np.testing.assert_allclose(got[k], want, rtol=1e-9, atol=1e-9)
+
+
+def test_deferred_facilitation_takes_weights_set_between_runs():
+    """Weights set in the middle of an epoch (here: those just read) hold from then on:
+    what the synapses had gathered is applied first, as NEST would have."""
+    rng = np.random.default_rng(5)
+    pre, post = trains(rng, 12, 3000, 60, 40)
+    delays = np.full(12, 8)
+    rule = nb.STDP(mu_plus=0.0, mu_minus=0.0, **dict(STDP_KW, tau_plus_ms=1.0, lambda_=0.05))
+    got = sent_weights(rule, pre, post, delays, 1.0, write_back=True)
+    for k in range(12):
+        want = ref.stdp(pre[k] * DT, post[k] * DT, delays[k] * DT, tau_plus=1.0,
+                        lambda_=0.05, alpha=1.1, mu_plus=0.0, mu_minus=0.0, Wmax=1.0,
+                        weight=0.5, tau_minus=25.0)  # fmt: skip
         np.testing.assert_allclose(got[k], want, rtol=1e-9, atol=1e-9)
 
 
