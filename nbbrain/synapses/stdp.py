@@ -20,8 +20,8 @@ NEST's, above it learns faster, below (a dip, ``n < 0``) slower, down to not at 
 
 Additive facilitation (``mu_plus = 0``) on a projection whose synapses share one dendritic
 delay of a step or more is *deferred*: a postsynaptic spike then changes no synapse, only
-two numbers of its neuron, and each synapse applies the facilitation of the postsynaptic
-spikes since its last presynaptic one at its next (or when its weight is read). The sum of
+its neuron's numbers, and each synapse applies the facilitation of the postsynaptic
+spikes since its last presynaptic one at its next (or when its weight is read or set). The sum of
 a synapse's facilitations between two presynaptic spikes is ``lambda_ K+(t0) S`` with
 
     S = sum over the postsynaptic spikes t in (t0, T] of  g(t) exp(-(t - t0) / tau_plus)
