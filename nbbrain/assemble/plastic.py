@@ -86,6 +86,12 @@ class Plastic:
         return int(self.syn.shape[0])
 
     @property
+    def n_deferring(self) -> int:
+        """The groups that defer STDP's facilitation (each with a slot of per-neuron
+        numbers)."""
+        return int(np.count_nonzero(self.slot >= 0))
+
+    @property
     def max_new(self) -> int:
         """Neurons with plastic rows (at most this many join the list in a step)."""
         return int(np.count_nonzero(np.diff(self.indptr[:: self.parts])))

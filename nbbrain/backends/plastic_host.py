@@ -62,7 +62,7 @@ class PlasticHost:
         self.pl_cnt = np.zeros((B, net.n if pl.n_synapses else 0), np.int32)
         # per group deferring STDP's facilitation, per neuron: (P, K- before and after the
         # last spike, its step) (``stdp.py``)
-        n_slots = int(np.count_nonzero(pl.slot >= 0))
+        n_slots = pl.n_deferring
         self.pl_post = np.zeros((B, n_slots, net.n if n_slots else 0, 4), np.float64)
         m = max(len(pl.modulators.names), 1)
         self.mod_ht = np.zeros((B, m, HISTORY), np.int64)
@@ -183,7 +183,7 @@ class PlasticHost:
     def _lagging(self) -> bool:
         """Whether some records lag behind their weights (``weights_at``)."""
         pl = self.net.plastic
-        return bool(np.any(pl.mod >= 0) or np.any(pl.slot >= 0))
+        return bool(np.any(pl.mod >= 0)) or pl.n_deferring > 0
 
     def write_plastic(self, pos, values, step):
         """Set the plastic weights at ``pos`` of every copy from the end of step ``step -

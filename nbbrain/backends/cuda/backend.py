@@ -139,7 +139,7 @@ def device_bytes(net, batch, rec_max, n_monitored, chunk_steps) -> dict:
         plastic = sum(a.nbytes for a in layout)
         plastic += batch * pl.n_synapses * 8 * (pl.x0.shape[0] + 2)  # (the records)
         plastic += batch * pl.n_ring * net.n_channels * n * 4  # (the ring of plastic input)
-        plastic += batch * int(np.count_nonzero(pl.slot >= 0)) * n * 4 * 8  # (deferred STDP)
+        plastic += batch * pl.n_deferring * n * 4 * 8  # (deferred STDP's numbers)
     return {
         "synapses": net.syn.nbytes + net.weight.nbytes + net.row_ptr.nbytes,
         "plastic": plastic,
