@@ -36,9 +36,8 @@ def exp_steps(tab, rate, i, h):
     computed."""
     if h < DECAY_STEPS:
         return tab[i, h]
-    hi = h >> _SHIFT
-    if hi < DECAY_STEPS:
-        return tab[i, h & (DECAY_STEPS - 1)] * tab[tab.shape[0] // 2 + i, hi]
+    if h >> _SHIFT < DECAY_STEPS:
+        return exp_near(tab, i, h)
     return math.exp(-float(h) * rate[i])
 
 
