@@ -180,10 +180,13 @@ def deferred_run(pn, ps, g, step, E, fired, j, e, gain, inbox):
     decay, growth, amp = stdp.spike_factors(p, tab, step, E, gain)
     syn, shift, mask, rec, post = pn.pl_syn, pn.pl_shift, pn.pl_mask, ps.pl_rec, ps.pl_post
     now, dd = step % pn.pl_nring, np.int64(pn.pl_dd[j])
+    post_s = post[s]  # (for the prefetch)
     while j < e:
         word = syn[j]
         if fired + np.int64(word >> shift) != step or pn.pl_grp[j] != g:
             break
+        if j + _AHEAD < e:  # (the targets' numbers are read at random: as the records are)
+            prefetch_row(post_s, np.int64(syn[j + _AHEAD] & mask) - coff)
         t = np.int64(word & mask)
         sent = stdp.on_pre_deferred(p, rec, j, nearest, post, s, t - coff, step, decay, growth,
                                     amp)  # fmt: skip

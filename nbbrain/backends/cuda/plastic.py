@@ -27,9 +27,10 @@ def _no_prefetch(a, i):
 
 
 def _device(fn, **replace):
-    """The CPU phase function ``fn`` (a numba dispatcher) as a device function: its Python
-    code, with ``replace`` among its globals (under the simulator: a plain Python call)."""
-    py = fn.py_func
+    """The CPU phase function ``fn`` (a numba dispatcher or an inlined function) as a
+    device function: its Python code, with ``replace`` among its globals (under the
+    simulator: a plain Python call)."""
+    py = getattr(fn, "py_func", fn)  # (a dispatcher's, or a ``register_jitable``'s own)
     return register_jitable(bind(py, dict(py.__globals__, **replace)))
 
 
@@ -39,8 +40,9 @@ def make_plastic_step(rules):
     if key in _STEPS:
         return _STEPS[key]
     modulated, homeostasis = key[-2], key[-1]
+    deferred_run = _device(cpu.deferred_run, prefetch_row=_no_prefetch)
     events = _device(cpu.make_events(key[:-2]), prefetch=_no_prefetch, prefetch_row=_no_prefetch,
-                     add_run=cpu.add_run_loop)  # fmt: skip
+                     add_run=cpu.add_run_loop, deferred_run=deferred_run)  # fmt: skip
     join_spike, modulators, catch_up = (_device(f) for f in (cpu.join_spike, cpu.modulators,
                                                              cpu.catch_up))  # fmt: skip
     push_jumps, scale, drop_post = (_device(f) for f in (cpu.push_jumps, cpu.scale,
