@@ -179,15 +179,16 @@ def restart(tab, span, post, s, r):
 
 
 @inner
-def _facilitated(p, rec, k, post, s, r):
-    """Synapse ``k``'s weight over ``w_max`` with the facilitation it has gathered."""
-    return min(rec[k, W] * p[7] + p[2] * rec[k, 1] * (post[s, r, 0] - rec[k, 2]), 1.0)
+def _facilitated(p, rec, k, post_s, r):
+    """Synapse ``k``'s weight over ``w_max`` with the facilitation it has gathered
+    (``post_s``: the numbers of its group's slot, ``post[s]``)."""
+    return min(rec[k, W] * p[7] + p[2] * rec[k, 1] * (post_s[r, 0] - rec[k, 2]), 1.0)
 
 
 @inner
 def gather(p, rec, k, post, s, r):
     """Apply synapse ``k``'s gathered facilitation (it gathers anew from here)."""
-    rec[k, W] = _facilitated(p, rec, k, post, s, r) * p[6]
+    rec[k, W] = _facilitated(p, rec, k, post[s], r) * p[6]
     rec[k, 2] = post[s, r, 0]
 
 
@@ -207,13 +208,14 @@ def spike_factors(p, tab, T, E, g):
 
 
 @forced_inline  # (in a loop of its own: ``cpu/plastic.py``)
-def on_pre_deferred(p, rec, k, nearest, post, s, r, T, decay, growth, amp):
+def on_pre_deferred(p, rec, k, keep, post_s, r, T, decay, growth, amp):
     """``on_pre`` where facilitation is deferred (``decay``, ``growth``, ``amp``: the
-    spike's ``spike_factors``)."""
-    x = _facilitated(p, rec, k, post, s, r)
-    km = post[s, r, 1] if np.int64(post[s, r, 3]) == T else post[s, r, 2]
+    spike's ``spike_factors``; ``keep``: 1 where K+ adds up, 0 where a spike sets it, for
+    nearest pairing; ``post_s``: the numbers of the group's slot, ``post[s]``)."""
+    x = _facilitated(p, rec, k, post_s, r)
+    km = post_s[r, 1] if np.int64(post_s[r, 3]) == T else post_s[r, 2]
     x = max(x - amp * _power(x, p[5]) * (km * decay), 0.0)
     rec[k, W] = x * p[6]
-    rec[k, 1] = growth if nearest else rec[k, 1] + growth
-    rec[k, 2] = post[s, r, 0]
+    rec[k, 1] = keep * rec[k, 1] + growth  # (exact for keep 0 and 1, fused or not)
+    rec[k, 2] = post_s[r, 0]
     return rec[k, W]

@@ -40,6 +40,7 @@ _STDP, _STDP_NN, _TSO, _TSO_PRE, _DOPA, _VS, _HOMEO, _STDP_ND = (KINDS.index(k) 
 #: the changes a modulator's history keeps before the synapses that read it catch up
 HISTORY = 64
 _AHEAD = 8  # synapses between a record's prefetch and its postsynaptic event
+_U_AHEAD = np.uint64(_AHEAD)
 
 
 @phase
@@ -174,23 +175,25 @@ def deferred_run(pn, ps, g, step, E, fired, j, e, gain, inbox):
     """The presynaptic events at ``step`` of the synapses of group ``g``, which defers
     STDP's facilitation, from ``j`` on while they are of ``g`` and due (one presynaptic
     spike's, ``fired`` at that step; ``E``: the epoch's first step): returns the next
-    synapse. The factors they share are taken once."""
-    p, tab, s, coff = pn.pl_par[g], pn.pl_tab[g], pn.pl_slot[g], pn.pl_coff[g]
-    nearest = pn.pl_kind[g] == _STDP_ND
+    synapse. The factors they share are taken once. (The indices are unsigned, so that
+    numba does not wrap negative ones around at each read.)"""
+    p, tab, coff = pn.pl_par[g], pn.pl_tab[g], pn.pl_coff[g]
+    keep = 0.0 if pn.pl_kind[g] == _STDP_ND else 1.0
     decay, growth, amp = stdp.spike_factors(p, tab, step, E, gain)
-    syn, shift, mask, rec, post = pn.pl_syn, pn.pl_shift, pn.pl_mask, ps.pl_rec, ps.pl_post
-    now, dd = step % pn.pl_nring, np.int64(pn.pl_dd[j])
-    post_s = post[s]  # (for the prefetch)
+    syn, shift, mask, rec, fac = pn.pl_syn, pn.pl_shift, pn.pl_mask, ps.pl_rec, pn.pl_fac
+    post_s, ring, n_ring = ps.pl_post[pn.pl_slot[g]], ps.pl_ring, pn.pl_nring
+    now, dd = step % n_ring, np.int64(pn.pl_dd[j])
     while j < e:
-        word = syn[j]
-        if fired + np.int64(word >> shift) != step or pn.pl_grp[j] != g:
+        u = np.uint64(j)
+        word = syn[u]
+        if fired + np.int64(word >> shift) != step or pn.pl_grp[u] != g:
             break
         if j + _AHEAD < e:  # (the targets' numbers are read at random: as the records are)
-            prefetch_row(post_s, np.int64(syn[j + _AHEAD] & mask) - coff)
-        t = np.int64(word & mask)
-        sent = stdp.on_pre_deferred(p, rec, j, nearest, post, s, t - coff, step, decay, growth,
-                                    amp)  # fmt: skip
-        deliver(inbox, ps.pl_ring, now, pn.pl_nring, dd, t, np.float32(sent * pn.pl_fac[j]))
+            prefetch_row(post_s, np.uint64(np.int64(syn[u + _U_AHEAD] & mask) - coff))
+        t = np.uint64(word & mask)
+        r = np.uint64(np.int64(t) - coff)
+        sent = stdp.on_pre_deferred(p, rec, u, keep, post_s, r, step, decay, growth, amp)
+        deliver(inbox, ring, now, n_ring, dd, t, np.float32(sent * fac[u]))
         j += 1
     return j
 
