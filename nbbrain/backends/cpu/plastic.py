@@ -188,7 +188,9 @@ def deferred_run(pn, ps, g, step, E, fired, j, e, gain, inbox):
         word = syn[u]
         if fired + np.int64(word >> shift) != step or pn.pl_grp[u] != g:
             break
-        if j + _AHEAD < e:  # (the targets' numbers are read at random: as the records are)
+        # (the targets' numbers are read at random, as the records are: let the misses
+        # overlap; a synapse ahead of another group may name a row outside, which is wasted)
+        if j + _AHEAD < e:
             prefetch_row(post_s, np.uint64(np.int64(syn[u + _U_AHEAD] & mask) - coff))
         t = np.uint64(word & mask)
         r = np.uint64(np.int64(t) - coff)

@@ -30,8 +30,8 @@ def _prefetch(context, builder, array_type, array, indices):
 
 @intrinsic
 def prefetch(typingctx, array, index):
-    """Prefetch ``array[index]`` for reading (``index`` must lie in the array; it is not
-    wrapped or checked)."""
+    """Prefetch ``array[index]`` for reading (``index`` is not wrapped or checked: one
+    outside the array asks for a line that no read needs, and a prefetch never faults)."""
 
     def codegen(context, builder, signature, args):
         return _prefetch(context, builder, signature.args[0], args[0], [args[1]])
