@@ -39,7 +39,7 @@ _STDP, _STDP_NN, _TSO, _TSO_PRE, _DOPA, _VS, _HOMEO, _STDP_ND = (KINDS.index(k) 
     "homeostasis", "stdp_nearest_deferred"))  # fmt: skip
 #: the changes a modulator's history keeps before the synapses that read it catch up
 HISTORY = 64
-_AHEAD = 8  # synapses between a record's prefetch and its postsynaptic event
+_AHEAD = 8  # synapses between a prefetch (a record, a target's numbers) and its read
 _U_AHEAD = np.uint64(_AHEAD)
 
 
