@@ -4,7 +4,7 @@ run; another seed: other spikes."""
 import numpy as np
 import pytest
 from conftest import all_spikes
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_reference import cond_brain
 
@@ -327,3 +327,25 @@ def test_slow_threading_layer_warns(layer, warns):
     assert (done.returncode != 0) == warns, done.stderr[-2000:]
     if warns:
         assert "'workqueue' layer" in done.stderr and "libgomp" in done.stderr
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), n_before=st.integers(0, 70), n=st.integers(1, 300),
+       block=st.sampled_from([7, 64, 100, 1024]))  # fmt: skip
+def test_every_neuron_above_threshold_spikes_once_in_order(data, n_before, n, block):
+    """The spike scan skips runs of neurons where none crossed: wherever the crossings
+    fall (block and run edges, a group that does not start at 0), each spikes, in order."""
+    above = sorted(data.draw(st.sets(st.integers(0, n - 1), max_size=n)))
+    brain = nb.Brain(dt_ms=0.1, seed=0)
+    if n_before:
+        brain.add_population("before", n_before, nb.CurrentLIF())
+    v0 = np.full(n, -70.0)
+    v0[above] = -40.0  # above the threshold of -50 mV, and still after one step
+    brain.add_population("p", n, nb.CurrentLIF()).init(v=v0)
+    brain.record_spikes("p")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(config, "BLOCK_NEURONS", block)
+        sim = brain.build()
+        sim.run(n_steps=1)
+    t_ms, idx = sim.spikes("p")
+    assert idx.tolist() == above and np.all(t_ms == 0.0)

@@ -255,6 +255,7 @@ import numpy as np
 
 _F0 = np.float32(0.0)
 _I0, _I1 = np.int32(0), np.int32(1)
+_SCAN = np.uint64(64)
 """
 
 
@@ -305,21 +306,33 @@ def _cpu_fire(v: _Variant) -> str:
                    for r in range(len(v.states)) if v.active(r))  # fmt: skip
     ref = ""
     if v.refractory:
-        ref = f"            ref[i] = np.int32(c.{REF_STEPS})\n"
+        ref = f"                ref[i] = np.int32(c.{REF_STEPS})\n"
+    c_args = v.c_args("a{j}[j]", "k{j}", v.fire_consts)
+    s_args = v.s_args("x{r}[i]")
     return f'''
 def fire_{k}(lo, hi, g, dv_th, n, cpar, pn, pn_off, glo, st, ref, spikes, n_spikes):
     """Variant {k}: reset the neurons lo:hi of group g that are above threshold, list their
-    spikes from n_spikes on; returns the new end of the list."""
-{hoist}{rows}    ulo = np.uint64(lo)
-    for i in range(ulo, np.uint64(hi)):
-        j = i - ulo
-        c = C{k}f({v.c_args("a{j}[j]", "k{j}", v.fire_consts)})
-        # (loads the threshold does not use are dead here: only v is read, where it is)
-        if M{k}_threshold(S{k}({v.s_args("x{r}[i]")}), c):
-            sv = S{k}({v.s_args("x{r}[i]")})
-            {v.y_names()} = M{k}_reset(sv, c)
-{v.cast(12)}{v.stores(12, "x{r}[i]")}{ref}            spikes[n_spikes] = i
-            n_spikes += 1
+    spikes from n_spikes on; returns the new end of the list. (Spikes are rare: a count
+    over each run of _SCAN neurons, which LLVM vectorises, finds the runs to visit.)"""
+{hoist}{rows}    ulo, uhi = np.uint64(lo), np.uint64(hi)
+    for b in range(ulo, uhi, _SCAN):
+        e = min(b + _SCAN, uhi)
+        hits = _I0
+        for i in range(b, e):
+            j = i - ulo
+            c = C{k}f({c_args})
+            # (loads the threshold does not use are dead here: only v is read, where it is)
+            hits = np.int32(hits + (_I1 if M{k}_threshold(S{k}({s_args}), c) else _I0))
+        if hits == _I0:
+            continue
+        for i in range(b, e):
+            j = i - ulo
+            c = C{k}f({c_args})
+            if M{k}_threshold(S{k}({s_args}), c):
+                sv = S{k}({s_args})
+                {v.y_names()} = M{k}_reset(sv, c)
+{v.cast(16)}{v.stores(16, "x{r}[i]")}{ref}                spikes[n_spikes] = i
+                n_spikes += 1
     return n_spikes
 '''
 
