@@ -7,15 +7,13 @@ import os
 # switched on before numba is first imported (the CPU kernels do not read it).
 if os.environ.get("NBBRAIN_TEST_REAL_GPU") != "1":
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
-# The suite runs on two processes (pytest-xdist), which must not share numba's disk cache:
-# its index names a function's entries by their position, so two processes compiling
-# different variants of one kernel at once overwrite each other's entries. Each worker
-# keeps its own (the subprocesses a test starts inherit it).
+# The suite runs on two processes (pytest-xdist), which share one numba disk cache (each
+# load and save of an entry under the cache's lock, ``jit.LockedCache``): a kernel one
+# worker compiled, the other loads (the subprocesses a test starts inherit it too).
 if os.environ.get("PYTEST_XDIST_WORKER") and "NUMBA_CACHE_DIR" not in os.environ:
     os.environ["NUMBA_CACHE_DIR"] = os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "..", ".numba-cache",
-        os.environ["PYTEST_XDIST_WORKER"],
-    )  # fmt: skip
+        os.path.dirname(os.path.abspath(__file__)), "..", ".numba-cache", "tests"
+    )
 
 from dataclasses import dataclass
 
