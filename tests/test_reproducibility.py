@@ -334,11 +334,12 @@ def test_slow_threading_layer_warns(layer, warns):
        block=st.sampled_from([7, 64, 100, 1024]))  # fmt: skip
 def test_every_neuron_above_threshold_spikes_once_in_order(data, n_before, n, block):
     """The spike scan skips runs of neurons where none crossed: wherever the crossings
-    fall (block and run edges, a group that does not start at 0), each spikes, in order."""
+    fall (block and run edges, a group that does not start at neuron 0), each spikes, in
+    order."""
     above = sorted(data.draw(st.sets(st.integers(0, n - 1), max_size=n)))
     brain = nb.Brain(dt_ms=0.1, seed=0)
-    if n_before:
-        brain.add_population("before", n_before, nb.CurrentLIF())
+    if n_before:  # (other constants: a group of its own, before p's)
+        brain.add_population("before", n_before, nb.CurrentLIF(v_thresh_mv=-45.0))
     v0 = np.full(n, -70.0)
     v0[above] = -40.0  # above the threshold of -50 mV, and still after one step
     brain.add_population("p", n, nb.CurrentLIF()).init(v=v0)
@@ -347,5 +348,6 @@ def test_every_neuron_above_threshold_spikes_once_in_order(data, n_before, n, bl
         mp.setattr(config, "BLOCK_NEURONS", block)
         sim = brain.build()
         sim.run(n_steps=1)
+    assert len(sim.net.groups) == 1 + (n_before > 0)
     t_ms, idx = sim.spikes("p")
     assert idx.tolist() == above and np.all(t_ms == 0.0)
