@@ -10,10 +10,11 @@ after the other for each model and thread count, and the order is swapped every 
 so that machine noise affects both alike.
 
 For each model and thread count, the script prints the median and min-max of the main figure:
-``steps_per_s`` for coba, cuba and sensorimotor (higher is better), ``realtime_factor`` for
-the microcircuit (lower is better). It also prints ``build_s``, and ``mean_rate_hz`` as a check
-that both revisions simulate the same thing. Each figure gets the ratio new/old of the medians,
-and a flag where the new one is more than 5 % from the old. ``--json`` writes every raw result.
+``steps_per_s`` for coba, cuba, sensorimotor and distal_reward (higher is better),
+``realtime_factor`` for the microcircuit (lower is better). It also prints ``build_s``, and
+``mean_rate_hz`` as a check that both revisions simulate the same thing. Each figure gets the
+ratio new/old of the medians, and a flag where the new one is more than 5 % from the old.
+``--json`` writes every raw result.
 The temporary directory is removed at the end, also on Ctrl-C.
 
 Usage::
@@ -45,7 +46,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODELS = ("coba", "cuba", "sensorimotor", "microcircuit")
+MODELS = ("coba", "cuba", "sensorimotor", "microcircuit", "distal_reward")
 TOLERANCE = 0.05  # new/old within 1 +- 5 % counts as unchanged
 
 
