@@ -31,7 +31,7 @@ def every_rule(brain):
     kernel between them (a kernel compiles only the rules its brain uses)."""
     brain.add_population("spare_in", 1, nb.SpikeSource())
     brain.add_population("spare", 1, nb.DeltaLIF(t_ref_ms=DT))
-    brain.add_modulator("spare_da", tau_ms=50.0)
+    brain.add_modulator("spare_da", tau_ms=50.0, released_by=None)
     for k, rule in enumerate([
         nb.STDP(w_max=1.0), nb.STDP(w_max=1.0, nearest=True),
         nb.STDP(w_max=1.0, mu_plus=0.0), nb.STDP(w_max=1.0, mu_plus=0.0, nearest=True),

@@ -385,6 +385,14 @@ class Brain:
           numbers of steps unless ``delay_rounding`` is ``"round"``, ``"floor"`` or ``"ceil"``.
         - ``receptor``: the target's input, e.g. ``"ampa"``, ``"gaba_a"``, ``"nmda"``,
           ``"gaba_b"`` (ConductanceLIF) or ``"exc"``, ``"inh"`` (CurrentLIF, DeltaLIF).
+        - ``plasticity``: a rule that changes the weights as the brain runs, e.g.
+          ``nb.STDP(w_max=...)``, ``nb.TsodyksMarkram()``, ``nb.DopamineSTDP(...)``,
+          ``nb.VogelsSprekeler(...)``, ``nb.Homeostasis(...)`` (``docs/plasticity.md``);
+          the weights must lie in the rule's range. None (default): static weights.
+        - ``dendritic_fraction``: the part of each delay that lies between the synapse and
+          the target (PyNN's ``dendritic_delay_fraction``), in [0, 1]: 1 (default) is
+          NEST's (a postsynaptic spike reaches the synapse a delay late, a presynaptic
+          one at once), 0 Brian2's (the delay is axonal). Only plastic synapses see it.
         """
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise TypeError(f"connect: name must be a non-empty string or None, got {name!r}")
@@ -423,17 +431,22 @@ class Brain:
     def _check_plasticity(self, rule, fraction, weight, posts, receptor, where):
         from ..synapses import PlasticityRule
 
-        if rule is None:
-            return 1.0
-        if not isinstance(rule, PlasticityRule):
-            raise TypeError(f"{where}: plasticity must be a rule such as nb.STDP(w_max=...), "
-                            f"got {rule!r}")  # fmt: skip
         if isinstance(fraction, (bool, np.bool_)) or not isinstance(
             fraction, (int, float, np.number)
         ):
             raise TypeError(f"{where}: dendritic_fraction must be a number, got {fraction!r}")
         if not 0.0 <= float(fraction) <= 1.0:
             raise ValueError(f"{where}: dendritic_fraction must be in [0, 1], got {fraction}")
+        if rule is None:
+            return 1.0
+        if not isinstance(rule, PlasticityRule):
+            raise TypeError(f"{where}: plasticity must be a rule such as nb.STDP(w_max=...), "
+                            f"got {rule!r}")  # fmt: skip
+        silent = [p for p in posts if not p.model.spikes]
+        if rule.post_spikes and silent:
+            raise ValueError(f"{where}: {type(rule).__name__} reads the spikes of its targets, "
+                             f"but population {silent[0].name!r} "
+                             f"({type(silent[0].model).__name__}) never spikes")  # fmt: skip
         low, high = rule.weight_range()
         sign = posts[0].model.receptors[receptor].sign
         if (sign > 0 and -np.inf < low < 0) or (sign < 0 and 0 < high < np.inf):
@@ -452,8 +465,8 @@ class Brain:
         if modulator is not None and modulator not in self.modulators:
             raise ValueError(f"{where}: {type(rule).__name__} reads modulator {modulator!r}, "
                              f"which the brain lacks; add it first with "
-                             f"brain.add_modulator({modulator!r}, tau_ms=...); known: "
-                             f"{sorted(self.modulators)}")  # fmt: skip
+                             f"brain.add_modulator({modulator!r}, tau_ms=..., "
+                             f"released_by=...); known: {sorted(self.modulators)}")  # fmt: skip
         return float(fraction)
 
     @staticmethod
@@ -653,15 +666,17 @@ class Brain:
 
     # ---- rhythms -----------------------------------------------------------------------
     def add_modulator(
-        self, name: str, tau_ms: float, released_by=None, amount: float | None = None
+        self, name: str, tau_ms: float, *, released_by, amount: float | None = None
     ) -> Modulator:
         """Add a neuromodulator ``name`` (dopamine, acetylcholine, ...): a concentration
         that decays with ``tau_ms`` and jumps by ``amount`` (default ``1 / tau_ms``, as
         NEST's volume transmitter raises ``n``) at each spike of ``released_by``
-        (populations, regions or their names; None: nothing releases it) in the step of
-        the spike, and by what the user gives: ``sim.run(inputs={name: amounts})`` (one
-        value per step, or one for every step) and ``sim.reward(name, amount)`` between
-        runs. Rules read it by name (``nb.DopamineSTDP(modulator=name)``)."""
+        (populations, regions or their names) in the step of the spike, and by what the
+        user gives: ``sim.run(inputs={name: amounts})`` (one value per step, or one for
+        every step) and ``sim.reward(name, amount)`` between runs. ``released_by`` has no
+        default, so that no modulator is left unreleased by mistake: ``released_by=None``
+        says that only the user sets it. Rules read it by name
+        (``nb.DopamineSTDP(modulator=name)``)."""
         _check_name(name, "modulator")
         where = f"add_modulator({name!r})"
         if name in self.modulators or name in self.populations or name in self.regions:
@@ -670,7 +685,16 @@ class Brain:
         if tau_ms <= 0:
             raise ValueError(f"{where}: tau_ms must be > 0, got {tau_ms:g}")
         pops = [] if released_by is None else self.resolve(released_by)
+        silent = [p for p in pops if not p.model.spikes]
+        if silent:
+            raise ValueError(f"{where}: population {silent[0].name!r} "
+                             f"({type(silent[0].model).__name__}) never spikes, so it "
+                             f"cannot release it")  # fmt: skip
         amount = 1.0 / tau_ms if amount is None else _finite(amount, f"{where}: amount")
+        if pops and amount == 0.0:
+            raise ValueError(f"{where}: amount=0 releases nothing at the spikes of "
+                             f"{[p.name for p in pops]}; give released_by=None for a "
+                             f"modulator that only the user sets")  # fmt: skip
         mod = Modulator(name, tau_ms, [p.name for p in pops], float(amount))
         self.modulators[name] = mod
         return mod

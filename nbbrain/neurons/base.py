@@ -19,7 +19,10 @@ float32 by name: every parameter, every derived constant):
   the start of the step; ``i_in`` is the injected current (pA, bias included, see
   ``bias_parameter``), ``refractory`` whether the neuron is refractory. Returns the new
   state as a tuple in the order of ``state``.
-- ``threshold(s, c)``: whether the neuron spikes (at most once per step).
+- ``threshold(s, c)``: whether the neuron spikes (at most once per step). A model that
+  never spikes (its output is its state) says so with ``spikes = False``: plasticity
+  rules that read postsynaptic spikes then refuse it as a target, and it releases no
+  modulator.
 - ``reset(s, c)``: the state after a spike, as a tuple.
 - ``receive(s, c, x, refractory)`` (optional): what arriving input does; ``x`` holds the
   weights arriving at this step, one value per receptor target (in the order of
@@ -129,6 +132,8 @@ class NeuronModel(Fixable):
     bias_parameter: str | None = None
     #: whether the model takes injected current (run inputs, noise currents)
     current_input: bool = True
+    #: whether the model can spike (False: its output is its state, e.g. ``EulerLI``)
+    spikes: bool = True
 
     def __init__(self, **params):
         name = type(self).__name__

@@ -16,6 +16,7 @@ class EulerLI(NeuronModel):
     state = {"v": State("mV", init="v_leak_mv")}
     receptors = {"in": Receptor("v", {"weight_pa": 1.0}, sign=0)}
     bias_parameter = "i_bias_pa"
+    spikes = False
 
     @classmethod
     def derive(cls, p, dt_ms):

@@ -34,7 +34,7 @@ def cue_action(seed: int = 1, inhibition_mv: float = -3.0, p_inhibition: float =
     cell = DeltaLIF(c_m_pf=250.0, g_leak_ns=25.0, t_ref_ms=2.0)  # tau_m 10 ms
     for name in ("action_a", "action_b"):
         striatum.add_population(name, N_ACTION, cell)
-    brain.add_modulator("dopamine", tau_ms=50.0)
+    brain.add_modulator("dopamine", tau_ms=50.0, released_by=None)
     rule = DopamineSTDP(a_plus=1.0, a_minus=0.5, tau_plus_ms=20.0, tau_minus_ms=20.0,
                         tau_c_ms=300.0, b=0.0, w_min=0.0, w_max=2.0)  # fmt: skip
     for cue in ("cue_a", "cue_b"):

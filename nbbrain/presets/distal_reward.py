@@ -44,7 +44,7 @@ def distal_reward(seed: int = 1, w_exc_pa: float = 1.0, w_inh_pa: float = -1.0,
     fs = Izhikevich(a=0.1, b=0.2, c_mv=-65.0, d=2.0, tau_exc_ms=1.0, tau_inh_ms=1.0)
     brain.add_population("exc", 800, rs)
     brain.add_population("inh", 200, fs)
-    brain.add_modulator("dopamine", tau_ms=200.0)
+    brain.add_modulator("dopamine", tau_ms=200.0, released_by=None)
     rule = dict(DISTAL_REWARD)
     rule["w_max"] *= weight_scale_pa
     brain.connect("exc", ["exc", "inh"], FixedOutdegree(100), receptor="exc",

@@ -8,6 +8,8 @@ A rule is a subclass of :class:`PlasticityRule` in a file of its own. It declare
   initial values (the columns of the synapse's record after the weight: ``traces.py``);
 - ``post_events``: whether a postsynaptic spike changes a synapse (then the build indexes
   the synapses by their target);
+- ``post_spikes``: whether the rule reads its targets' spikes at all (``connect`` refuses
+  a target that never spikes);
 - ``modulated``: whether it reads a neuromodulator (``modulator=`` names it);
 - ``constants(dt_ms)``: the float64 vector the compiled functions read (``p``);
 - ``decays(dt_ms)``: the decays they read from tables by whole steps (``tab``, ``rate``);
@@ -49,6 +51,7 @@ class PlasticityRule(Fixable):
     parameters: dict = {}
     synapse_state: dict = {}  # name -> initial value (a number or a parameter's name)
     post_events = True
+    post_spikes = True
     modulated = False
     per_presynaptic = False
 
@@ -59,21 +62,25 @@ class PlasticityRule(Fixable):
             raise TypeError(f"{name}: unknown parameter(s) {unknown}; known: "
                             f"{sorted(self.parameters)}")  # fmt: skip
         self.params = {}
-        for key, spec in self.parameters.items():
-            value = values.get(key, spec.default)
-            if value is None:
-                raise TypeError(f"{name}: {key} is required ({spec.doc})")
-            if isinstance(value, (bool, np.bool_)) or not isinstance(
-                value, (int, float, np.number)
-            ):
-                raise TypeError(f"{name}: {key} must be a number, got {value!r}")
-            value = float(value)
-            if not np.isfinite(value) or spec.bad(np.asarray(value)):
-                raise ValueError(f"{name}: {key} must be {spec.expected() or 'finite'}, "
-                                 f"got {value:g}")  # fmt: skip
-            self.params[key] = value
-            check_units(key, value, name, stacklevel=4)
+        for key in self.parameters:
+            self.params[key] = self.checked(key, values.get(key))
+            check_units(key, self.params[key], name, stacklevel=4)
         self.check()
+
+    @classmethod
+    def checked(cls, key, value) -> float:
+        """Parameter ``key``'s value ``value`` (None: its default) as a float, checked."""
+        name, spec = cls.__name__, cls.parameters[key]
+        value = spec.default if value is None else value
+        if value is None:
+            raise TypeError(f"{name}: {key} is required ({spec.doc})")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"{name}: {key} must be a number, got {value!r}")
+        value = float(value)
+        if not np.isfinite(value) or spec.bad(np.asarray(value)):
+            raise ValueError(f"{name}: {key} must be {spec.expected() or 'finite'}, "
+                             f"got {value:g}")  # fmt: skip
+        return value
 
     def __getattr__(self, key):
         params = self.__dict__.get("params", {})

@@ -14,6 +14,7 @@ from .base import PlasticityRule, positive, required
 
 
 class Homeostasis(PlasticityRule):
+    __doc__ = __doc__
     parameters = {
         "target_rate_hz": positive(None, "the rate each target neuron is scaled towards"),
         "tau_ms": positive(10000.0, "time constant of the scaling"),
@@ -22,6 +23,10 @@ class Homeostasis(PlasticityRule):
     }
     post_events = False
     kind_name = "homeostasis"
+
+    def check(self):
+        if self.w_max == 0:
+            raise ValueError("Homeostasis: w_max must be nonzero")
 
     def constants(self, dt_ms):
         p = self.params

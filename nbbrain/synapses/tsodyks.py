@@ -23,6 +23,7 @@ from .traces import W, code, exp_steps, set_code
 
 
 class TsodyksMarkram(PlasticityRule):
+    __doc__ = __doc__
     parameters = {
         "u": Param(
             0.5,
@@ -37,6 +38,7 @@ class TsodyksMarkram(PlasticityRule):
     }
     synapse_state = {"x": "x0", "u": "u"}
     post_events = False
+    post_spikes = False
 
     def __init__(self, per_presynaptic: bool = False, **values):
         self.per_presynaptic = bool(per_presynaptic)

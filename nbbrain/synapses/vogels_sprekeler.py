@@ -19,6 +19,7 @@ from .traces import W, pair_traces, store_traces
 
 
 class VogelsSprekeler(PlasticityRule):
+    __doc__ = __doc__
     parameters = {
         "tau_ms": positive(20.0, "time constant of both traces"),
         "eta": Param(0.001, 0.0, doc="learning rate (the projection's unit)"),
@@ -31,13 +32,14 @@ class VogelsSprekeler(PlasticityRule):
     def __init__(self, **values):
         if ("alpha" in values) == ("target_rate_hz" in values):
             raise TypeError("VogelsSprekeler: give exactly one of alpha or target_rate_hz")
+        tau_s = self.checked("tau_ms", values.get("tau_ms")) * 1e-3
         if "target_rate_hz" in values:
-            tau = values.get("tau_ms", self.parameters["tau_ms"].default)
-            values["alpha"] = 2.0 * float(values["target_rate_hz"]) * 1e-3 * float(tau)
+            values["alpha"] = 2.0 * self.checked("target_rate_hz", values["target_rate_hz"]) * tau_s
         else:
-            tau = values.get("tau_ms", self.parameters["tau_ms"].default)
-            values["target_rate_hz"] = float(values["alpha"]) / (2.0 * float(tau) * 1e-3)
+            values["target_rate_hz"] = self.checked("alpha", values["alpha"]) / (2.0 * tau_s)
         super().__init__(**values)
+
+    def check(self):
         if self.w_max == 0:
             raise ValueError("VogelsSprekeler: w_max must be nonzero")
 
