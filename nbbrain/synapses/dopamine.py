@@ -19,6 +19,7 @@ from .traces import W, code, exp_steps, expm1_steps, pair_traces, store_traces
 
 
 class DopamineSTDP(PlasticityRule):
+    __doc__ = __doc__
     parameters = {
         "a_plus": Param(1.0, 0.0, doc="eligibility added by a causal pairing"),
         "a_minus": Param(1.5, 0.0, doc="eligibility removed by an anti-causal pairing"),

@@ -53,6 +53,9 @@ EPOCH_DECAY = 16.0
 
 
 class STDP(PlasticityRule):
+    # (the rule as users see it: the module's text up to the derivation of deferred
+    # facilitation)
+    __doc__ = __doc__.split("\n\nAdditive facilitation")[0] + "\n"
     parameters = {
         "tau_plus_ms": positive(20.0, "presynaptic trace time constant"),
         "tau_minus_ms": positive(20.0, "postsynaptic trace time constant"),
