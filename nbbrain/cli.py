@@ -35,6 +35,7 @@ ONLY_FOR = {
     "k_scale": (1.0, {"microcircuit"}),
     "background": ("dc", {"microcircuit"}),
     "stdp": (False, {"coba"}),
+    "plastic_aside": (False, {"coba"}),
     "populations": (500, {"many"}),
     "input_hz": (10.0, {"sensorimotor"}),  # (the models with a sensory input)
     "trials": (300, {"cue_action"}),
@@ -109,9 +110,13 @@ def _brain(args):
         kw.update(scale=args.scale, k_scale=args.k_scale, background=args.background)
     if args.model == "many":
         kw.update(n_populations=args.populations)
-    if args.model == "coba" and args.stdp:
-        kw.update(stdp=True)
+    kw.update({k: True for k in _coba_flags(args)})
     return MODELS[args.model](**kw)
+
+
+def _coba_flags(args) -> list:
+    """COBA's switches given (``stdp``, ``plastic_aside``)."""
+    return [k for k in ("stdp", "plastic_aside") if args.model == "coba" and getattr(args, k)]
 
 
 def _where(args) -> str:
@@ -171,8 +176,8 @@ def cmd_learn(args):
     sim = cue_action(seed).build(threads=args.threads)
     _cues, _choices, correct = run_task(sim, n_trials=args.trials, seed=seed)
     # the same trials without reward: what the brain does without learning
-    _cues, _choices, control = run_task(cue_action(seed).build(), n_trials=args.trials,
-                                        reward=0.0, seed=seed)  # fmt: skip
+    control_sim = cue_action(seed).build(threads=args.threads)
+    _cues, _choices, control = run_task(control_sim, n_trials=args.trials, reward=0.0, seed=seed)
     first, last, wall = correct[:10].mean(), correct[-50:].mean(), time.perf_counter() - t0
     text = (f"cue_action: seed {seed}, {args.trials} trials: accuracy {first:.0%} over the "
             f"first 10, {last:.0%} over the last 50; without reward {control.mean():.0%} "
@@ -316,7 +321,7 @@ def cmd_bench(args):
     events = _synaptic_events(sim, best)
     mem = sim.memory()
     out = {
-        "model": args.model + (" stdp" if args.model == "coba" and args.stdp else ""),
+        "model": " ".join([args.model] + _coba_flags(args)),
         "n_neurons": sim.net.n,
         "n_synapses": sim.net.n_synapses,
         "bytes_per_synapse": round(mem["bytes_per_synapse"], 2),
@@ -339,7 +344,7 @@ def cmd_bench(args):
         import tempfile
 
         with tempfile.TemporaryDirectory() as cache:
-            kw = "stdp=True" if args.model == "coba" and args.stdp else ""
+            kw = ", ".join(f"{k}=True" for k in _coba_flags(args))
             for key in ("fresh_process_s", "cached_process_s"):
                 out[key] = round(_fresh_process(args.model, args.duration_ms, cache, kw), 2)
     if args.json:
@@ -352,7 +357,8 @@ def cmd_bench(args):
 
 #: what each model is, for the help text
 MODEL_HELP = {
-    "coba": "Brette et al. (2007) benchmark 1: 4,000 conductance LIF neurons (--stdp)",
+    "coba": "Brette et al. (2007) benchmark 1: 4,000 conductance LIF neurons (--stdp, "
+    "--plastic-aside)",
     "cuba": "Brette et al. (2007) benchmark 2: 4,000 current LIF neurons",
     "cue_action": "learns which action each cue calls for, from dopamine rewards (--trials)",
     "distal_reward": "Izhikevich (2007): a reward seconds after the spikes that earned it",
@@ -438,6 +444,8 @@ def make_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--stdp", action="store_true",
                        help="coba: STDP on the excitatory-to-excitatory synapses")  # fmt: skip
+        p.add_argument("--plastic-aside", action="store_true",
+                       help="coba: static, beside a small plastic projection apart")  # fmt: skip
         p.add_argument("--background", choices=["dc", "poisson"], default="dc",
                        help="microcircuit: background input (default dc)")  # fmt: skip
         p.add_argument("--populations", type=int, default=500,

@@ -54,3 +54,18 @@ def test_cuba_fires():
     res = sim.run(duration_ms=300)
     assert 1 < res.rate_hz("exc") < 100
     assert _isi_cv(sim, "exc") > 0.3
+
+
+def test_coba_beside_a_plastic_projection_is_coba(coba_runs):
+    """``plastic_aside``: the added neurons learn, and leave COBA's spikes as they were (the
+    benchmark of static synapses beside plastic ones measures the same network)."""
+    sim0, _ = coba_runs[0]
+    brain = nb.presets.coba(seed=1, plastic_aside=True)
+    sim = brain.build()
+    res = sim.run(duration_ms=1000)
+    for pop in ("exc", "inh"):
+        for a, b in zip(sim.spikes(pop), sim0.spikes(pop)):
+            np.testing.assert_array_equal(a, b)
+    proj = next(p for p in brain.projections if p.plasticity is not None)
+    assert res.rate_hz("aside") > 1
+    assert np.ptp(sim.connections(proj).weight) > 0.1  # (all 6 nS at the start)

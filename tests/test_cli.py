@@ -100,6 +100,7 @@ def test_microcircuit_bench_on_the_cuda_backend(capsys):
     (["run", "coba", "--scale", "0.5"], "--scale does not apply to coba"),
     (["run", "coba", "--input-hz", "20"], "--input-hz does not apply to coba"),
     (["run", "microcircuit", "--stdp"], "--stdp does not apply to microcircuit"),
+    (["bench", "cuba", "--plastic-aside"], "--plastic-aside does not apply to cuba"),
     (["run", "cue_action", "--raster", "r.png"], "--raster does not apply to cue_action"),
     (["run", "microcircuit", "--scale", "2"], r"--scale must be in \(0, 1\], got 2"),
     (["run", "coba", "--threads", "0"], "--threads must be >= 1, got 0"),

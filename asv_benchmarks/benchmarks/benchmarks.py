@@ -1,6 +1,6 @@
 """Speed and memory on the CPU: the Brette et al. (2007) benchmarks (COBA, CUBA, COBA with
-STDP), the sensorimotor brain, the microcircuit, many small populations, the network of
-Izhikevich (2007) with dopamine-gated STDP.
+STDP, static COBA beside a plastic projection), the sensorimotor brain, the microcircuit,
+many small populations, the network of Izhikevich (2007) with dopamine-gated STDP.
 
 Run from this folder: ``asv run`` (or ``asv run --python=same --quick`` against the
 installed nbbrain). Times are per 1 s of biological time at dt = 0.1 ms, one thread.
@@ -12,13 +12,15 @@ import nbbrain as nb
 
 
 class _Model:
-    params = ["coba", "cuba", "coba_stdp"]
+    params = ["coba", "cuba", "coba_stdp", "coba_plastic_aside"]
     param_names = ["model"]
     timeout = 300
 
     def brain(self, model):
         if model == "coba_stdp":  # STDP on the excitatory-to-excitatory synapses
             return nb.presets.coba(seed=1, stdp=True)
+        if model == "coba_plastic_aside":  # static COBA beside a plastic projection
+            return nb.presets.coba(seed=1, plastic_aside=True)
         return getattr(nb.presets, model)(seed=1)
 
 

@@ -50,6 +50,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", choices=sorted(MODELS))
     parser.add_argument("--stdp", action="store_true", help="coba: STDP on E -> E")
+    parser.add_argument("--plastic-aside", action="store_true",
+                        help="coba: static, beside a plastic projection apart")  # fmt: skip
     parser.add_argument("--duration-ms", type=float, default=4000.0, help="profiled run")
     parser.add_argument("--warmup-ms", type=float, default=20.0, help="untimed, first")
     parser.add_argument("--threads", type=int, default=1)
@@ -58,8 +60,9 @@ def parse_args(argv=None):
     parser.add_argument("--min-share", type=float, default=0.5,
                         help="blocks below this share (%%) are not listed")  # fmt: skip
     args = parser.parse_args(argv)
-    if args.stdp and args.model != "coba":
-        parser.error(f"--stdp is an option of coba, not of {args.model}")
+    for flag in ("stdp", "plastic_aside"):
+        if getattr(args, flag) and args.model != "coba":
+            parser.error(f"--{flag.replace('_', '-')} is an option of coba, not of {args.model}")
     return args
 
 
@@ -131,7 +134,8 @@ def main(argv=None):
             sys.exit(f"profile_kernel: {tool} is not on PATH")
     from nbbrain.cli import MODELS
 
-    brain = MODELS[args.model](**({"stdp": True} if args.stdp else {}))
+    flags = [k for k in ("stdp", "plastic_aside") if getattr(args, k)]
+    brain = MODELS[args.model](**{k: True for k in flags})
     sim = brain.build(threads=args.threads)
     sim.run(args.warmup_ms)
     with tempfile.TemporaryDirectory(prefix="nbbrain-profile-") as tmp:
@@ -149,7 +153,7 @@ def main(argv=None):
             i = bisect.bisect_right(starts, ip) - 1
             functions[names[i][1] if i >= 0 and ip - starts[i] < 1 << 20 else "(other)"] += c
             blocks[ip - ip % BLOCK] += c
-        print(f"{args.model}{' stdp' if args.stdp else ''}: {args.duration_ms:g} ms in "
+        print(f"{' '.join([args.model] + flags)}: {args.duration_ms:g} ms in "
               f"{seconds:.3f} s, {total} samples")  # fmt: skip
         for name, c in functions.most_common(8):
             print(f"{100 * c / total:5.1f} %  {name}")

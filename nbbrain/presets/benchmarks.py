@@ -56,12 +56,16 @@ def _network(brain, model, n_neurons, connectivity, plasticity=None, **weights):
 
 
 def coba(n_neurons: int = 4000, seed: int = 1, dt_ms: float = 0.1, record: bool = True,
-         connectivity: str = "probability", stdp: bool = False) -> Brain:  # fmt: skip
+         connectivity: str = "probability", stdp: bool = False,
+         plastic_aside: bool = False) -> Brain:  # fmt: skip
     """Brette et al. (2007) benchmark 1 (COBA). ``connectivity="indegree"`` gives every
     neuron 64 excitatory and 16 inhibitory inputs (as p = 0.02 does at 4,000 neurons on
     average), for scaling to other sizes. ``stdp=True``: the excitatory-to-excitatory
     synapses learn by additive STDP (``COBA_STDP``; with ``probability`` connectivity, the
-    synapses onto excitatory and onto inhibitory neurons are then drawn separately)."""
+    synapses onto excitatory and onto inhibitory neurons are then drawn separately).
+    ``plastic_aside=True``: static COBA in a brain that also has a plastic projection, apart
+    from it (20 more of COBA's neurons, with COBA's inputs, the excitatory ones learning by
+    STDP, and no outputs): what static synapses cost beside plastic ones."""
     brain = Brain(dt_ms=dt_ms, seed=seed)
     cell = ConductanceLIF(c_m_pf=200, g_leak_ns=10, e_leak_mv=-60, v_thresh_mv=-50,
                           v_reset_mv=-60, t_ref_ms=5, tau_ampa_ms=5, e_ampa_mv=0,
@@ -71,6 +75,12 @@ def coba(n_neurons: int = 4000, seed: int = 1, dt_ms: float = 0.1, record: bool 
              exc=("ampa", "weight_ns", 6.0), inh=("gaba_a", "weight_ns", 67.0))  # fmt: skip
     for pop in brain.populations.values():
         pop.init(v=Normal(-65, 5), g_ampa=Normal(40, 15, low=0), g_gaba_a=Normal(200, 120, low=0))
+    if plastic_aside:
+        brain.add_population("aside", 20, cell)
+        for pre, receptor, w, rule in (("exc", "ampa", 6.0, STDP(**COBA_STDP)),
+                                       ("inh", "gaba_a", 67.0, None)):  # fmt: skip
+            brain.connect(pre, "aside", FixedProbability(0.02), receptor=receptor, weight_ns=w,
+                          delay_ms=dt_ms, plasticity=rule)  # fmt: skip
     if record:
         brain.record_spikes(["exc", "inh"])
     return brain
