@@ -8,8 +8,11 @@ constant ``tau_ms``; the weights stay within [0, ``w_max``] (or [``w_max``, 0] f
 weights). Spikes carry the weight as it is.
 """
 
+import math
+
 import numpy as np
 
+from ..jit import inner
 from .base import PlasticityRule, positive, required
 
 
@@ -37,3 +40,12 @@ class Homeostasis(PlasticityRule):
 
     def weight_range(self):
         return (min(0.0, self.w_max), max(0.0, self.w_max))
+
+
+@inner
+def scaled(p, count, w):
+    """The weight ``w`` of a synapse after a scaling whose window saw ``count`` spikes of
+    its target."""
+    rate_hz = float(count) / (p[2] * 1e-3)
+    v = w * math.exp(p[2] / p[1] * (1.0 - rate_hz / p[0]))
+    return min(v, p[3]) if p[3] > 0 else max(v, p[3])

@@ -21,7 +21,7 @@ from numba.extending import register_jitable
 
 from ...cache import package_hash
 from ...jit import OPTS, bind, cached_njit, forced_inline, inner
-from ...synapses import KINDS, dopamine, stdp, tsodyks, vogels_sprekeler
+from ...synapses import KINDS, dopamine, homeostasis, stdp, tsodyks, vogels_sprekeler
 from .bundles import PlasticState
 from .prefetch import prefetch, prefetch_row
 
@@ -394,11 +394,7 @@ def scale(part, step, pn, ps):
             g = pn.pl_grp[k]
             if pn.pl_kind[g] != _HOMEO:
                 continue
-            p = pn.pl_par[g]
-            rate = float(count) / (p[2] * 1e-3)
-            f = math.exp(p[2] / p[1] * (1.0 - rate / p[0]))
-            v = ps.pl_rec[k, 0] * f
-            ps.pl_rec[k, 0] = min(v, p[3]) if p[3] > 0 else max(v, p[3])
+            ps.pl_rec[k, 0] = homeostasis.scaled(pn.pl_par[g], count, ps.pl_rec[k, 0])
 
 
 @phase
