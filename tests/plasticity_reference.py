@@ -54,8 +54,11 @@ def stdp(pre_ms, post_ms, delay, tau_plus, lambda_, alpha, mu_plus, mu_minus, Wm
     spike the synapse sees, facilitation for each postsynaptic spike it has seen since the
     last one, then depression by the postsynaptic trace as the synapse sees it; the weight
     stays in [0, Wmax]. ``gain(t)``: a factor of ``lambda_`` at the time a pairing is seen
-    (a modulator's gain). Returns the weight at each presynaptic spike."""
+    (a modulator's gain; for a presynaptic spike with no dendritic delay, before the jumps
+    of its step, which the input it brings may cause). Returns the weight at each
+    presynaptic spike."""
     lam = (lambda t: lambda_) if gain is None else (lambda t: lambda_ * gain(t))
+    early = 1e-6 if dendritic_fraction == 0.0 else 0.0  # (jumps lie on a grid of steps)
     axonal = (1.0 - dendritic_fraction) * delay
     pre_ms = np.asarray(pre_ms) + axonal  # when the synapse sees them
     delay = dendritic_fraction * delay  # (the part of the delay a postsynaptic spike sees)
@@ -74,7 +77,7 @@ def stdp(pre_ms, post_ms, delay, tau_plus, lambda_, alpha, mu_plus, mu_minus, Wm
             k = 1.0 if nearest else kplus
             w = facilitate(w, k * math.exp((t_last - seen) / tau_plus), seen)
         trace = nearest_post_trace if nearest else post_trace
-        w = depress(w, trace(post_ms, t - delay, tau_minus), t)
+        w = depress(w, trace(post_ms, t - delay, tau_minus), t - early)
         sent.append(w)
         kplus = 1.0 if nearest else kplus * math.exp((t_last - t) / tau_plus) + 1.0
         t_last = t

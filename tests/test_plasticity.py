@@ -133,18 +133,18 @@ def test_stdp_matches_reference(fraction, mu, nearest):
 
 
 @pytest.mark.parametrize("taus", [(1.0, 25.0), (25.0, 1.0)])  # (tau_plus, tau_minus)
-@pytest.mark.parametrize("fraction", [1.0, 0.5])
+@pytest.mark.parametrize("fraction", [1.0, 0.5, 0.0])
 @pytest.mark.parametrize("mu_minus", [0.0, 1.0])
 @pytest.mark.parametrize("nearest", [False, True])
 def test_deferred_facilitation_matches_reference(fraction, mu_minus, nearest, taus):
     """Additive facilitation on synapses of one dendritic delay is deferred (``stdp.py``):
     the weights are NEST's still, the weight read after each presynaptic event (in the
     middle of an epoch), over several epochs (of 16 times the shorter time constant: 160
-    steps here)."""
+    steps here). With the delays all axonal (Brian2's), they may differ."""
     rng = np.random.default_rng(int(10 * fraction + 2 * mu_minus + nearest + 20 * taus[0]))
     n_pairs, n_steps = 12, 3000
     pre, post = trains(rng, n_pairs, n_steps, 60, 40)
-    delays = np.full(n_pairs, 8)
+    delays = rng.integers(1, 20, n_pairs) if fraction == 0.0 else np.full(n_pairs, 8)
     kw = dict(STDP_KW, tau_plus_ms=taus[0], tau_minus_ms=taus[1], lambda_=0.05)
     rule = nb.STDP(mu_plus=0.0, mu_minus=mu_minus, nearest=nearest, **kw)
     brain, _ = pair_brain(rule, delays, fraction, n_pairs)
@@ -175,9 +175,10 @@ def test_deferred_facilitation_takes_weights_set_between_runs():
         np.testing.assert_allclose(got[k], want, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("one_delay", [False, True])  # (True: facilitation deferred)
+@pytest.mark.parametrize("fraction", [1.0, 0.0])
+@pytest.mark.parametrize("one_delay", [False, True])  # (True, or fraction 0: deferred)
 @pytest.mark.parametrize("nearest", [False, True])
-def test_stdp_with_a_modulators_gain_matches_reference(nearest, one_delay):
+def test_stdp_with_a_modulators_gain_matches_reference(nearest, one_delay, fraction):
     """``lambda_`` times ``max(0, 1 + n)`` at each pairing, ``n`` a modulator's
     concentration: released by a population (up) and given as run inputs (down, below -1
     too: no learning then)."""
@@ -189,7 +190,7 @@ def test_stdp_with_a_modulators_gain_matches_reference(nearest, one_delay):
     rule = nb.STDP(mu_plus=0.0, mu_minus=0.0, nearest=nearest, modulator="dopamine",
                    **STDP_KW)  # fmt: skip
     # the releases raise n by 1/tau each; a dip of -3 at step 1500 (a run input)
-    got = sent_weights(rule, pre, post, delays, 1.0, dopa=dopa, tau_n=tau_n,
+    got = sent_weights(rule, pre, post, delays, fraction, dopa=dopa, tau_n=tau_n,
                        dip=(1500, -3.0))  # fmt: skip
     jumps = [(s * DT, 1.0 / tau_n) for s in dopa] + [(1500 * DT, -3.0)]
 
@@ -200,8 +201,9 @@ def test_stdp_with_a_modulators_gain_matches_reference(nearest, one_delay):
     for k in range(n_pairs):
         want = ref.stdp(pre[k] * DT, post[k] * DT, delays[k] * DT, tau_plus=15.0,
                         lambda_=0.2, alpha=1.1, mu_plus=0.0, mu_minus=0.0, Wmax=1.0,
-                        weight=0.5, tau_minus=25.0, nearest=nearest, gain=gain)  # fmt: skip
-        plain = stdp_reference(pre[k], post[k], delays[k], 1.0, 0.0, nearest)
+                        weight=0.5, tau_minus=25.0, nearest=nearest, gain=gain,
+                        dendritic_fraction=fraction)  # fmt: skip
+        plain = stdp_reference(pre[k], post[k], delays[k], fraction, 0.0, nearest)
         assert np.max(np.abs(want - plain)) > 0.02  # (the gain matters)
         np.testing.assert_allclose(got[k], want, rtol=1e-5, atol=1e-6)
 

@@ -28,7 +28,8 @@ Events of one synapse come in time order. Where a presynaptic and a postsynaptic
 reach a synapse at the same step, the postsynaptic one comes first and neither counts the
 other (NEST's order), except where the synapse's dendritic delay is zero steps: then the
 presynaptic one comes first (its input arrives in that step and may cause the
-postsynaptic spike) and the postsynaptic one counts it (Brian2's order).
+postsynaptic spike) and the postsynaptic one counts it (Brian2's order); it reads the
+modulators as they were before that step's jumps, which its input may cause.
 """
 
 from __future__ import annotations

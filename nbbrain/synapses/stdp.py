@@ -19,9 +19,10 @@ presynaptic neuron had spiked at time 0 (``K+`` starts at 1).
 NEST's, above it learns faster, below (a dip, ``n < 0``) slower, down to not at all.
 
 Additive facilitation (``mu_plus = 0``) on a projection whose synapses share one dendritic
-delay of a step or more is *deferred*: a postsynaptic spike then changes no synapse, only
-its neuron's numbers, and each synapse applies the facilitation of the postsynaptic
-spikes since its last presynaptic one at its next (or when its weight is read or set). The sum of
+delay (0 included: the delays all axonal, as in Brian2) is *deferred*: a postsynaptic spike
+then changes no synapse, only its neuron's numbers, and each synapse applies the
+facilitation of the postsynaptic spikes since its last presynaptic one at its next (or
+when its weight is read or set). The sum of
 a synapse's facilitations between two presynaptic spikes is ``lambda_ K+(t0) S`` with
 
     S = sum over the postsynaptic spikes t in (t0, T] of  g(t) exp(-(t - t0) / tau_plus)
@@ -101,7 +102,7 @@ class STDP(PlasticityRule):
     def defers(self, dendritic_steps) -> bool:
         """Whether facilitation is deferred (see above) on a projection whose synapses all
         have the dendritic delay ``dendritic_steps`` (None: not all the same)."""
-        return self.mu_plus == 0.0 and dendritic_steps is not None and dendritic_steps >= 1
+        return self.mu_plus == 0.0 and dendritic_steps is not None
 
     def epoch_steps(self, dt_ms) -> int:
         """The steps of an epoch of deferred facilitation."""

@@ -171,15 +171,16 @@ def deliver(inbox, ring, now, n_ring, dd, target, x):
 
 
 @forced_inline
-def deferred_run(pn, ps, g, step, E, fired, j, e, gain, inbox):
-    """The presynaptic events at ``step`` of the synapses of group ``g``, which defers
-    STDP's facilitation, from ``j`` on while they are of ``g`` and due (one presynaptic
-    spike's, ``fired`` at that step; ``E``: the epoch's first step): returns the next
-    synapse. The factors they share are taken once. (The indices are unsigned, so that
-    numba does not wrap negative ones around at each read.)"""
+def deferred_run(pn, ps, g, step, T, E, fired, j, e, gain, inbox):
+    """The presynaptic events handled at ``step`` of the synapses of group ``g``, which
+    defers STDP's facilitation, from ``j`` on while they are of ``g`` and due (one
+    presynaptic spike's, ``fired`` at that step; ``T``: the events' time, ``step``, or the
+    next for a group whose dendritic delay is 0; ``E``: the epoch's first step): returns
+    the next synapse. The factors they share are taken once. (The indices are unsigned, so
+    that numba does not wrap negative ones around at each read.)"""
     p, tab, coff = pn.pl_par[g], pn.pl_tab[g], pn.pl_coff[g]
     keep = 0.0 if pn.pl_kind[g] == _STDP_ND else 1.0
-    decay, growth, amp = stdp.spike_factors(p, tab, step, E, gain)
+    decay, growth, amp = stdp.spike_factors(p, tab, T, E, gain)
     syn, shift, mask, rec, fac = pn.pl_syn, pn.pl_shift, pn.pl_mask, ps.pl_rec, pn.pl_fac
     post_s, ring, n_ring = ps.pl_post[pn.pl_slot[g]], ps.pl_ring, pn.pl_nring
     now, dd = step % n_ring, np.int64(pn.pl_dd[j])
@@ -194,7 +195,7 @@ def deferred_run(pn, ps, g, step, E, fired, j, e, gain, inbox):
             prefetch_row(post_s, np.uint64(np.int64(syn[u + _U_AHEAD] & mask) - coff))
         t = np.uint64(word & mask)
         r = np.uint64(np.int64(t) - coff)
-        sent = stdp.on_pre_deferred(p, rec, u, keep, post_s, r, step, decay, growth, amp)
+        sent = stdp.on_pre_deferred(p, rec, u, keep, post_s, r, T, decay, growth, amp)
         deliver(inbox, ring, now, n_ring, dd, t, np.float32(sent * fac[u]))
         j += 1
     return j
@@ -358,8 +359,9 @@ def make_events(kinds):
                     if has_def:
                         s = pn.pl_slot[g]
                 if has_def and s >= 0:  # (a group that defers: a loop of its own)
-                    gain = _stdp_gain(tab, rate, step, ht, hn, hl, m)
-                    j = deferred_run(pn, ps, g, step, epoch0, fired, j, e, gain, inbox)
+                    T = step + (pn.pl_dd[j] == 0)  # (as below)
+                    gain = _stdp_gain(tab, rate, T, ht, hn, hl, m)
+                    j = deferred_run(pn, ps, g, step, T, epoch0, fired, j, e, gain, inbox)
                     continue
                 dd = np.int64(pn.pl_dd[j])
                 sent = _on_pre(kind, p, tab, rate, step + (dd == 0), rec, j, scale, ht, hn,  # noqa: F821
