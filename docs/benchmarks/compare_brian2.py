@@ -16,7 +16,11 @@ variable ``NBBRAIN_BRIAN2_PYTHON`` (a Python with ``brian2==2.11.0``, see README
 either, only nbbrain runs, and the script says so.
 
 ``--stdp``: both with additive STDP on the excitatory-to-excitatory synapses
-(``nb.presets.coba(stdp=True)``, ``brian2_coba.py --stdp``: NEST's ``stdp_synapse``).
+(``nb.presets.coba(stdp=True)``, ``brian2_coba.py --stdp``: NEST's ``stdp_synapse``). Each
+simulator places the one-step delay where it does by default: nbbrain after the synapse
+(NEST's dendritic delay: a presynaptic spike pairs at once, a postsynaptic one a step
+late), Brian2 before it (axonal). ``--axonal`` gives nbbrain Brian2's place
+(``dendritic_fraction=0``), so that both pair the same spikes.
 
 Prints a table (median and minimum run time, mean rate, the ratio Brian2 / nbbrain) and a line
 of JSON::
@@ -54,6 +58,9 @@ def parse_args(argv=None):
     parser.add_argument("--stdp", action="store_true",
                         help="additive STDP on the excitatory-to-excitatory synapses of both "
                              "(nb.presets.coba(stdp=True), brian2_coba.py --stdp)")  # fmt: skip
+    parser.add_argument("--axonal", action="store_true",
+                        help="with --stdp: nbbrain's delays axonal, as Brian2's "
+                             "(dendritic_fraction=0)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=1,
                         help="threads for both (1): NUMBA_NUM_THREADS for nbbrain, whose CPU "
                              "kernel is serial; OpenMP threads for Brian2")  # fmt: skip
@@ -63,6 +70,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.threads < 1:
         parser.error("--repeat and --threads must be >= 1")
+    if args.axonal and not args.stdp:
+        parser.error("--axonal is an option of --stdp")
     if args.brian2_python is None:
         print(f"note: no Brian2 Python (--brian2-python or {BRIAN2_ENV}): only nbbrain runs",
               file=sys.stderr, flush=True)  # fmt: skip
@@ -71,9 +80,16 @@ def parse_args(argv=None):
     return args
 
 
-def run_nbbrain(nb, seed, duration_ms, stdp=False):
+def nbbrain_coba(nb, args):
+    """nbbrain's side of the comparison."""
+    return nb.presets.coba(seed=args.seed, stdp=args.stdp,
+                           dendritic_fraction=0.0 if args.axonal else 1.0)  # fmt: skip
+
+
+def run_nbbrain(nb, args):
     """One repeat: build a fresh simulation, time its run."""
-    sim = nb.presets.coba(seed=seed, stdp=stdp).build()
+    duration_ms = args.duration_ms
+    sim = nbbrain_coba(nb, args).build()
     t0 = time.perf_counter()
     result = sim.run(duration_ms=duration_ms)
     run_s = time.perf_counter() - t0
@@ -118,7 +134,7 @@ def main(argv=None):
     sys.path.insert(0, str(HERE.parent.parent))  # this checkout's nbbrain, when not installed
     import nbbrain as nb
 
-    warm = nb.presets.coba(seed=args.seed, stdp=args.stdp).build()  # compiles the kernels
+    warm = nbbrain_coba(nb, args).build()  # compiles the kernels
     warm.run(duration_ms=10 * warm.dt_ms)
 
     nb_runs, b2_runs = [], []
@@ -128,7 +144,7 @@ def main(argv=None):
             order = ("nb", "b2") if k % 2 == 0 else ("b2", "nb")
             for who in order:
                 if who == "nb":
-                    nb_runs.append(run_nbbrain(nb, args.seed, args.duration_ms, args.stdp))
+                    nb_runs.append(run_nbbrain(nb, args))
                 elif args.brian2_python:
                     b2_runs.append(run_brian2(args.brian2_python, args, build_dir))
             line = f"repeat {k + 1}/{args.repeat}: nbbrain {nb_runs[-1]['run_s']:.4f} s"
@@ -137,7 +153,7 @@ def main(argv=None):
             print(line, file=sys.stderr, flush=True)
 
     out = {
-        "model": "coba_stdp" if args.stdp else "coba",
+        "model": ("coba_stdp" + ("_axonal" if args.axonal else "")) if args.stdp else "coba",
         "duration_ms": args.duration_ms,
         "seed": args.seed,
         "threads": args.threads,
@@ -153,6 +169,7 @@ def main(argv=None):
         rows.append(("brian2 " + out["brian2"]["version"] + " (cpp_standalone)", out["brian2"]))
 
     model = "COBA with STDP on E -> E" if args.stdp else "COBA"
+    model += " (nbbrain's delays axonal)" if args.axonal else ""
     print(f"{model}, 4000 neurons, {args.duration_ms:g} ms, {args.threads} thread(s), "
           f"{args.repeat} repeats, {out['machine']}")  # fmt: skip
     print(f"{'simulator':<32} {'median run_s':>12} {'min run_s':>10} {'rate Hz':>8} "

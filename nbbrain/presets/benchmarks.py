@@ -32,7 +32,7 @@ COBA_STDP = dict(tau_plus_ms=20.0, tau_minus_ms=20.0, lambda_=0.01, alpha=1.05, 
                  mu_minus=0.0, w_max=12.0)  # fmt: skip
 
 
-def _network(brain, model, n_neurons, connectivity, plasticity=None, **weights):
+def _network(brain, model, n_neurons, connectivity, plasticity=None, fraction=1.0, **weights):
     n_exc = n_neurons * 4 // 5
     brain.add_population("exc", n_exc, model)
     brain.add_population("inh", n_neurons - n_exc, model)
@@ -48,7 +48,8 @@ def _network(brain, model, n_neurons, connectivity, plasticity=None, **weights):
         if pre == "exc" and plasticity is not None:
             for post, rule_ in (("exc", plasticity), ("inh", None)):
                 brain.connect(pre, post, r, receptor=receptor, delay_ms=brain.dt_ms,
-                              plasticity=rule_, **{key: value})  # fmt: skip
+                              plasticity=rule_, dendritic_fraction=fraction,
+                              **{key: value})  # fmt: skip
             continue
         brain.connect(pre, ["exc", "inh"], r, receptor=receptor, delay_ms=brain.dt_ms,
                       **{key: value})  # fmt: skip
@@ -57,12 +58,14 @@ def _network(brain, model, n_neurons, connectivity, plasticity=None, **weights):
 
 def coba(n_neurons: int = 4000, seed: int = 1, dt_ms: float = 0.1, record: bool = True,
          connectivity: str = "probability", stdp: bool = False,
-         plastic_aside: bool = False) -> Brain:  # fmt: skip
+         plastic_aside: bool = False, dendritic_fraction: float = 1.0) -> Brain:  # fmt: skip
     """Brette et al. (2007) benchmark 1 (COBA). ``connectivity="indegree"`` gives every
     neuron 64 excitatory and 16 inhibitory inputs (as p = 0.02 does at 4,000 neurons on
     average), for scaling to other sizes. ``stdp=True``: the excitatory-to-excitatory
     synapses learn by additive STDP (``COBA_STDP``; with ``probability`` connectivity, the
-    synapses onto excitatory and onto inhibitory neurons are then drawn separately).
+    synapses onto excitatory and onto inhibitory neurons are then drawn separately;
+    ``dendritic_fraction``: the part of their delay that counts as dendritic, 1 as in NEST,
+    0 as in Brian2).
     ``plastic_aside=True``: static COBA in a brain that also has a plastic projection, apart
     from it (20 more of COBA's neurons, with COBA's inputs, the excitatory ones learning by
     STDP, and no outputs): what static synapses cost beside plastic ones."""
@@ -71,7 +74,7 @@ def coba(n_neurons: int = 4000, seed: int = 1, dt_ms: float = 0.1, record: bool 
                           v_reset_mv=-60, t_ref_ms=5, tau_ampa_ms=5, e_ampa_mv=0,
                           tau_gaba_a_ms=10, e_gaba_a_mv=-80)  # fmt: skip
     plasticity = STDP(**COBA_STDP) if stdp else None
-    _network(brain, cell, n_neurons, connectivity, plasticity,
+    _network(brain, cell, n_neurons, connectivity, plasticity, dendritic_fraction,
              exc=("ampa", "weight_ns", 6.0), inh=("gaba_a", "weight_ns", 67.0))  # fmt: skip
     for pop in brain.populations.values():
         pop.init(v=Normal(-65, 5), g_ampa=Normal(40, 15, low=0), g_gaba_a=Normal(200, 120, low=0))
