@@ -9,9 +9,10 @@ interval; ``tau_fac_ms = 0``: no facilitation, ``u`` stays ``u``); each spike th
 change.
 
 ``per_presynaptic=True`` keeps ``x`` and ``u`` per presynaptic neuron instead of per
-synapse (what large brain models do: the synapses of one axon share its vesicle pool), at
-no per-synapse cost; the spike of a neuron then carries the same ``x u`` to all its
-synapses of the projection.
+synapse (what large brain models do: the synapses of one axon share its vesicle pool):
+one update per spike, not one per synapse; the spike of a neuron then carries the same
+``x u`` to all its synapses of the projection, each of which multiplies its weight by it.
+(Its synapses still take a plastic synapse's room, record included.)
 """
 
 import numpy as np
