@@ -154,7 +154,8 @@ class _Dopamine:
         self.n = self.n * math.exp(minus_dt / self.p["tau_n"]) + 1.0 / self.p["tau_n"]
 
     def advance(self, t0, t1):
-        """From ``t0`` to ``t1``, through the dopamine spikes in (t0, t1]."""
+        """From ``t0`` to ``t1``, through the dopamine spikes in (t0, t1] (whether a spike at
+        ``t1`` comes before or after an event at ``t1`` changes nothing)."""
         p = self.p
         if self.idx + 1 < len(self.dopa) and self.dopa[self.idx + 1] <= t1 + 1e-9:
             n0 = self.n * math.exp((self._t_dopa() - t0) / p["tau_n"])
@@ -172,12 +173,15 @@ class _Dopamine:
         self.c *= math.exp((t0 - t1) / p["tau_c"])
 
 
-def dopamine_stdp(pre_ms, post_ms, dopa_ms, delay, tau_minus, **p):
+def dopamine_stdp(pre_ms, post_ms, dopa_ms, delay, tau_minus, dendritic_fraction=1.0, **p):
     """NEST's ``stdp_dopamine_synapse`` (Izhikevich 2007; Potjans et al. 2010): pairings
     change the eligibility ``c`` (``+A_plus`` times the presynaptic trace at a postsynaptic
     spike, ``-A_minus`` times the postsynaptic trace at a presynaptic one), and the weight
     follows ``dw/dt = c (n - b)`` in closed form between events, ``n`` the dopamine
-    concentration (each dopamine spike adds ``1 / tau_n``)."""
+    concentration (each dopamine spike adds ``1 / tau_n``). ``dendritic_fraction`` as in
+    ``stdp``."""
+    pre_ms = np.asarray(pre_ms) + (1.0 - dendritic_fraction) * delay
+    delay = dendritic_fraction * delay
     s = _Dopamine(p, dopa_ms)
     kplus, t_last, sent = 0.0, 0.0, []
     for t in pre_ms:

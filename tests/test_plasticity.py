@@ -294,8 +294,9 @@ def test_vogels_sprekeler_matches_reference():
         np.testing.assert_allclose(got[k], want, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("fraction", [1.0, 0.0])
 @pytest.mark.parametrize("n_dopa", [5, 150])  # (150: more changes than a history holds)
-def test_dopamine_stdp_matches_reference(n_dopa):
+def test_dopamine_stdp_matches_reference(n_dopa, fraction):
     rng = np.random.default_rng(n_dopa)
     n_pairs = 10
     pre, post = trains(rng, n_pairs, 6000, 40, 40)
@@ -303,13 +304,13 @@ def test_dopamine_stdp_matches_reference(n_dopa):
     delays = rng.integers(1, 20, n_pairs)
     kw = dict(a_plus=0.1, a_minus=0.15, tau_plus_ms=20.0, tau_minus_ms=15.0, tau_c_ms=100.0,
               b=0.02, w_min=0.0, w_max=1.0)  # fmt: skip
-    got = sent_weights(nb.DopamineSTDP(**kw), pre, post, delays, 1.0, dopa=dopa,
-                          tau_n=50.0)  # fmt: skip
+    got = sent_weights(nb.DopamineSTDP(**kw), pre, post, delays, fraction, dopa=dopa,
+                       tau_n=50.0)  # fmt: skip
     for k in range(n_pairs):
         want = ref.dopamine_stdp(pre[k] * DT, post[k] * DT, dopa * DT, delays[k] * DT,
                                  tau_minus=15.0, A_plus=0.1, A_minus=0.15, tau_plus=20.0,
                                  tau_c=100.0, tau_n=50.0, b=0.02, Wmin=0.0, Wmax=1.0,
-                                 weight=0.5)  # fmt: skip
+                                 weight=0.5, dendritic_fraction=fraction)  # fmt: skip
         assert np.ptp(want) > 1e-3
         np.testing.assert_allclose(got[k], want, rtol=1e-5, atol=1e-6)
 
