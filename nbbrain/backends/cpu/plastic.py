@@ -358,14 +358,15 @@ def make_events(kinds):
                     scale = share if g == own else 1.0
                     if has_def:
                         s = pn.pl_slot[g]
+                # the event's time: its step, or the next where there is no dendritic
+                # delay (handled a step early, so that its input arrives then)
+                dd = np.int64(pn.pl_dd[j])
+                T = step + (dd == 0)
                 if has_def and s >= 0:  # (a group that defers: a loop of its own)
-                    T = step + (pn.pl_dd[j] == 0)  # (as below)
                     gain = _stdp_gain(tab, rate, T, ht, hn, hl, m)
                     j = deferred_run(pn, ps, g, step, T, epoch0, fired, j, e, gain, inbox)
                     continue
-                dd = np.int64(pn.pl_dd[j])
-                sent = _on_pre(kind, p, tab, rate, step + (dd == 0), rec, j, scale, ht, hn,  # noqa: F821
-                               hl, m)  # fmt: skip
+                sent = _on_pre(kind, p, tab, rate, T, rec, j, scale, ht, hn, hl, m)  # noqa: F821
                 deliver(inbox, ring, now, n_ring, dd, np.int64(word & mask),
                         np.float32(sent * pn.pl_fac[j]))  # fmt: skip
                 j += 1
